@@ -1,0 +1,3 @@
+from memgrid.cli.main import main
+
+main()

@@ -1,0 +1,236 @@
+"""LoCoMo retrieval benchmark: memgrid and peers on the same conversations, same questions.
+
+Every conversation becomes one user's memory with its real session dates; every question with
+evidence is asked at the conversation's end. Metrics are turn-level: a retrieved unit counts for
+the dia_ids it covers, and spends one slot of k per turn (no credit for giant units).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+from memgrid.bench.metrics import hit_at_k, ndcg_at_k, percentile_ms, recall_at_k, unique_in_order
+from memgrid.config import EmbedderConfig, MemgridConfig, RetrievalConfig
+from memgrid.importers import Conversation, load_locomo
+from memgrid.memory import Memory
+
+CATEGORIES = {1: "multi-hop", 2: "temporal", 3: "open-domain", 4: "single-hop", 5: "adversarial"}
+KS = (1, 5, 10, 20)
+
+
+class System(Protocol):
+    name: str
+
+    def ingest(self, conv: Conversation) -> int: ...
+
+    def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
+        """Top units best-first, each as the list of dia_ids it covers."""
+
+    def close(self) -> None: ...
+
+
+# Channel-only configurations: the plain peers, and ablations of memgrid's own mechanisms.
+PRESETS: dict[str, dict[str, float]] = {
+    "dense": {"weight_dense": 1, "weight_bm25": 0, "weight_entity": 0, "weight_time": 0,
+              "neighbor_weight": 0},
+    "bm25": {"weight_dense": 0, "weight_bm25": 1, "weight_entity": 0, "weight_time": 0,
+             "neighbor_weight": 0},
+    "hybrid": {"weight_dense": 1, "weight_bm25": 1, "weight_entity": 0, "weight_time": 0,
+               "neighbor_weight": 0},
+}
+ABLATIONS: dict[str, dict[str, float]] = {
+    "no-dense": {"weight_dense": 0}, "no-bm25": {"weight_bm25": 0},
+    "no-entity": {"weight_entity": 0}, "no-time": {"weight_time": 0},
+    "no-neighbor": {"neighbor_weight": 0},
+}
+
+
+class MemgridSystem:
+    def __init__(self, name: str, retrieval: RetrievalConfig, embedder: str, home: Path) -> None:
+        self.name = name
+        self.retrieval = retrieval
+        self.embedder = embedder
+        self.home = home
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+        self.mem: Memory | None = None
+        self.user = ""
+
+    def ingest(self, conv: Conversation) -> int:
+        if self.mem is not None:
+            self.mem.close()
+        config = MemgridConfig(home=self.home, path=self.workdir / f"{conv.sample_id}.db",
+                               embedder=EmbedderConfig(provider=self.embedder),  # type: ignore[arg-type]
+                               retrieval=self.retrieval, durability="normal")
+        self.mem = Memory(config=config)
+        self.user = conv.sample_id
+        turns = 0
+        for session_id, _, messages in conv.sessions:
+            self.mem.add(messages, user_id=self.user, session_id=session_id, source="bench")
+            turns += len(messages)
+        return turns
+
+    def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
+        assert self.mem is not None
+        hits = self.mem.search(question, user_id=self.user, limit=k, reference_time=reference_time)
+        return [[h.memory.metadata["dia_id"]] for h in hits]
+
+    def close(self) -> None:
+        if self.mem is not None:
+            self.mem.close()
+
+
+@dataclass
+class Scores:
+    """Accumulates per-question metrics overall and per category."""
+
+    values: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    per_category: dict[str, dict[str, list[float]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+
+    def add(self, category: str, retrieved: Sequence[str], relevant: set[str]) -> None:
+        row = {}
+        for k in KS:
+            row[f"recall@{k}"] = recall_at_k(retrieved, relevant, k)
+            row[f"hit@{k}"] = hit_at_k(retrieved, relevant, k)
+        row["ndcg@10"] = ndcg_at_k(retrieved, relevant, 10)
+        for key, value in row.items():
+            self.values[key].append(value)
+            self.per_category[category][key].append(value)
+
+    @staticmethod
+    def _mean(d: dict[str, list[float]]) -> dict[str, float]:
+        return {k: round(sum(v) / len(v), 4) for k, v in d.items() if v}
+
+    def summary(self) -> dict[str, Any]:
+        out: dict[str, Any] = self._mean(self.values)
+        out["questions"] = len(self.values.get("recall@10", []))
+        out["per_category"] = {c: {**self._mean(d), "questions": len(d["recall@10"])}
+                               for c, d in sorted(self.per_category.items())}
+        return out
+
+
+def flatten_units(units: list[list[str]], k: int) -> list[str]:
+    """Turns in rank order; a unit spends as many of the k slots as turns it covers."""
+    turns: list[str] = []
+    for unit in units:
+        turns.extend(unit)
+        if len(turns) >= k:
+            break
+    return unique_in_order(turns)[:k]
+
+
+def evidence_ids(qa: dict[str, Any], known: set[str]) -> set[str]:
+    ids = set()
+    for raw in qa.get("evidence", []):
+        for part in str(raw).replace(",", ";").split(";"):
+            part = part.strip()
+            if part in known:
+                ids.add(part)
+    return ids
+
+
+def run_system(system: System, conversations: Iterable[Conversation]) -> dict[str, Any]:
+    scores = Scores()
+    ingest_s, turns, latencies = 0.0, 0, []
+    for conv in conversations:
+        start = time.perf_counter()
+        turns += system.ingest(conv)
+        ingest_s += time.perf_counter() - start
+        known = {m["metadata"]["dia_id"] for _, _, msgs in conv.sessions for m in msgs}
+        asked_at = (conv.sessions[-1][1] + timedelta(days=1)).timestamp()
+        for qa in conv.qa:
+            relevant = evidence_ids(qa, known)
+            if not relevant:
+                continue
+            start = time.perf_counter()
+            units = system.search(qa["question"], max(KS), asked_at)
+            latencies.append(time.perf_counter() - start)
+            category = CATEGORIES.get(int(qa.get("category", 0)), "other")
+            scores.add(category, flatten_units(units, max(KS)), relevant)
+    system.close()
+    summary = scores.summary()
+    summary.update(
+        ingest_s=round(ingest_s, 2), ingest_turns=turns,
+        ingest_turns_per_s=round(turns / ingest_s, 1) if ingest_s else 0.0,
+        search_ms_p50=round(percentile_ms(latencies, 50), 2),
+        search_ms_p95=round(percentile_ms(latencies, 95), 2),
+        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    )
+    return summary
+
+
+def locomo_files(data: Path) -> list[Path]:
+    files = sorted(data.glob("*.json")) if data.is_dir() else [data]
+    if not files:
+        raise FileNotFoundError(f"no LoCoMo .json files in {data}")
+    return files
+
+
+def build_systems(names: Sequence[str], embedder: str, home: Path,
+                  base: RetrievalConfig) -> list[System]:
+    systems: list[System] = []
+    for name in names:
+        if name == "mem0":
+            from memgrid.bench.peers import Mem0System
+
+            systems.append(Mem0System(home))
+        elif name == "memgrid":
+            systems.append(MemgridSystem(name, base, embedder, home))
+        elif name in PRESETS:
+            systems.append(MemgridSystem(name, base.model_copy(update=PRESETS[name]), embedder, home))
+        elif name.startswith("memgrid-") and name[8:] in ABLATIONS:
+            systems.append(MemgridSystem(name, base.model_copy(update=ABLATIONS[name[8:]]),
+                                         embedder, home))
+        else:
+            known = ["memgrid", "mem0", *PRESETS, *(f"memgrid-{a}" for a in ABLATIONS)]
+            raise ValueError(f"unknown system {name!r}; known: {', '.join(known)}")
+    return systems
+
+
+def plot(results: dict[str, dict[str, Any]], out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for name, r in results.items():
+        ax.plot(KS, [r[f"recall@{k}"] for k in KS], marker="o", label=name)
+    ax.set_xlabel("k (turns)")
+    ax.set_ylabel("evidence recall@k")
+    ax.set_title("LoCoMo turn-level recall")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+
+
+def run_locomo(data: Path, systems: Sequence[str], embedder: str, home: Path,
+               retrieval: RetrievalConfig | None = None, json_out: Path | None = None,
+               log: Any = print) -> dict[str, dict[str, Any]]:
+    conversations = [load_locomo(f) for f in locomo_files(data)]
+    results: dict[str, dict[str, Any]] = {}
+    for system in build_systems(systems, embedder, home, retrieval or RetrievalConfig()):
+        results[system.name] = run_system(system, conversations)
+        r = results[system.name]
+        log(f"{system.name:>20}: recall@10 {r['recall@10']:.3f}  hit@10 {r['hit@10']:.3f}  "
+            f"ndcg@10 {r['ndcg@10']:.3f}  ingest {r['ingest_turns_per_s']} turns/s  "
+            f"search p50 {r['search_ms_p50']} ms")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(results, indent=2))
+        try:
+            plot(results, json_out.with_suffix(".png"))
+        except ImportError:
+            log("matplotlib not installed: no plot")
+    return results

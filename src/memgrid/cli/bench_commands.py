@@ -1,0 +1,43 @@
+"""`memgrid bench ...`: benchmarks from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from memgrid.cli.app import bench_app, console
+from memgrid.config import RetrievalConfig, default_home
+
+
+@bench_app.command("locomo")
+def locomo(
+    data: Annotated[Path, typer.Option(help="LoCoMo .json file or a folder of them")] = Path(
+        "../shared/data/locomo"),
+    systems: Annotated[str, typer.Option(help="comma list: memgrid,dense,bm25,hybrid,mem0,"
+                                              "memgrid-no-<mechanism>")] = "memgrid",
+    embedder: Annotated[str, typer.Option(help="static | minilm | hashing")] = "static",
+    config: Annotated[str | None, typer.Option(help="JSON of RetrievalConfig overrides")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON (+ .png)")] = None,
+) -> None:
+    """Turn-level evidence recall@k, hit@k, NDCG@10 per category, with speed, for each system."""
+    from memgrid.bench.locomo import run_locomo
+
+    retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
+    run_locomo(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
+               default_home(), retrieval, json_out, log=console.print)
+
+
+@bench_app.command("speed")
+def speed(
+    sizes: Annotated[str, typer.Option(help="comma list of memory counts")] = "10000,100000",
+    embedder: Annotated[str, typer.Option()] = "static",
+    queries: Annotated[int, typer.Option()] = 200,
+    json_out: Annotated[Path | None, typer.Option("--json")] = None,
+) -> None:
+    """Ingest turns/s and search p50/p95 at each size, beside the embedder's own cost."""
+    from memgrid.bench.speed import run_speed
+
+    run_speed([int(s) for s in sizes.split(",")], embedder, queries, json_out, log=console.print)

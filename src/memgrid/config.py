@@ -1,0 +1,66 @@
+"""One configuration object for a memgrid instance (no globals, no hidden env reads after init)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def default_home() -> Path:
+    """$MEMGRID_HOME, else ~/.memgrid: where the default database and cached models live."""
+    return Path(os.environ.get("MEMGRID_HOME") or Path.home() / ".memgrid")
+
+
+class EmbedderConfig(BaseModel):
+    """Which embedder to use. `static` is the measured default (see README, Embedders)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Literal["static", "minilm", "openai", "hashing"] = "static"
+    model: str | None = Field(default=None, description="model name for openai; path override")
+    dims: int | None = Field(default=None, description="output dims (hashing; openai if allowed)")
+    base_url: str = "https://api.openai.com/v1"
+    api_key: str | None = None
+    batch_size: int = Field(default=256, ge=1)
+    cache_size: int = Field(default=20_000, ge=0, description="LRU entries keyed by text hash")
+
+
+class RetrievalConfig(BaseModel):
+    """Read-path knobs. Weights were tuned on a dev split of LoCoMo (see README)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    candidates: int = Field(default=100, ge=1, description="hits each channel contributes")
+    rrf_k: float = Field(default=60.0, gt=0)
+    weight_dense: float = Field(default=1.0, ge=0)
+    weight_bm25: float = Field(default=1.0, ge=0)
+    weight_entity: float = Field(default=0.5, ge=0)
+    weight_time: float = Field(default=0.5, ge=0)
+    recency_weight: float = Field(default=0.0, ge=0, description="boost for recent memories")
+    recency_half_life_days: float = Field(default=30.0, gt=0)
+    neighbor_weight: float = Field(default=0.0, ge=0, description="share of score passed to adjacent turns")
+
+
+class MemgridConfig(BaseModel):
+    """Everything a Memory needs. Build it once and pass it in; nothing else is read later."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path | None = Field(default=None, description="SQLite file; default <home>/memgrid.db")
+    home: Path = Field(default_factory=default_home)
+    embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
+    retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    tenant_id: str = "default"
+    max_text_chars: int = Field(default=32_000, ge=1)
+    durability: Literal["full", "normal"] = Field(
+        default="full", description="SQLite synchronous mode; full survives power loss"
+    )
+    vector_save_every: int = Field(
+        default=5_000, ge=1, description="writes between saves of the vector index file"
+    )
+
+    def db_path(self) -> Path:
+        return self.path if self.path is not None else self.home / "memgrid.db"

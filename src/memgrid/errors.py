@@ -1,0 +1,26 @@
+"""Error types. Every error names what was wrong and what to do about it."""
+
+from __future__ import annotations
+
+
+class MemgridError(Exception):
+    """Base class for all memgrid errors."""
+
+
+class InvalidInputError(MemgridError, ValueError):
+    """The caller passed something memgrid cannot store or use; nothing was changed."""
+
+
+class NotFoundError(MemgridError, KeyError):
+    """An id or scope that does not exist (or is not visible to the caller)."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else "not found"
+
+
+class StorageError(MemgridError):
+    """The database is corrupt, foreign, or was built with an incompatible setup."""
+
+
+class EmbedderError(MemgridError):
+    """The embedding model could not be loaded or called."""

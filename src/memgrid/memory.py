@@ -1,0 +1,290 @@
+"""`Memory`: the one public facade. Async callers use `AsyncMemory`, built from the same methods."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import functools
+import time
+from collections.abc import Callable, Coroutine, Iterable, Iterator
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from memgrid.config import MemgridConfig
+from memgrid.embedders import create_embedder
+from memgrid.errors import InvalidInputError, NotFoundError
+from memgrid.models import (
+    HistoryEntry, MemoryRecord, Page, Provenance, Scope, SearchHit, Stats, StoredMemory,
+)
+from memgrid.read.assemble import assemble
+from memgrid.read.pipeline import Retriever
+from memgrid.storage.sqlite import SQLiteStore
+from memgrid.validation import (
+    Filters, check_metadata, check_scope_value, check_text, parse_timestamp,
+)
+from memgrid.write.ingest import Message
+from memgrid.write.pipeline import Writer
+from memgrid.write.units import content_hash, index_text
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode()
+
+
+def _decode_cursor(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        kind, value = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
+        if kind != "seq":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInputError("cursor is not one that list() returned; pass next_cursor as is") from None
+
+
+class Memory:
+    """Long-term memory for agents, embedded: `Memory()` or `Memory(path="./mem.db")`."""
+
+    def __init__(self, path: str | Path | None = None, *, config: MemgridConfig | None = None) -> None:
+        config = config or MemgridConfig()
+        if path is not None:
+            config = config.model_copy(update={"path": Path(path)})
+        self.config = config
+        self.tenant_id = check_scope_value("tenant_id", config.tenant_id) or "default"
+        self.store = SQLiteStore(config.db_path(), config.durability, config.vector_save_every)
+        try:
+            self.embedder = create_embedder(config.embedder, config.home)
+            self.store.bind_embedder(self.embedder.name, self.embedder.dims)
+        except BaseException:
+            self.store.close()
+            raise
+        self.writer = Writer(self.store, self.embedder, config.max_text_chars)
+        self.retriever = Retriever(self.store, self.embedder, config.retrieval)
+
+    # -- scope helpers ---------------------------------------------------------------------
+
+    def _scope(self, user_id: str | None, agent_id: str | None, session_id: str | None,
+               require: bool = True) -> Scope:
+        scope = Scope(self.tenant_id, check_scope_value("user_id", user_id),
+                      check_scope_value("agent_id", agent_id),
+                      check_scope_value("session_id", session_id))
+        if require and scope.user_id is None and scope.agent_id is None:
+            raise InvalidInputError("pass user_id or agent_id: every memory belongs to someone")
+        return scope
+
+    def _get(self, memory_id: str) -> StoredMemory:
+        if not isinstance(memory_id, str) or not memory_id:
+            raise InvalidInputError("memory id must be a non-empty string")
+        memory = self.store.get(self.tenant_id, memory_id)
+        if memory is None:
+            raise NotFoundError(f"no memory with id {memory_id!r}")
+        return memory
+
+    # -- write -----------------------------------------------------------------------------
+
+    def add(self, data: str | dict[str, Any] | list[Any], *, user_id: str | None = None,
+            agent_id: str | None = None, session_id: str | None = None,
+            visibility: str = "private", timestamp: Any = None,
+            metadata: dict[str, Any] | None = None, kind: str = "message",
+            source: str = "api") -> list[MemoryRecord]:
+        """Store text or chat messages verbatim. Returns the new memories (exact repeats skipped)."""
+        if visibility not in ("private", "shared"):
+            raise InvalidInputError("visibility must be 'private' or 'shared'")
+        scope = self._scope(user_id, agent_id, session_id)
+        units = self.writer.prepare(data, scope, visibility=visibility, timestamp=timestamp,
+                                    metadata=check_metadata(metadata), kind=kind, source=source)
+        return [u.to_record() for u in self.writer.write(units, scope.user_id or scope.agent_id)]
+
+    def update(self, memory_id: str, *, text: str | None = None,
+               metadata: dict[str, Any] | None = None, importance: float | None = None,
+               event_time: Any = None) -> MemoryRecord:
+        """Change a memory in place; the previous version stays in history()."""
+        memory = self._get(memory_id)
+        changes: dict[str, Any] = {}
+        if metadata is not None:
+            changes["metadata"] = check_metadata(metadata)
+        if importance is not None:
+            if not 0.0 <= importance <= 1.0:
+                raise InvalidInputError("importance must be between 0 and 1")
+            changes["importance"] = float(importance)
+        if event_time is not None:
+            changes["event_time"] = parse_timestamp(event_time, "event_time")
+        if text is not None:
+            text = check_text(text, self.config.max_text_chars)
+            message = Message(content=text, role=memory.role or "user", speaker=memory.speaker,
+                              kind=memory.kind, metadata=changes.get("metadata", memory.metadata))
+            when = changes.get("event_time", memory.event_time)
+            new_index = index_text(message, when)
+            changes.update(text=text, index_text=new_index,
+                           content_hash=content_hash(message, memory.scope, when),
+                           embedding=self.embedder.embed([new_index])[0])
+        if not changes:
+            raise InvalidInputError("update() needs text, metadata, importance or event_time")
+        return self.store.update(memory, changes, memory.scope.user_id).to_record()
+
+    def delete(self, memory_id: str) -> None:
+        """Remove a memory from search and listing; its versions stay in history() until erase()."""
+        memory = self._get(memory_id)
+        self.store.delete(memory, memory.scope.user_id)
+
+    def erase(self, *, user_id: str | None = None, agent_id: str | None = None,
+              session_id: str | None = None) -> int:
+        """Remove every trace of a user (or agent/session): rows, full text, vectors, history."""
+        scope = self._scope(user_id, agent_id, session_id, require=False)
+        if scope.user_id is None and scope.agent_id is None and scope.session_id is None:
+            raise InvalidInputError("erase() needs user_id, agent_id or session_id")
+        return self.store.erase(scope)
+
+    # -- read ------------------------------------------------------------------------------
+
+    def get(self, memory_id: str) -> MemoryRecord:
+        return self._get(memory_id).to_record()
+
+    def search(self, query: str, *, user_id: str | None = None, agent_id: str | None = None,
+               session_id: str | None = None, filters: dict[str, Any] | None = None,
+               limit: int = 10, reference_time: Any = None) -> list[SearchHit]:
+        """Hybrid recall (dense, BM25, entity, time) fused; each hit explains its channel ranks."""
+        query = check_text(query, self.config.max_text_chars, "query")
+        if not 1 <= limit <= 1000:
+            raise InvalidInputError("limit must be between 1 and 1000")
+        scope = self._scope(user_id, agent_id, session_id)
+        return self.retriever.search(query, scope, Filters.parse(filters), limit,
+                                     parse_timestamp(reference_time, "reference_time"))
+
+    def context(self, query: str, *, user_id: str | None = None, agent_id: str | None = None,
+                session_id: str | None = None, filters: dict[str, Any] | None = None,
+                token_budget: int = 800, reference_time: Any = None) -> str:
+        """Prompt-ready memories for `query`, within `token_budget`, oldest first, with ids."""
+        if token_budget < 16:
+            raise InvalidInputError("token_budget must be at least 16")
+        hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id,
+                           filters=filters, limit=min(1000, max(10, token_budget // 8)),
+                           reference_time=reference_time)
+        return assemble(hits, token_budget)
+
+    def list(self, *, user_id: str | None = None, agent_id: str | None = None,
+             session_id: str | None = None, filters: dict[str, Any] | None = None,
+             cursor: str | None = None, limit: int = 100) -> Page:
+        """Memories in insertion order, a page at a time (pass next_cursor back for more)."""
+        if not 1 <= limit <= 10_000:
+            raise InvalidInputError("limit must be between 1 and 10000")
+        scope = self._scope(user_id, agent_id, session_id)
+        rows = self.store.list(scope, Filters.parse(filters), _decode_cursor(cursor), limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = _encode_cursor(rows[-1].seq) if more and rows[-1].seq is not None else None
+        return Page(items=[r.to_record() for r in rows], next_cursor=next_cursor)
+
+    def history(self, memory_id: str) -> list[HistoryEntry]:
+        entries = self.store.history(self.tenant_id, memory_id)
+        if not entries:
+            raise NotFoundError(f"no memory or history with id {memory_id!r}")
+        return entries
+
+    def stats(self, *, user_id: str | None = None) -> Stats:
+        scope = self._scope(user_id, None, None, require=False)
+        return Stats(**self.store.stats(scope))
+
+    # -- bulk ------------------------------------------------------------------------------
+
+    def export(self, *, user_id: str | None = None, agent_id: str | None = None) -> Iterator[MemoryRecord]:
+        """Every memory of a scope (or the whole tenant when none is given), in insertion order."""
+        scope = self._scope(user_id, agent_id, None, require=False)
+        after: int | None = None
+        while True:
+            rows = self.store.list(scope, Filters(), after, 1000)
+            yield from (r.to_record() for r in rows)
+            if len(rows) < 1000:
+                return
+            after = rows[-1].seq
+
+    def import_records(self, records: Iterable[dict[str, Any] | MemoryRecord],
+                       batch_size: int = 512) -> int:
+        """Load exported memories, keeping ids, times and provenance; skips ones already here."""
+        added = 0
+        batch: list[StoredMemory] = []
+        for raw in records:
+            batch.append(self._from_record(raw))
+            if len(batch) >= batch_size:
+                added += self._import_batch(batch)
+                batch = []
+        return added + self._import_batch(batch)
+
+    def _from_record(self, raw: dict[str, Any] | MemoryRecord) -> StoredMemory:
+        try:
+            record = raw if isinstance(raw, MemoryRecord) else MemoryRecord.model_validate(
+                {"tenant_id": self.tenant_id, **raw})
+        except ValueError as exc:
+            raise InvalidInputError(f"not an exported memory record: {exc}") from None
+        scope = self._scope(record.user_id, record.agent_id, record.session_id)
+        text = check_text(record.text, self.config.max_text_chars)
+        message = Message(content=text, role=record.role or "user", speaker=record.speaker,
+                          kind=record.kind, metadata=check_metadata(record.metadata))
+        when = record.event_time.timestamp() if record.event_time else None
+        return StoredMemory(
+            id=record.id, text=text, index_text=index_text(message, when), kind=record.kind,
+            scope=scope, visibility=record.visibility, role=record.role, speaker=record.speaker,
+            provenance=Provenance(**{**record.provenance.model_dump(), "source": "import"}),
+            content_hash=content_hash(message, scope, when),
+            created_at=record.created_at.timestamp(), updated_at=time.time(), event_time=when,
+            valid_from=record.valid_from.timestamp() if record.valid_from else None,
+            valid_to=record.valid_to.timestamp() if record.valid_to else None,
+            version=record.version, supersedes=record.supersedes, superseded_by=record.superseded_by,
+            importance=record.importance, metadata=message.metadata, keywords=record.keywords,
+            entities=record.entities, position=record.position,
+        )
+
+    def _import_batch(self, batch: list[StoredMemory]) -> int:
+        fresh = [m for m in batch if self.store.get(self.tenant_id, m.id) is None]
+        by_scope: dict[tuple[str | None, ...], list[StoredMemory]] = {}
+        for m in fresh:
+            by_scope.setdefault((m.scope.user_id, m.scope.agent_id, m.scope.session_id), []).append(m)
+        keep: list[StoredMemory] = []
+        for group in by_scope.values():
+            known = self.store.existing_hashes(group[0].scope, [m.content_hash for m in group])
+            keep.extend(m for m in group if m.content_hash not in known)
+        return len(self.writer.write(keep, "import"))
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _in_thread(
+    method: Callable[Concatenate[Memory, P], R],
+) -> Callable[Concatenate[AsyncMemory, P], Coroutine[Any, Any, R]]:
+    @functools.wraps(method)
+    async def run(self: AsyncMemory, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.to_thread(method, self.sync, *args, **kwargs)
+
+    return run
+
+
+class AsyncMemory:
+    """The same engine for asyncio code: each call runs the sync method in a worker thread."""
+
+    def __init__(self, path: str | Path | None = None, *, config: MemgridConfig | None = None) -> None:
+        self.sync = Memory(path, config=config)
+
+    add = _in_thread(Memory.add)
+    update = _in_thread(Memory.update)
+    delete = _in_thread(Memory.delete)
+    erase = _in_thread(Memory.erase)
+    get = _in_thread(Memory.get)
+    search = _in_thread(Memory.search)
+    context = _in_thread(Memory.context)
+    list = _in_thread(Memory.list)
+    history = _in_thread(Memory.history)
+    stats = _in_thread(Memory.stats)
+    close = _in_thread(Memory.close)

@@ -1,0 +1,184 @@
+"""Public records: pydantic at the API boundary. The storage layer works on `StoredMemory`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+Kind = str  # message, fact, event, summary, procedure, profile, ... (open set, validated lightly)
+KNOWN_KINDS = ("message", "fact", "event", "summary", "procedure", "profile", "window")
+Visibility = Literal["private", "shared"]
+Method = Literal["verbatim", "extracted", "consolidated", "derived"]
+
+
+def to_datetime(epoch: float | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, tz=UTC)
+
+
+class Provenance(BaseModel):
+    """Who wrote a memory, how, and from what. Frozen: it never changes after the write."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    writer: str | None = Field(default=None, description="user or principal that wrote it")
+    agent_id: str | None = Field(default=None, description="agent acting for the writer")
+    source: str = Field(default="api", description="api, cli, import, ...")
+    method: Method = "verbatim"
+    source_ids: tuple[str, ...] = Field(default=(), description="memories this was derived from")
+
+
+class MemoryRecord(BaseModel):
+    """One memory as a caller sees it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    text: str
+    kind: Kind
+    tenant_id: str
+    user_id: str | None
+    agent_id: str | None
+    session_id: str | None
+    visibility: Visibility
+    role: str | None
+    speaker: str | None
+    provenance: Provenance
+    created_at: datetime
+    updated_at: datetime
+    event_time: datetime | None
+    valid_from: datetime | None
+    valid_to: datetime | None
+    version: int
+    supersedes: str | None
+    superseded_by: str | None
+    importance: float
+    access_count: int
+    last_accessed_at: datetime | None
+    metadata: dict[str, Any]
+    keywords: list[str]
+    entities: list[str]
+    position: int | None
+
+
+class ChannelScore(BaseModel):
+    """How one retrieval channel ranked a hit: its 1-based rank and raw score."""
+
+    rank: int
+    score: float
+
+
+class SearchHit(BaseModel):
+    score: float
+    memory: MemoryRecord
+    explain: dict[str, ChannelScore] = Field(default_factory=dict)
+
+    @property
+    def evidence(self) -> tuple[str, ...]:
+        """Ids of the verbatim memories this hit rests on (itself when it is verbatim)."""
+        return self.memory.provenance.source_ids or (self.memory.id,)
+
+
+class HistoryEntry(BaseModel):
+    memory_id: str
+    version: int
+    event: Literal["ADD", "UPDATE", "DELETE"]
+    text: str
+    metadata: dict[str, Any]
+    at: datetime
+    actor: str | None
+
+
+class Page(BaseModel):
+    items: list[MemoryRecord]
+    next_cursor: str | None
+
+
+class Stats(BaseModel):
+    memories: int
+    by_kind: dict[str, int]
+    users: int
+    sessions: int
+    history_entries: int
+    vectors: int
+    db_bytes: int
+    embedder: str
+
+
+@dataclass(slots=True)
+class Scope:
+    """Who a memory belongs to. `None` fields are wildcards when reading."""
+
+    tenant_id: str
+    user_id: str | None = None
+    agent_id: str | None = None
+    session_id: str | None = None
+
+
+@dataclass(slots=True)
+class StoredMemory:
+    """A memory row as the storage layer keeps it (epoch-second floats, JSON-ready fields)."""
+
+    id: str
+    text: str
+    index_text: str
+    kind: str
+    scope: Scope
+    visibility: str
+    role: str | None
+    speaker: str | None
+    provenance: Provenance
+    content_hash: str
+    created_at: float
+    updated_at: float
+    event_time: float | None
+    valid_from: float | None = None
+    valid_to: float | None = None
+    version: int = 1
+    supersedes: str | None = None
+    superseded_by: str | None = None
+    importance: float = 0.5
+    access_count: int = 0
+    last_accessed_at: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    keywords: list[str] = field(default_factory=list)
+    entities: list[str] = field(default_factory=list)
+    position: int | None = None
+    embedding: np.ndarray | None = None
+    seq: int | None = None
+
+    def to_record(self) -> MemoryRecord:
+        created = to_datetime(self.created_at)
+        updated = to_datetime(self.updated_at)
+        assert created is not None and updated is not None
+        return MemoryRecord(
+            id=self.id,
+            text=self.text,
+            kind=self.kind,
+            tenant_id=self.scope.tenant_id,
+            user_id=self.scope.user_id,
+            agent_id=self.scope.agent_id,
+            session_id=self.scope.session_id,
+            visibility=self.visibility,  # type: ignore[arg-type]
+            role=self.role,
+            speaker=self.speaker,
+            provenance=self.provenance,
+            created_at=created,
+            updated_at=updated,
+            event_time=to_datetime(self.event_time),
+            valid_from=to_datetime(self.valid_from),
+            valid_to=to_datetime(self.valid_to),
+            version=self.version,
+            supersedes=self.supersedes,
+            superseded_by=self.superseded_by,
+            importance=self.importance,
+            access_count=self.access_count,
+            last_accessed_at=to_datetime(self.last_accessed_at),
+            metadata=self.metadata,
+            keywords=self.keywords,
+            entities=self.entities,
+            position=self.position,
+        )

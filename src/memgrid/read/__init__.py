@@ -1,0 +1,1 @@
+"""Read path: query -> channels -> fuse -> rerank -> assemble, with no LLM call."""

@@ -1,0 +1,18 @@
+"""Weighted reciprocal-rank fusion: robust to channels whose raw scores are not comparable."""
+
+from __future__ import annotations
+
+from memgrid.models import ChannelScore
+
+
+def rrf(channels: dict[str, list[tuple[int, float]]], weights: dict[str, float],
+        k: float) -> tuple[dict[int, float], dict[int, dict[str, ChannelScore]]]:
+    scores: dict[int, float] = {}
+    explain: dict[int, dict[str, ChannelScore]] = {}
+    for name, ranked in channels.items():
+        weight = weights.get(name, 0.0)
+        for rank, (seq, raw) in enumerate(ranked, start=1):
+            if weight > 0:
+                scores[seq] = scores.get(seq, 0.0) + weight / (k + rank)
+            explain.setdefault(seq, {})[name] = ChannelScore(rank=rank, score=raw)
+    return scores, explain

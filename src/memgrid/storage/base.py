@@ -1,0 +1,69 @@
+"""The storage interface. Every backend keeps rows, full text and vectors consistent in one write."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+import numpy as np
+
+from memgrid.models import HistoryEntry, Scope, StoredMemory
+from memgrid.validation import Filters
+
+VectorHit = tuple[int, float]  # (seq, cosine similarity)
+TextHit = tuple[int, float]  # (seq, relevance; higher is better)
+
+
+class Store(Protocol):
+    """What the write and read paths need from a backend, and nothing more."""
+
+    def bind_embedder(self, name: str, dims: int) -> None:
+        """Record (or verify) which embedder built the stored vectors."""
+
+    def insert(self, memories: Sequence[StoredMemory], actor: str | None) -> None:
+        """Write rows, full text, vectors and ADD history atomically."""
+
+    def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None: ...
+
+    def get_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredMemory]: ...
+
+    def update(
+        self, memory: StoredMemory, changes: dict[str, Any], actor: str | None
+    ) -> StoredMemory:
+        """Apply changes (text, index_text, embedding, metadata, ...), bump version, log history."""
+
+    def delete(self, memory: StoredMemory, actor: str | None) -> None: ...
+
+    def erase(self, scope: Scope) -> int:
+        """Remove every trace of a scope: rows, full text, vectors and history."""
+
+    def list(
+        self, scope: Scope, filters: Filters, after_seq: int | None, limit: int
+    ) -> list[StoredMemory]: ...
+
+    def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]: ...
+
+    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]: ...
+
+    def next_position(self, scope: Scope) -> int: ...
+
+    def dense_search(
+        self, scope: Scope, filters: Filters, vector: np.ndarray, k: int
+    ) -> list[VectorHit]: ...
+
+    def text_search(
+        self, scope: Scope, filters: Filters, terms: Sequence[str], k: int, column: str | None
+    ) -> list[TextHit]: ...
+
+    def time_search(
+        self, scope: Scope, filters: Filters, start: float, end: float, k: int
+    ) -> list[int]: ...
+
+    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]: ...
+
+    def touch(self, seqs: Sequence[int], at: float) -> None:
+        """Count a recall (access_count, last_accessed_at) without creating a version."""
+
+    def stats(self, scope: Scope) -> dict[str, Any]: ...
+
+    def close(self) -> None: ...

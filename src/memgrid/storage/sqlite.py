@@ -1,0 +1,454 @@
+"""Embedded SQLite backend: rows, FTS5 full text and embeddings in one WAL file; usearch for ANN."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memgrid.errors import StorageError
+from memgrid.models import HistoryEntry, Provenance, Scope, StoredMemory, to_datetime
+from memgrid.storage.base import TextHit, VectorHit
+from memgrid.storage.sqlite_schema import migrate
+from memgrid.storage.vectors import VectorIndex
+from memgrid.validation import Filters
+
+_COLUMNS = (
+    "seq, id, tenant_id, user_id, agent_id, session_id, visibility, kind, role, speaker, text, "
+    "index_text, content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, "
+    "supersedes, superseded_by, importance, access_count, last_accessed_at, provenance, metadata, "
+    "keywords, entities, position"
+)
+_COLS_M = ", ".join("m." + c.strip() for c in _COLUMNS.split(","))
+_UPDATABLE = {
+    "text", "index_text", "content_hash", "embedding", "metadata", "keywords", "entities",
+    "event_time", "valid_from", "valid_to", "importance", "supersedes", "superseded_by", "kind",
+}
+_JSON_FIELDS = {"metadata", "keywords", "entities"}
+
+
+def _row_to_memory(row: sqlite3.Row | tuple[Any, ...]) -> StoredMemory:
+    (seq, mid, tenant, user, agent, session, visibility, kind, role, speaker, text, index_text,
+     content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, supersedes,
+     superseded_by, importance, access_count, last_accessed_at, provenance, metadata, keywords,
+     entities, position) = row
+    return StoredMemory(
+        id=mid, text=text, index_text=index_text, kind=kind,
+        scope=Scope(tenant, user, agent, session), visibility=visibility, role=role,
+        speaker=speaker, provenance=Provenance.model_validate_json(provenance),
+        content_hash=content_hash, created_at=created_at, updated_at=updated_at,
+        event_time=event_time, valid_from=valid_from, valid_to=valid_to, version=version,
+        supersedes=supersedes, superseded_by=superseded_by, importance=importance,
+        access_count=access_count, last_accessed_at=last_accessed_at,
+        metadata=json.loads(metadata), keywords=json.loads(keywords),
+        entities=json.loads(entities), position=position, seq=seq,
+    )
+
+
+def _blob(vector: np.ndarray | None) -> bytes | None:
+    return None if vector is None else np.asarray(vector, np.float32).tobytes()
+
+
+def scope_sql(scope: Scope, filters: Filters, alias: str = "m") -> tuple[str, list[Any]]:
+    """WHERE clause for a scope plus filters; every value is a bound parameter."""
+    a = alias + "."
+    parts = [a + "tenant_id = ?"]
+    params: list[Any] = [scope.tenant_id]
+    for column, value in (("user_id", scope.user_id), ("agent_id", scope.agent_id),
+                          ("session_id", scope.session_id)):
+        if value is not None:
+            parts.append(f"{a}{column} = ?")
+            params.append(value)
+    for column, values in (("kind", filters.kinds), ("role", filters.roles),
+                           ("speaker", filters.speakers)):
+        if values:
+            parts.append(f"{a}{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+    if filters.visibility:
+        parts.append(a + "visibility = ?")
+        params.append(filters.visibility)
+    if filters.event_after is not None:
+        parts.append(a + "event_time >= ?")
+        params.append(filters.event_after)
+    if filters.event_before is not None:
+        parts.append(a + "event_time <= ?")
+        params.append(filters.event_before)
+    for key, value in filters.metadata.items():  # keys are validated identifiers
+        parts.append(f"json_extract({a}metadata, '$.\"{key}\"') = ?")
+        params.append(value)
+    return " AND ".join(parts), params
+
+
+class SQLiteStore:
+    """The default backend. One connection guarded by a lock; safe to share between threads."""
+
+    def __init__(self, path: Path | None, durability: str = "full", save_every: int = 5_000) -> None:
+        self.path = path
+        self.save_every = save_every
+        self._lock = threading.RLock()
+        self._pending_touches: dict[int, float] = {}
+        self.vectors: VectorIndex | None = None
+        self.embedder_name = ""
+        target = ":memory:" if path is None else str(path)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA busy_timeout = 10000")
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute(f"PRAGMA synchronous = {'FULL' if durability == 'full' else 'NORMAL'}")
+            self.conn.execute("PRAGMA secure_delete = ON")  # erased text must not linger in pages
+            self.db_uuid = migrate(self.conn)
+        except sqlite3.DatabaseError as exc:
+            raise StorageError(f"cannot open {target} as a memgrid database: {exc}") from exc
+        self._data_version = self._read_data_version()
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._flush_touches()
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def _read_data_version(self) -> int:
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _vector_keys(self) -> np.ndarray:
+        rows = self.conn.execute("SELECT seq FROM memories WHERE embedding IS NOT NULL").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
+
+    def _fetch_vectors(self, keys: np.ndarray) -> np.ndarray:
+        out = np.zeros((len(keys), self._dims()), np.float32)
+        where = {int(k): i for i, k in enumerate(keys)}
+        ids = list(where)
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            sql = f"SELECT seq, embedding FROM memories WHERE seq IN ({','.join('?' * len(chunk))})"
+            for seq, blob in self.conn.execute(sql, chunk):
+                out[where[seq]] = np.frombuffer(blob, np.float32)
+        return out
+
+    def _dims(self) -> int:
+        assert self.vectors is not None, "bind_embedder() must run before vector operations"
+        return self.vectors.dims
+
+    def _sync_vectors(self) -> None:
+        """Another process committed since we last looked: bring the ANN index up to date."""
+        version = self._read_data_version()
+        if version != self._data_version and self.vectors is not None:
+            self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+        self._data_version = version
+
+    def _after_write(self) -> None:
+        self._data_version = self._read_data_version()
+        if self.vectors is not None and self.vectors.dirty >= self.save_every:
+            self.vectors.save()
+
+    # -- Store interface --------------------------------------------------------------------
+
+    def bind_embedder(self, name: str, dims: int) -> None:
+        with self._lock:
+            row = self.conn.execute("SELECT value FROM meta WHERE key='embedder'").fetchone()
+            has_vectors = self.conn.execute(
+                "SELECT 1 FROM memories WHERE embedding IS NOT NULL LIMIT 1").fetchone()
+            if row is not None and has_vectors:
+                bound = json.loads(row[0])
+                if bound != {"name": name, "dims": dims}:
+                    raise StorageError(
+                        f"this database was built with embedder {bound['name']} ({bound['dims']} dims), "
+                        f"not {name} ({dims} dims); open it with the same embedder"
+                    )
+            with self._tx() as conn:
+                conn.execute("INSERT OR REPLACE INTO meta VALUES ('embedder', ?)",
+                             (json.dumps({"name": name, "dims": dims}),))
+            self.embedder_name = name
+            index_path = None if self.path is None else self.path.with_name(self.path.name + ".usearch")
+            self.vectors = VectorIndex(index_path, dims, fingerprint=f"{self.db_uuid}:{name}")
+            self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+            self._data_version = self._read_data_version()
+
+    def insert(self, memories: Sequence[StoredMemory], actor: str | None) -> None:
+        if not memories:
+            return
+        with self._tx() as conn:
+            for m in memories:
+                cur = conn.execute(
+                    f"INSERT INTO memories ({_COLUMNS.replace('seq, ', '', 1)}, embedding) "
+                    f"VALUES ({','.join('?' * 29)})",
+                    (m.id, m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.scope.session_id,
+                     m.visibility, m.kind, m.role, m.speaker, m.text, m.index_text, m.content_hash,
+                     m.created_at, m.updated_at, m.event_time, m.valid_from, m.valid_to, m.version,
+                     m.supersedes, m.superseded_by, m.importance, m.access_count,
+                     m.last_accessed_at, m.provenance.model_dump_json(), json.dumps(m.metadata),
+                     json.dumps(m.keywords), json.dumps(m.entities), m.position, _blob(m.embedding)),
+                )
+                m.seq = cur.lastrowid
+            conn.executemany(
+                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
+                "at, actor) VALUES (?, ?, ?, ?, 'ADD', ?, ?, ?, ?)",
+                [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
+                  json.dumps(m.metadata), m.created_at, actor) for m in memories],
+            )
+        embedded = [m for m in memories if m.embedding is not None]
+        if self.vectors is not None and embedded:
+            self.vectors.add([m.seq for m in embedded if m.seq is not None],
+                             np.stack([m.embedding for m in embedded if m.embedding is not None]))
+        self._after_write()
+
+    def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None:
+        with self._lock:
+            row = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM memories WHERE id = ? AND tenant_id = ?",
+                (memory_id, tenant_id)).fetchone()
+        return None if row is None else _row_to_memory(row)
+
+    def get_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredMemory]:
+        out: dict[int, StoredMemory] = {}
+        with self._lock:
+            for start in range(0, len(seqs), 900):
+                chunk = list(seqs[start : start + 900])
+                sql = f"SELECT {_COLUMNS} FROM memories WHERE seq IN ({','.join('?' * len(chunk))})"
+                for row in self.conn.execute(sql, chunk):
+                    out[row[0]] = _row_to_memory(row)
+        return out
+
+    def update(self, memory: StoredMemory, changes: dict[str, Any], actor: str | None) -> StoredMemory:
+        unknown = set(changes) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        now = time.time()
+        values = {k: (json.dumps(v) if k in _JSON_FIELDS else _blob(v) if k == "embedding" else v)
+                  for k, v in changes.items()}
+        values["version"] = memory.version + 1
+        values["updated_at"] = now
+        assignments = ", ".join(f"{k} = ?" for k in values)
+        with self._tx() as conn:
+            conn.execute(f"UPDATE memories SET {assignments} WHERE seq = ?", [*values.values(), memory.seq])
+            text = changes.get("text", memory.text)
+            metadata = changes.get("metadata", memory.metadata)
+            conn.execute(
+                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
+                "at, actor) VALUES (?, ?, ?, ?, 'UPDATE', ?, ?, ?, ?)",
+                (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1, text,
+                 json.dumps(metadata), now, actor))
+        if "embedding" in changes and self.vectors is not None and memory.seq is not None:
+            self.vectors.remove([memory.seq])
+            self.vectors.add([memory.seq], np.asarray(changes["embedding"], np.float32)[None, :])
+        self._after_write()
+        updated = self.get(memory.scope.tenant_id, memory.id)
+        assert updated is not None
+        return updated
+
+    def delete(self, memory: StoredMemory, actor: str | None) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM memories WHERE seq = ?", (memory.seq,))
+            conn.execute(
+                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
+                "at, actor) VALUES (?, ?, ?, ?, 'DELETE', ?, ?, ?, ?)",
+                (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
+                 memory.text, json.dumps(memory.metadata), time.time(), actor))
+        if self.vectors is not None and memory.seq is not None:
+            self.vectors.remove([memory.seq])
+        self._after_write()
+
+    def erase(self, scope: Scope) -> int:
+        where, params = scope_sql(scope, Filters(), alias="memories")
+        with self._tx() as conn:
+            ids = [r[0] for r in conn.execute(f"SELECT id FROM memories WHERE {where}", params)]
+            conn.execute(f"DELETE FROM memories WHERE {where}", params)
+            for start in range(0, len(ids), 900):
+                chunk = ids[start : start + 900]
+                conn.execute(f"DELETE FROM history WHERE memory_id IN ({','.join('?' * len(chunk))})",
+                             chunk)
+            if scope.user_id is not None and scope.agent_id is None and scope.session_id is None:
+                # history of memories deleted earlier belongs to the user too
+                conn.execute("DELETE FROM history WHERE tenant_id = ? AND user_id = ?",
+                             (scope.tenant_id, scope.user_id))
+            # merge FTS segments so the erased terms are gone from the index, not just masked
+            conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
+        with self._lock:
+            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if self.vectors is not None and ids:
+                # rebuild rather than tombstone, so no erased vector survives in the index file
+                self.vectors.index.reset()
+                self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+                self.vectors.save()
+        self._after_write()
+        return len(ids)
+
+    def list(self, scope: Scope, filters: Filters, after_seq: int | None, limit: int) -> list[StoredMemory]:
+        where, params = scope_sql(scope, filters)
+        if after_seq is not None:
+            where += " AND m.seq > ?"
+            params.append(after_seq)
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT {_COLS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT ?",
+                [*params, limit]).fetchall()
+        return [_row_to_memory(r) for r in rows]
+
+    def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT memory_id, version, event, text, metadata, at, actor FROM history "
+                "WHERE memory_id = ? AND tenant_id = ? ORDER BY id", (memory_id, tenant_id)).fetchall()
+        return [HistoryEntry(memory_id=r[0], version=r[1], event=r[2], text=r[3],
+                             metadata=json.loads(r[4]), at=to_datetime(r[5]), actor=r[6])
+                for r in rows]
+
+    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        where, params = scope_sql(scope, Filters())
+        unique = list(dict.fromkeys(hashes))
+        with self._lock:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                sql = (f"SELECT m.content_hash FROM memories m WHERE {where} AND m.content_hash "
+                       f"IN ({','.join('?' * len(chunk))})")
+                found.update(r[0] for r in self.conn.execute(sql, [*params, *chunk]))
+        return found
+
+    def next_position(self, scope: Scope) -> int:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT MAX(position) FROM memories WHERE tenant_id = ? AND user_id IS ? "
+                "AND session_id IS ?", (scope.tenant_id, scope.user_id, scope.session_id)).fetchone()
+        return 0 if row[0] is None else int(row[0]) + 1
+
+    def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
+        with self._lock:
+            self._sync_vectors()
+            if self.vectors is not None and len(self.vectors) and filters.is_empty():
+                hits = self._ann_search(scope, vector, k)
+                if hits is not None:
+                    return hits
+            return self._exact_search(scope, filters, vector, k)
+
+    def _ann_search(self, scope: Scope, vector: np.ndarray, k: int) -> list[VectorHit] | None:
+        """ANN with scope post-filter; None when the scope is too sparse in the index (go exact)."""
+        assert self.vectors is not None
+        where, params = scope_sql(scope, Filters())
+        want = max(2 * k, 32)
+        total = len(self.vectors)
+        while True:
+            candidates = self.vectors.search(vector, want)
+            seqs = [s for s, _ in candidates]
+            allowed: set[int] = set()
+            for start in range(0, len(seqs), 900):
+                chunk = seqs[start : start + 900]
+                sql = f"SELECT m.seq FROM memories m WHERE {where} AND m.seq IN ({','.join('?' * len(chunk))})"
+                allowed.update(r[0] for r in self.conn.execute(sql, [*params, *chunk]))
+            hits = [(s, score) for s, score in candidates if s in allowed]
+            if len(hits) >= k or want >= total:
+                return hits[:k]
+            if want >= 16 * k:
+                return None
+            want *= 4
+
+    def _exact_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
+        where, params = scope_sql(scope, filters)
+        rows = self.conn.execute(
+            f"SELECT m.seq, m.embedding FROM memories m WHERE {where} AND m.embedding IS NOT NULL",
+            params).fetchall()
+        if not rows:
+            return []
+        matrix = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(len(rows), -1)
+        scores = matrix @ np.asarray(vector, np.float32)
+        top = np.argsort(-scores)[:k]
+        return [(int(rows[i][0]), float(scores[i])) for i in top]
+
+    def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
+                    column: str | None) -> list[TextHit]:
+        if not terms:
+            return []
+        quoted = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+        match = f"{column} : ({quoted})" if column else quoted
+        where, params = scope_sql(scope, filters)
+        sql = (f"SELECT memories_fts.rowid, bm25(memories_fts, 1.0, 0.5) AS s FROM memories_fts "
+               f"JOIN memories m ON m.seq = memories_fts.rowid "
+               f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
+        with self._lock:
+            rows = self.conn.execute(sql, [match, *params, k]).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def time_search(self, scope: Scope, filters: Filters, start: float, end: float, k: int) -> list[int]:
+        where, params = scope_sql(scope, filters)
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT m.seq FROM memories m WHERE {where} AND m.event_time BETWEEN ? AND ? "
+                f"ORDER BY m.event_time LIMIT ?", [*params, start, end, k]).fetchall()
+        return [r[0] for r in rows]
+
+    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
+        out: dict[int, list[int]] = {}
+        with self._lock:
+            for seq in seqs:
+                row = self.conn.execute(
+                    "SELECT tenant_id, user_id, session_id, position FROM memories WHERE seq = ?",
+                    (seq,)).fetchone()
+                if row is None or row[3] is None:
+                    continue
+                near = self.conn.execute(
+                    "SELECT seq FROM memories WHERE tenant_id = ? AND user_id IS ? AND session_id IS ? "
+                    "AND position BETWEEN ? AND ? AND seq != ? ORDER BY position",
+                    (row[0], row[1], row[2], row[3] - radius, row[3] + radius, seq)).fetchall()
+                out[seq] = [r[0] for r in near]
+        return out
+
+    def touch(self, seqs: Sequence[int], at: float) -> None:
+        """Buffered: counted in memory, written with the next write (or close) to keep reads cheap."""
+        with self._lock:
+            for seq in seqs:
+                self._pending_touches[seq] = at
+            if len(self._pending_touches) >= 1000:
+                with self._tx():
+                    pass
+
+    def _flush_touches(self) -> None:
+        if self._pending_touches:
+            self.conn.executemany(
+                "UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? "
+                "WHERE seq = ?", [(at, seq) for seq, at in self._pending_touches.items()])
+            self._pending_touches.clear()
+
+    def stats(self, scope: Scope) -> dict[str, Any]:
+        where, params = scope_sql(scope, Filters())
+        with self._lock:
+            by_kind = dict(self.conn.execute(
+                f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} GROUP BY m.kind", params).fetchall())
+            users, sessions = self.conn.execute(
+                f"SELECT COUNT(DISTINCT m.user_id), COUNT(DISTINCT m.session_id) FROM memories m "
+                f"WHERE {where}", params).fetchone()
+            hwhere = "tenant_id = ?" + (" AND user_id = ?" if scope.user_id else "")
+            hparams = [scope.tenant_id] + ([scope.user_id] if scope.user_id else [])
+            history = self.conn.execute(f"SELECT COUNT(*) FROM history WHERE {hwhere}", hparams).fetchone()[0]
+        size = 0
+        if self.path is not None:
+            size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        return {"memories": sum(by_kind.values()), "by_kind": by_kind, "users": users,
+                "sessions": sessions, "history_entries": history,
+                "vectors": len(self.vectors) if self.vectors is not None else 0,
+                "db_bytes": size, "embedder": self.embedder_name}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pending_touches:
+                with self._tx():
+                    pass
+            if self.vectors is not None and self.vectors.dirty:
+                self.vectors.save()
+            self.conn.close()

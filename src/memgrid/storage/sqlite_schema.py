@@ -1,0 +1,108 @@
+"""SQLite schema and its migrations. `PRAGMA user_version` is the schema version."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+
+from memgrid.errors import StorageError
+
+APP_ID = "memgrid"
+
+_V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE memories (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,   -- never reused: it is also the vector key
+    id TEXT NOT NULL UNIQUE,
+    tenant_id TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, session_id TEXT,
+    visibility TEXT NOT NULL, kind TEXT NOT NULL, role TEXT, speaker TEXT,
+    text TEXT NOT NULL,
+    index_text TEXT NOT NULL,                -- what FTS and the embedder see (speaker, date, text)
+    content_hash TEXT NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL,
+    event_time REAL, valid_from REAL, valid_to REAL,
+    version INTEGER NOT NULL DEFAULT 1,
+    supersedes TEXT, superseded_by TEXT,
+    importance REAL NOT NULL DEFAULT 0.5,
+    access_count INTEGER NOT NULL DEFAULT 0,
+    last_accessed_at REAL,
+    provenance TEXT NOT NULL, metadata TEXT NOT NULL,
+    keywords TEXT NOT NULL, entities TEXT NOT NULL,
+    position INTEGER,
+    embedding BLOB
+);
+CREATE INDEX ix_memories_scope ON memories(tenant_id, user_id, session_id, seq);
+CREATE INDEX ix_memories_hash ON memories(tenant_id, user_id, content_hash);
+CREATE INDEX ix_memories_event ON memories(tenant_id, user_id, event_time);
+CREATE INDEX ix_memories_position ON memories(tenant_id, user_id, session_id, position);
+CREATE VIRTUAL TABLE memories_fts USING fts5(
+    index_text, entities, content='memories', content_rowid='seq',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts(rowid, index_text, entities)
+    VALUES (new.seq, new.index_text, new.entities);
+END;
+CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, index_text, entities)
+    VALUES ('delete', old.seq, old.index_text, old.entities);
+END;
+CREATE TRIGGER memories_au AFTER UPDATE OF index_text, entities ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, index_text, entities)
+    VALUES ('delete', old.seq, old.index_text, old.entities);
+    INSERT INTO memories_fts(rowid, index_text, entities)
+    VALUES (new.seq, new.index_text, new.entities);
+END;
+CREATE TABLE history (
+    id INTEGER PRIMARY KEY,
+    memory_id TEXT NOT NULL,
+    tenant_id TEXT NOT NULL, user_id TEXT,
+    version INTEGER NOT NULL,
+    event TEXT NOT NULL CHECK (event IN ('ADD', 'UPDATE', 'DELETE')),
+    text TEXT NOT NULL, metadata TEXT NOT NULL,
+    at REAL NOT NULL, actor TEXT
+);
+CREATE INDEX ix_history_memory ON history(memory_id, id);
+CREATE INDEX ix_history_scope ON history(tenant_id, user_id);
+"""
+
+# Each entry upgrades from version i to i+1. Append, never edit a released step.
+MIGRATIONS: list[str] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection) -> str:
+    """Bring the file to SCHEMA_VERSION; refuse foreign or newer files. Returns the db uuid."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    if version == 0 and tables:
+        raise StorageError(
+            "this SQLite file holds other tables and is not a memgrid database; "
+            "point memgrid at a new file"
+        )
+    if version > SCHEMA_VERSION:
+        raise StorageError(
+            f"database schema v{version} is newer than this memgrid (v{SCHEMA_VERSION}); upgrade memgrid"
+        )
+    if version > 0:
+        row = conn.execute("SELECT value FROM meta WHERE key='app'").fetchone()
+        if row is None or row[0] != APP_ID:
+            raise StorageError("this SQLite file is not a memgrid database (no memgrid marker)")
+    for step in range(version, SCHEMA_VERSION):
+        # One script, one transaction per step: a crash leaves the previous version intact.
+        marker = ""
+        if step == 0:
+            marker = (
+                f"INSERT INTO meta VALUES ('app', '{APP_ID}');"
+                f"INSERT INTO meta VALUES ('db_uuid', '{uuid.uuid4().hex}');"
+            )
+        script = f"BEGIN IMMEDIATE;{MIGRATIONS[step]};{marker}PRAGMA user_version = {step + 1};COMMIT;"
+        try:
+            conn.executescript(script)
+        except sqlite3.Error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    row = conn.execute("SELECT value FROM meta WHERE key='db_uuid'").fetchone()
+    return str(row[0])

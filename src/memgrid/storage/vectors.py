@@ -1,0 +1,105 @@
+"""ANN index (usearch HNSW) kept beside the SQLite file as a derived, rebuildable cache.
+
+SQLite holds every embedding; this file only makes search fast. `reconcile` makes the index
+agree with SQLite's keys on open (after a crash the file may be stale), so they never disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+from usearch.index import Index
+
+
+class VectorIndex:
+    def __init__(self, path: Path | None, dims: int, fingerprint: str) -> None:
+        self.path = path
+        self.dims = dims
+        self.fingerprint = fingerprint
+        self.dirty = 0
+        self.index = self._load() or self._new()
+
+    def _new(self) -> Index:
+        return Index(ndim=self.dims, metric="cos", dtype="f32", connectivity=16, expansion_add=128,
+                     expansion_search=96)
+
+    def _meta_path(self) -> Path | None:
+        return None if self.path is None else self.path.with_name(self.path.name + ".json")
+
+    def _load(self) -> Index | None:
+        meta_path = self._meta_path()
+        if self.path is None or meta_path is None or not self.path.exists() or not meta_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text())
+            if meta.get("fingerprint") != self.fingerprint or meta.get("dims") != self.dims:
+                return None
+            index = Index.restore(str(self.path), view=False)
+            if index is None or index.ndim != self.dims:
+                return None
+            index.expansion_search = 96
+            return index
+        except (OSError, ValueError, RuntimeError):
+            return None  # unreadable cache: rebuilt from SQLite by reconcile
+
+    def reconcile(
+        self, stored_keys: np.ndarray, fetch: Callable[[np.ndarray], np.ndarray]
+    ) -> tuple[int, int]:
+        """Add keys SQLite has and the index lacks; drop keys the index has and SQLite lacks."""
+        have = np.array(self.index.keys, dtype=np.uint64) if len(self.index) else np.zeros(0, np.uint64)
+        want = stored_keys.astype(np.uint64)
+        missing = np.setdiff1d(want, have, assume_unique=True)
+        extra = np.setdiff1d(have, want, assume_unique=True)
+        if len(extra):
+            self.index.remove(extra)
+        for start in range(0, len(missing), 10_000):
+            chunk = missing[start : start + 10_000]
+            vectors = fetch(chunk)
+            self.add(chunk, vectors)
+        if len(missing) or len(extra):
+            self.save()
+        return int(len(missing)), int(len(extra))
+
+    def add(self, keys: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
+        if len(keys) == 0:
+            return
+        self.index.add(np.asarray(keys, dtype=np.uint64), np.ascontiguousarray(vectors, np.float32))
+        self.dirty += len(keys)
+
+    def remove(self, keys: Iterable[int]) -> None:
+        keys = np.fromiter(keys, dtype=np.uint64)
+        if len(keys):
+            self.index.remove(keys)
+            self.dirty += len(keys)
+
+    def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        if len(self.index) == 0 or k <= 0:
+            return []
+        matches = self.index.search(np.asarray(vector, np.float32), min(k, len(self.index)))
+        return [(int(key), 1.0 - float(d)) for key, d in zip(matches.keys, matches.distances, strict=True)]
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def save(self) -> None:
+        """Atomic replace, so a crash mid-save leaves the previous file (reconciled on open)."""
+        self.dirty = 0
+        if self.path is None:
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        self.index.save(str(tmp))
+        os.replace(tmp, self.path)
+        meta_path = self._meta_path()
+        assert meta_path is not None
+        meta_tmp = meta_path.with_name(meta_path.name + ".tmp")
+        meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims}))
+        os.replace(meta_tmp, meta_path)
+
+    def delete_files(self) -> None:
+        for p in (self.path, self._meta_path()):
+            if p is not None and p.exists():
+                p.unlink()

@@ -1,0 +1,144 @@
+"""Input checks shared by every surface. They run before any write, so bad input changes nothing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from memgrid.errors import InvalidInputError
+
+MAX_SCOPE_CHARS = 256
+_META_KEY = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")
+
+
+def check_scope_value(name: str, value: str | None) -> str | None:
+    """Scope ids are opaque strings: non-empty, bounded, and free of control characters."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{name} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        raise InvalidInputError(f"{name} must not be empty or whitespace")
+    if len(value) > MAX_SCOPE_CHARS:
+        raise InvalidInputError(f"{name} is {len(value)} chars; the limit is {MAX_SCOPE_CHARS}")
+    bad = [c for c in value if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn")]
+    if bad:
+        raise InvalidInputError(
+            f"{name} contains control or unassigned characters ({bad[0]!r}); use printable text"
+        )
+    return value
+
+
+def check_text(text: Any, max_chars: int, what: str = "text") -> str:
+    if not isinstance(text, str):
+        raise InvalidInputError(f"{what} must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise InvalidInputError(f"{what} is empty or whitespace; give the memory some content")
+    if "\x00" in text:
+        raise InvalidInputError(f"{what} contains a NUL character; remove it")
+    if len(text) > max_chars:
+        raise InvalidInputError(
+            f"{what} is {len(text)} chars; the limit is {max_chars} (raise max_text_chars or split it)"
+        )
+    return text
+
+
+def parse_timestamp(value: Any, what: str = "timestamp") -> float | None:
+    """ISO 8601 string, datetime, date or epoch seconds -> epoch seconds (naive means UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise InvalidInputError(f"{what} must be an ISO 8601 string, datetime or epoch seconds")
+    if isinstance(value, int | float):
+        if not (0 <= value < 253402300800):
+            raise InvalidInputError(f"{what} {value!r} is outside years 1970-9999")
+        return float(value)
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        try:
+            dt = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInputError(
+                f"{what} {value!r} is not ISO 8601; use e.g. '2023-05-08T13:56:00' or '2023-05-08'"
+            ) from None
+    else:
+        raise InvalidInputError(f"{what} must be an ISO 8601 string, datetime or epoch seconds")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.timestamp()
+
+
+def check_metadata(metadata: Any) -> dict[str, Any]:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise InvalidInputError(f"metadata must be a JSON object (dict), got {type(metadata).__name__}")
+    for key in metadata:
+        if not isinstance(key, str) or not _META_KEY.match(key):
+            raise InvalidInputError(
+                f"metadata key {key!r} is invalid; use 1-64 letters, digits, '_' or '-'"
+            )
+    return dict(metadata)
+
+
+@dataclass(slots=True)
+class Filters:
+    """The filter language of search/list: exact kinds/roles/speakers, event-time range, metadata."""
+
+    kinds: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+    speakers: tuple[str, ...] = ()
+    visibility: str | None = None
+    event_after: float | None = None
+    event_before: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    ALLOWED = ("kind", "role", "speaker", "visibility", "event_after", "event_before", "metadata")
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any] | None) -> Filters:
+        if not raw:
+            return cls()
+        unknown = set(raw) - set(cls.ALLOWED)
+        if unknown:
+            raise InvalidInputError(
+                f"unknown filter key(s) {sorted(unknown)}; allowed: {', '.join(cls.ALLOWED)}"
+            )
+
+        def many(key: str) -> tuple[str, ...]:
+            value = raw.get(key)
+            if value is None:
+                return ()
+            values = [value] if isinstance(value, str) else list(value)
+            for v in values:
+                check_scope_value(f"filter {key}", v)
+            return tuple(values)
+
+        metadata = check_metadata(raw.get("metadata"))
+        for key, value in metadata.items():
+            if not isinstance(value, str | int | float | bool) or value is None:
+                raise InvalidInputError(f"metadata filter {key!r} must be a string, number or bool")
+        visibility = raw.get("visibility")
+        if visibility not in (None, "private", "shared"):
+            raise InvalidInputError("filter visibility must be 'private' or 'shared'")
+        return cls(
+            kinds=many("kind"),
+            roles=many("role"),
+            speakers=many("speaker"),
+            visibility=visibility,
+            event_after=parse_timestamp(raw.get("event_after"), "filter event_after"),
+            event_before=parse_timestamp(raw.get("event_before"), "filter event_before"),
+            metadata=metadata,
+        )
+
+    def is_empty(self) -> bool:
+        return not (
+            self.kinds or self.roles or self.speakers or self.visibility or self.metadata
+            or self.event_after is not None or self.event_before is not None
+        )

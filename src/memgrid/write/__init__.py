@@ -1,0 +1,1 @@
+"""Write path: ingest (normalise input) -> extract (units + signals) -> resolve (dedupe) -> store."""

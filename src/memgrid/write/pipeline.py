@@ -1,0 +1,57 @@
+"""The write path in one place: ingest -> extract -> resolve -> store, with no LLM call."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from memgrid.embedders.base import CachedEmbedder
+from memgrid.models import Provenance, Scope, StoredMemory
+from memgrid.storage.base import Store
+from memgrid.validation import parse_timestamp
+from memgrid.write.ingest import normalize
+from memgrid.write.units import to_unit
+
+
+class Writer:
+    def __init__(self, store: Store, embedder: CachedEmbedder, max_chars: int) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.max_chars = max_chars
+
+    def prepare(self, data: Any, scope: Scope, *, visibility: str = "private",
+                timestamp: Any = None, metadata: dict[str, Any] | None = None,
+                kind: str = "message", source: str = "api") -> list[StoredMemory]:
+        """Validate and build units (no I/O beyond a dedupe lookup); raises before any write."""
+        messages = normalize(data, self.max_chars, kind)
+        default_time = parse_timestamp(timestamp, "timestamp")
+        now = time.time()
+        provenance = Provenance(writer=scope.user_id, agent_id=scope.agent_id, source=source)
+        start = self.store.next_position(scope)
+        units = []
+        for offset, message in enumerate(messages):
+            if metadata:
+                message.metadata = {**metadata, **message.metadata}
+            event_time = message.timestamp if message.timestamp is not None else default_time
+            units.append(to_unit(message, scope, visibility, provenance,
+                                 event_time if event_time is not None else now, now, start + offset))
+        return self._resolve(units, scope)
+
+    def _resolve(self, units: list[StoredMemory], scope: Scope) -> list[StoredMemory]:
+        """Drop exact duplicates: of what is stored, and within the batch itself."""
+        stored = self.store.existing_hashes(scope, [u.content_hash for u in units])
+        fresh: list[StoredMemory] = []
+        for unit in units:
+            if unit.content_hash not in stored:
+                stored.add(unit.content_hash)
+                fresh.append(unit)
+        return fresh
+
+    def write(self, units: list[StoredMemory], actor: str | None) -> list[StoredMemory]:
+        """Embed in batches, then one transaction for rows, full text, vectors and history."""
+        if units:
+            vectors = self.embedder.embed([u.index_text for u in units])
+            for unit, vector in zip(units, vectors, strict=True):
+                unit.embedding = vector
+            self.store.insert(units, actor)
+        return units

@@ -1,0 +1,58 @@
+"""Extract: turn each message into a retrieval unit with the signals the read path uses."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from datetime import UTC, datetime
+
+from memgrid.models import Provenance, Scope, StoredMemory
+from memgrid.text import entities, keywords
+from memgrid.write.ingest import Message
+
+CAPTION_KEY = "caption"  # metadata text describing an attachment (e.g. a shared photo)
+
+
+def new_id() -> str:
+    """48-bit millisecond clock + 80 random bits: unique and roughly time-ordered."""
+    return f"{int(time.time() * 1000):012x}{os.urandom(10).hex()}"
+
+
+def format_date(epoch: float | None) -> str:
+    if epoch is None:
+        return ""
+    d = datetime.fromtimestamp(epoch, tz=UTC)
+    return f"{d.day} {d:%B %Y}"
+
+
+def index_text(message: Message, event_time: float | None) -> str:
+    """What FTS and the embedder see: date and speaker make 'when'/'who' questions matchable."""
+    date = format_date(event_time)
+    parts = [f"[{date}]" if date else "", f"{message.speaker}:" if message.speaker else "",
+             message.content]
+    caption = message.metadata.get(CAPTION_KEY)
+    if isinstance(caption, str) and caption.strip():
+        parts.append(f"[shared: {caption.strip()}]")
+    return " ".join(p for p in parts if p)
+
+
+def content_hash(message: Message, scope: Scope, event_time: float | None) -> str:
+    """Same words, same speaker, same session, same moment = the same memory."""
+    key = "\x1f".join([message.kind, message.role, message.speaker or "", scope.session_id or "",
+                       scope.agent_id or "", repr(event_time), message.content])
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def to_unit(message: Message, scope: Scope, visibility: str, provenance: Provenance,
+            event_time: float | None, now: float, position: int) -> StoredMemory:
+    text_for_index = index_text(message, event_time)
+    signal_text = message.content + " " + str(message.metadata.get(CAPTION_KEY, ""))
+    return StoredMemory(
+        id=new_id(), text=message.content, index_text=text_for_index, kind=message.kind,
+        scope=scope, visibility=visibility, role=message.role, speaker=message.speaker,
+        provenance=provenance, content_hash=content_hash(message, scope, event_time),
+        created_at=now, updated_at=now, event_time=event_time, valid_from=event_time,
+        metadata=message.metadata, keywords=keywords(signal_text),
+        entities=entities(signal_text), position=position,
+    )
