@@ -50,7 +50,7 @@ class VectorIndex:
         self, stored_keys: np.ndarray, fetch: Callable[[np.ndarray], np.ndarray]
     ) -> tuple[int, int]:
         """Add keys SQLite has and the index lacks; drop keys the index has and SQLite lacks."""
-        have = np.array(self.index.keys, dtype=np.uint64) if len(self.index) else np.zeros(0, np.uint64)
+        have = np.fromiter(self.index.keys, dtype=np.uint64, count=len(self.index))
         want = stored_keys.astype(np.uint64)
         missing = np.setdiff1d(want, have, assume_unique=True)
         extra = np.setdiff1d(have, want, assume_unique=True)
