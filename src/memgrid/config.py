@@ -35,13 +35,16 @@ class RetrievalConfig(BaseModel):
 
     candidates: int = Field(default=100, ge=1, description="hits each channel contributes")
     rrf_k: float = Field(default=60.0, gt=0)
-    weight_dense: float = Field(default=1.0, ge=0)
+    weight_dense: float = Field(default=0.5, ge=0)
     weight_bm25: float = Field(default=1.0, ge=0)
-    weight_entity: float = Field(default=0.5, ge=0)
+    weight_entity: float = Field(default=0.0, ge=0)
     weight_time: float = Field(default=0.5, ge=0)
     recency_weight: float = Field(default=0.0, ge=0, description="boost for recent memories")
     recency_half_life_days: float = Field(default=30.0, gt=0)
     neighbor_weight: float = Field(default=0.0, ge=0, description="share of score passed to adjacent turns")
+    neighbor_from: int = Field(default=100, ge=1, description="how many top hits pass score to neighbours")
+    session_weight: float = Field(default=1.0, ge=0, description="boost from the hit's session rank")
+    session_top: int = Field(default=3, ge=1, description="turn scores summed into a session score")
 
 
 class MemgridConfig(BaseModel):

@@ -1,5 +1,5 @@
 """Storage behind one narrow interface (`Store`); SQLite is the embedded default."""
 
-from memgrid.storage.base import Store, TextHit, VectorHit
+from memgrid.storage.base import Placement, Store, TextHit, VectorHit
 
-__all__ = ["Store", "TextHit", "VectorHit"]
+__all__ = ["Placement", "Store", "TextHit", "VectorHit"]

@@ -12,6 +12,7 @@ from memgrid.validation import Filters
 
 VectorHit = tuple[int, float]  # (seq, cosine similarity)
 TextHit = tuple[int, float]  # (seq, relevance; higher is better)
+Placement = tuple[str | None, float]  # (session_id, event time or else creation time)
 
 
 class Store(Protocol):
@@ -55,9 +56,8 @@ class Store(Protocol):
         self, scope: Scope, filters: Filters, terms: Sequence[str], k: int, column: str | None
     ) -> list[TextHit]: ...
 
-    def time_search(
-        self, scope: Scope, filters: Filters, start: float, end: float, k: int
-    ) -> list[int]: ...
+    def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
+        """Session and time of many candidates, cheaply (no full rows)."""
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]: ...
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Provenance, Scope, StoredMemory, to_datetime
-from memgrid.storage.base import TextHit, VectorHit
+from memgrid.storage.base import Placement, TextHit, VectorHit
 from memgrid.storage.sqlite_schema import migrate
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
@@ -385,13 +385,15 @@ class SQLiteStore:
             rows = self.conn.execute(sql, [match, *params, k]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
-    def time_search(self, scope: Scope, filters: Filters, start: float, end: float, k: int) -> list[int]:
-        where, params = scope_sql(scope, filters)
+    def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
+        out: dict[int, Placement] = {}
         with self._lock:
-            rows = self.conn.execute(
-                f"SELECT m.seq FROM memories m WHERE {where} AND m.event_time BETWEEN ? AND ? "
-                f"ORDER BY m.event_time LIMIT ?", [*params, start, end, k]).fetchall()
-        return [r[0] for r in rows]
+            for start in range(0, len(seqs), 900):
+                chunk = list(seqs[start : start + 900])
+                sql = (f"SELECT seq, session_id, COALESCE(event_time, created_at) FROM memories "
+                       f"WHERE seq IN ({','.join('?' * len(chunk))})")
+                out.update((r[0], (r[1], r[2])) for r in self.conn.execute(sql, chunk))
+        return out
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
