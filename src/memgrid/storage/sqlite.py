@@ -338,20 +338,28 @@ class SQLiteStore:
                     return hits
             return self._exact_search(scope, filters, vector, k)
 
+    def _in_scope(self, seqs: Sequence[int], scope: Scope) -> set[int]:
+        """Which of these seqs belong to the scope: looked up by primary key, checked in Python
+        (a scope-index plan would scan the whole scope)."""
+        wanted = (scope.tenant_id, scope.user_id, scope.agent_id, scope.session_id)
+        allowed: set[int] = set()
+        for start in range(0, len(seqs), 900):
+            chunk = list(seqs[start : start + 900])
+            sql = (f"SELECT seq, tenant_id, user_id, agent_id, session_id FROM memories "
+                   f"WHERE seq IN ({','.join('?' * len(chunk))})")
+            for row in self.conn.execute(sql, chunk):
+                if all(w is None or w == v for w, v in zip(wanted, row[1:], strict=True)):
+                    allowed.add(row[0])
+        return allowed
+
     def _ann_search(self, scope: Scope, vector: np.ndarray, k: int) -> list[VectorHit] | None:
         """ANN with scope post-filter; None when the scope is too sparse in the index (go exact)."""
         assert self.vectors is not None
-        where, params = scope_sql(scope, Filters())
         want = max(2 * k, 32)
         total = len(self.vectors)
         while True:
             candidates = self.vectors.search(vector, want)
-            seqs = [s for s, _ in candidates]
-            allowed: set[int] = set()
-            for start in range(0, len(seqs), 900):
-                chunk = seqs[start : start + 900]
-                sql = f"SELECT m.seq FROM memories m WHERE {where} AND m.seq IN ({','.join('?' * len(chunk))})"
-                allowed.update(r[0] for r in self.conn.execute(sql, [*params, *chunk]))
+            allowed = self._in_scope([s for s, _ in candidates], scope)
             hits = [(s, score) for s, score in candidates if s in allowed]
             if len(hits) >= k or want >= total:
                 return hits[:k]
@@ -373,15 +381,26 @@ class SQLiteStore:
 
     def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
                     column: str | None) -> list[TextHit]:
+        """BM25 top-k. FTS ranks first, the scope filters after (a join driven by the scope index
+        would score the whole scope); a sparse scope falls back to the joined query."""
         if not terms:
             return []
         quoted = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
         match = f"{column} : ({quoted})" if column else quoted
-        where, params = scope_sql(scope, filters)
-        sql = (f"SELECT memories_fts.rowid, bm25(memories_fts, 1.0, 0.5) AS s FROM memories_fts "
-               f"JOIN memories m ON m.seq = memories_fts.rowid "
-               f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
         with self._lock:
+            if filters.is_empty():
+                want = max(4 * k, 64)
+                rows = self.conn.execute(
+                    "SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS s FROM memories_fts "
+                    "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?", (match, want)).fetchall()
+                allowed = self._in_scope([r[0] for r in rows], scope)
+                hits = [(int(r[0]), -float(r[1])) for r in rows if r[0] in allowed]
+                if len(hits) >= k or len(rows) < want:
+                    return hits[:k]
+            where, params = scope_sql(scope, filters)
+            sql = (f"SELECT memories_fts.rowid, bm25(memories_fts, 1.0, 0.5) AS s FROM memories_fts "
+                   f"JOIN memories m ON m.seq = memories_fts.rowid "
+                   f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
             rows = self.conn.execute(sql, [match, *params, k]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
