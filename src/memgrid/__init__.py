@@ -6,8 +6,21 @@ from memgrid.memory import AsyncMemory, Memory
 from memgrid.models import HistoryEntry, MemoryRecord, Page, Provenance, SearchHit, Stats
 
 __all__ = [
-    "AsyncMemory", "EmbedderConfig", "EmbedderError", "HistoryEntry", "InvalidInputError",
-    "Memory", "MemgridConfig", "MemgridError", "MemoryRecord", "NotFoundError", "Page",
-    "Provenance", "RetrievalConfig", "SearchHit", "Stats", "StorageError",
+    "AsyncMemory",
+    "EmbedderConfig",
+    "EmbedderError",
+    "HistoryEntry",
+    "InvalidInputError",
+    "MemgridConfig",
+    "MemgridError",
+    "Memory",
+    "MemoryRecord",
+    "NotFoundError",
+    "Page",
+    "Provenance",
+    "RetrievalConfig",
+    "SearchHit",
+    "Stats",
+    "StorageError",
 ]
 __version__ = "0.1.0"

@@ -25,7 +25,8 @@ def parse_locomo_time(value: str) -> datetime:
     try:
         return datetime.strptime(value.strip(), "%I:%M %p on %d %B, %Y").replace(tzinfo=UTC)
     except ValueError:
-        raise InvalidInputError(f"LoCoMo session date {value!r} is not like '1:56 pm on 8 May, 2023'") from None
+        raise InvalidInputError(
+            f"LoCoMo session date {value!r} is not like '1:56 pm on 8 May, 2023'") from None
 
 
 def is_locomo(data: Any) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import functools
+import builtins
 import time
 from collections.abc import Callable, Coroutine, Iterable, Iterator
 from pathlib import Path
@@ -14,13 +14,24 @@ from memgrid.config import MemgridConfig
 from memgrid.embedders import create_embedder
 from memgrid.errors import InvalidInputError, NotFoundError
 from memgrid.models import (
-    HistoryEntry, MemoryRecord, Page, Provenance, Scope, SearchHit, Stats, StoredMemory,
+    HistoryEntry,
+    MemoryRecord,
+    Page,
+    Provenance,
+    Scope,
+    SearchHit,
+    Stats,
+    StoredMemory,
 )
 from memgrid.read.assemble import assemble
 from memgrid.read.pipeline import Retriever
 from memgrid.storage.sqlite import SQLiteStore
 from memgrid.validation import (
-    Filters, check_metadata, check_scope_value, check_text, parse_timestamp,
+    Filters,
+    check_metadata,
+    check_scope_value,
+    check_text,
+    parse_timestamp,
 )
 from memgrid.write.ingest import Message
 from memgrid.write.pipeline import Writer
@@ -173,13 +184,13 @@ class Memory:
         if not 1 <= limit <= 10_000:
             raise InvalidInputError("limit must be between 1 and 10000")
         scope = self._scope(user_id, agent_id, session_id)
-        rows = self.store.list(scope, Filters.parse(filters), _decode_cursor(cursor), limit + 1)
+        rows = self.store.list_memories(scope, Filters.parse(filters), _decode_cursor(cursor), limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = _encode_cursor(rows[-1].seq) if more and rows[-1].seq is not None else None
         return Page(items=[r.to_record() for r in rows], next_cursor=next_cursor)
 
-    def history(self, memory_id: str) -> list[HistoryEntry]:
+    def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
         entries = self.store.history(self.tenant_id, memory_id)
         if not entries:
             raise NotFoundError(f"no memory or history with id {memory_id!r}")
@@ -196,7 +207,7 @@ class Memory:
         scope = self._scope(user_id, agent_id, None, require=False)
         after: int | None = None
         while True:
-            rows = self.store.list(scope, Filters(), after, 1000)
+            rows = self.store.list_memories(scope, Filters(), after, 1000)
             yield from (r.to_record() for r in rows)
             if len(rows) < 1000:
                 return
@@ -206,7 +217,7 @@ class Memory:
                        batch_size: int = 512) -> int:
         """Load exported memories, keeping ids, times and provenance; skips ones already here."""
         added = 0
-        batch: list[StoredMemory] = []
+        batch: builtins.list[StoredMemory] = []
         for raw in records:
             batch.append(self._from_record(raw))
             if len(batch) >= batch_size:
@@ -238,12 +249,12 @@ class Memory:
             entities=record.entities, position=record.position,
         )
 
-    def _import_batch(self, batch: list[StoredMemory]) -> int:
+    def _import_batch(self, batch: builtins.list[StoredMemory]) -> int:
         fresh = [m for m in batch if self.store.get(self.tenant_id, m.id) is None]
-        by_scope: dict[tuple[str | None, ...], list[StoredMemory]] = {}
+        by_scope: dict[tuple[str | None, ...], builtins.list[StoredMemory]] = {}
         for m in fresh:
             by_scope.setdefault((m.scope.user_id, m.scope.agent_id, m.scope.session_id), []).append(m)
-        keep: list[StoredMemory] = []
+        keep: builtins.list[StoredMemory] = []
         for group in by_scope.values():
             known = self.store.existing_hashes(group[0].scope, [m.content_hash for m in group])
             keep.extend(m for m in group if m.content_hash not in known)
@@ -264,10 +275,11 @@ class Memory:
 def _in_thread(
     method: Callable[Concatenate[Memory, P], R],
 ) -> Callable[Concatenate[AsyncMemory, P], Coroutine[Any, Any, R]]:
-    @functools.wraps(method)
-    async def run(self: AsyncMemory, *args: P.args, **kwargs: P.kwargs) -> R:
+    async def run(self: AsyncMemory, /, *args: P.args, **kwargs: P.kwargs) -> R:
         return await asyncio.to_thread(method, self.sync, *args, **kwargs)
 
+    run.__name__ = method.__name__
+    run.__doc__ = method.__doc__
     return run
 
 

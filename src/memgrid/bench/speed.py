@@ -26,7 +26,8 @@ _WORDS = ("trip museum sister garden painting camping adoption guitar recipe mar
 
 def corpus(data: Path) -> tuple[list[str], list[str]]:
     """(turn texts, questions) from LoCoMo if available, else synthetic."""
-    turns, questions = [], []
+    turns: list[str] = []
+    questions: list[str] = []
     for f in sorted(data.glob("*.json")) if data.is_dir() else []:
         raw = json.loads(f.read_text())
         for key, value in raw.items():
@@ -120,7 +121,8 @@ def run_speed(sizes: list[int], embedder: str = "static", n_queries: int = 200,
 
 
 if __name__ == "__main__":
-    from memgrid.cli.bench_commands import speed
     import typer
+
+    from memgrid.cli.bench_commands import speed
 
     typer.run(speed)

@@ -27,7 +27,8 @@ _PATTERNS = [
                        r"couple|few)\s+(?:of\s+)?(day|week|month|year)s?\s+ago\b")),
     ("rel", re.compile(r"\b(yesterday|today|tonight|last night|this morning)\b")),
     ("lastunit", re.compile(r"\b(last|this|past|previous|next)\s+(day|week|month|year|weekend)\b")),
-    ("weekday", re.compile(r"\b(last|this|next)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")),
+    ("weekday", re.compile(
+        r"\b(last|this|next)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")),
     ("daymonth", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s*(\d{{4}})?\b")),
     ("monthday", re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d),?\s*(\d{{4}})?\b")),
     ("monthyear", re.compile(rf"\b({_MONTH_RE})\.?,?\s+(?:of\s+)?(\d{{4}})\b")),
@@ -72,8 +73,8 @@ def resolve(query: str, reference: float) -> TimeRange | None:
 def _resolve_match(kind: str, m: re.Match[str], ref: datetime, today: datetime) -> TimeRange | None:
     if kind == "ago":
         n, unit = _amount(m.group(1)), _UNITS[m.group(2)]
-        center = today - relativedelta(**{unit: n})  # type: ignore[arg-type]
-        slack = relativedelta(**{unit: 1}) if unit != "days" else relativedelta(days=1)  # type: ignore[arg-type]
+        center = today - relativedelta(**{unit: n})
+        slack = relativedelta(**{unit: 1})
         return (center - slack).timestamp(), (center + slack + timedelta(days=1)).timestamp()
     if kind == "rel":
         word = m.group(1)
@@ -105,10 +106,10 @@ def _resolve_match(kind: str, m: re.Match[str], ref: datetime, today: datetime) 
         return _span(today - timedelta(days=today.weekday()) + timedelta(days=target), timedelta(days=1))
     if kind in ("daymonth", "monthday"):
         if kind == "daymonth":
-            day, month, year = int(m.group(1)), _MONTHS[m.group(2)], m.group(3)
+            day_n, month, year = int(m.group(1)), _MONTHS[m.group(2)], m.group(3)
         else:
-            month, day, year = _MONTHS[m.group(1)], int(m.group(2)), m.group(3)
-        start = today.replace(year=int(year) if year else ref.year, month=month, day=day)
+            month, day_n, year = _MONTHS[m.group(1)], int(m.group(2)), m.group(3)
+        start = today.replace(year=int(year) if year else ref.year, month=month, day=day_n)
         if not year and start > today:
             start = start.replace(year=start.year - 1)
         return _span(start, timedelta(days=1))

@@ -38,7 +38,7 @@ class Store(Protocol):
     def erase(self, scope: Scope) -> int:
         """Remove every trace of a scope: rows, full text, vectors and history."""
 
-    def list(
+    def list_memories(
         self, scope: Scope, filters: Filters, after_seq: int | None, limit: int
     ) -> list[StoredMemory]: ...
 

@@ -8,13 +8,14 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from memgrid.errors import StorageError
-from memgrid.models import HistoryEntry, Provenance, Scope, StoredMemory, to_datetime
+from memgrid.models import HistoryEntry, Provenance, Scope, StoredMemory
 from memgrid.storage.base import Placement, TextHit, VectorHit
 from memgrid.storage.sqlite_schema import migrate
 from memgrid.storage.vectors import VectorIndex
@@ -284,13 +285,14 @@ class SQLiteStore:
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             if self.vectors is not None and ids:
                 # rebuild rather than tombstone, so no erased vector survives in the index file
-                self.vectors.index.reset()
+                self.vectors.index.reset()  # type: ignore[no-untyped-call]
                 self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
                 self.vectors.save()
         self._after_write()
         return len(ids)
 
-    def list(self, scope: Scope, filters: Filters, after_seq: int | None, limit: int) -> list[StoredMemory]:
+    def list_memories(self, scope: Scope, filters: Filters, after_seq: int | None,
+                      limit: int) -> list[StoredMemory]:
         where, params = scope_sql(scope, filters)
         if after_seq is not None:
             where += " AND m.seq > ?"
@@ -307,7 +309,8 @@ class SQLiteStore:
                 "SELECT memory_id, version, event, text, metadata, at, actor FROM history "
                 "WHERE memory_id = ? AND tenant_id = ? ORDER BY id", (memory_id, tenant_id)).fetchall()
         return [HistoryEntry(memory_id=r[0], version=r[1], event=r[2], text=r[3],
-                             metadata=json.loads(r[4]), at=to_datetime(r[5]), actor=r[6])
+                             metadata=json.loads(r[4]), at=datetime.fromtimestamp(r[5], tz=UTC),
+                             actor=r[6])
                 for r in rows]
 
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:

@@ -41,7 +41,6 @@ class VectorIndex:
             index = Index.restore(str(self.path), view=False)
             if index is None or index.ndim != self.dims:
                 return None
-            index.expansion_search = 96
             return index
         except (OSError, ValueError, RuntimeError):
             return None  # unreadable cache: rebuilt from SQLite by reconcile
@@ -62,7 +61,7 @@ class VectorIndex:
             self.add(chunk, vectors)
         if len(missing) or len(extra):
             self.save()
-        return int(len(missing)), int(len(extra))
+        return len(missing), len(extra)
 
     def add(self, keys: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         if len(keys) == 0:

@@ -41,10 +41,12 @@ def _message(item: Any, index: int, max_chars: int, default_kind: str) -> Messag
     if isinstance(item, str):
         return Message(content=check_text(item, max_chars, where), kind=default_kind)
     if not isinstance(item, dict):
-        raise InvalidInputError(f"{where} must be a dict with 'role' and 'content', not {type(item).__name__}")
+        raise InvalidInputError(
+            f"{where} must be a dict with 'role' and 'content', not {type(item).__name__}")
     unknown = set(item) - _MESSAGE_KEYS
     if unknown:
-        raise InvalidInputError(f"{where} has unknown key(s) {sorted(unknown)}; allowed: {sorted(_MESSAGE_KEYS)}")
+        raise InvalidInputError(
+            f"{where} has unknown key(s) {sorted(unknown)}; allowed: {sorted(_MESSAGE_KEYS)}")
     if "content" not in item:
         raise InvalidInputError(f"{where} has no 'content'")
     role = item.get("role", "user")
