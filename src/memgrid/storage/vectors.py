@@ -24,8 +24,11 @@ class VectorIndex:
         self.index = self._load() or self._new()
 
     def _new(self) -> Index:
-        return Index(ndim=self.dims, metric="cos", dtype="f32", connectivity=16, expansion_add=128,
-                     expansion_search=96)
+        # f16 + ef_add 64 + ef_search 256, measured on 60k real memories: 3x the add rate of
+        # f32/ef_add 128 with higher recall@100 (0.83 vs 0.73 at ef_search 96). SQLite keeps the
+        # f32 vectors; the exact path (filters, sparse scopes) scores with those.
+        return Index(ndim=self.dims, metric="cos", dtype="f16", connectivity=16, expansion_add=64,
+                     expansion_search=256)
 
     def _meta_path(self) -> Path | None:
         return None if self.path is None else self.path.with_name(self.path.name + ".json")
@@ -38,10 +41,9 @@ class VectorIndex:
             meta = json.loads(meta_path.read_text())
             if meta.get("fingerprint") != self.fingerprint or meta.get("dims") != self.dims:
                 return None
-            index = Index.restore(str(self.path), view=False)
-            if index is None or index.ndim != self.dims:
-                return None
-            return index
+            index = self._new()  # load into a configured index: ef settings are not in the file
+            index.load(str(self.path))
+            return index if index.ndim == self.dims else None
         except (OSError, ValueError, RuntimeError):
             return None  # unreadable cache: rebuilt from SQLite by reconcile
 

@@ -1,0 +1,70 @@
+"""The CLI end to end through typer's runner (same process, real SQLite)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from memgrid.cli.main import app
+from tests.conftest import LOCOMO
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(tmp_path: Path, model_home: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MEMGRID_HOME", str(model_home))
+    db = tmp_path / "cli.db"
+
+    def call(*args: str, ok: bool = True) -> str:
+        result = runner.invoke(app, [*args, "--db", str(db), "--embedder", "hashing"])
+        assert (result.exit_code == 0) == ok, result.output
+        return result.output
+
+    return call
+
+
+def test_verbs_round_trip(cli) -> None:  # type: ignore[no-untyped-def]
+    added = json.loads(cli("add", "I moved to Denver", "--user", "alice", "--json"))
+    mid = added[0]["id"]
+    hits = json.loads(cli("search", "where do I live", "--user", "alice", "--json"))
+    assert hits[0]["memory"]["id"] == mid and "explain" in hits[0]
+    assert json.loads(cli("get", mid, "--json"))["text"] == "I moved to Denver"
+    assert json.loads(cli("update", mid, "--text", "I moved to Austin", "--json"))["version"] == 2
+    history = json.loads(cli("history", mid, "--json"))
+    assert [h["event"] for h in history] == ["ADD", "UPDATE"]
+    page = json.loads(cli("list", "--user", "alice", "--json"))
+    assert [i["id"] for i in page["items"]] == [mid]
+    assert json.loads(cli("stats", "--json"))["memories"] == 1
+    assert "Austin" in cli("context", "where", "--user", "alice")
+    assert "Austin" in cli("search", "where", "--user", "alice")  # the rich table
+    cli("delete", mid)
+    assert json.loads(cli("list", "--user", "alice", "--json"))["items"] == []
+    cli("add", "bob's note", "--user", "bob")
+    assert "erased 1" in cli("erase", "--user", "bob", "--yes")
+
+
+def test_errors_are_one_clear_line(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("add", "   ", "--user", "alice", ok=False)
+    assert "error:" in out and "empty" in out
+    assert "no memory" in cli("get", "nope", ok=False)
+
+
+def test_export_import_jsonl(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    cli("add", "first", "--user", "alice")
+    cli("add", "second", "--user", "alice")
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(cli("export", "--user", "alice"))
+    assert len(dump.read_text().splitlines()) == 2
+    assert json.loads(cli("import", str(dump), "--json"))["added"] == 0  # already there
+
+
+@pytest.mark.skipif(not (LOCOMO / "conv-30.json").exists(), reason="shared LoCoMo data not present")
+def test_import_locomo(cli) -> None:  # type: ignore[no-untyped-def]
+    out = json.loads(cli("import", str(LOCOMO / "conv-30.json"), "--user", "jon", "--json"))
+    assert out["added"] > 300
+    hits = json.loads(cli("search", "dance studio", "--user", "jon", "--json", "-k", "3"))
+    assert len(hits) == 3 and all(h["memory"]["metadata"]["dia_id"].startswith("D") for h in hits)
