@@ -19,7 +19,7 @@ def dense(store: Store, scope: Scope, filters: Filters, vector: np.ndarray, k: i
 
 
 def bm25(store: Store, scope: Scope, filters: Filters, plan: QueryPlan, k: int) -> Ranked:
-    return store.text_search(scope, filters, plan.terms, k, column=None)
+    return store.text_search(scope, filters, plan.terms, k, column="index_text")
 
 
 def entity(store: Store, scope: Scope, filters: Filters, plan: QueryPlan, k: int) -> Ranked:

@@ -342,17 +342,20 @@ class SQLiteStore:
             return self._exact_search(scope, filters, vector, k)
 
     def _in_scope(self, seqs: Sequence[int], scope: Scope) -> set[int]:
-        """Which of these seqs belong to the scope: looked up by primary key, checked in Python
-        (a scope-index plan would scan the whole scope)."""
-        wanted = (scope.tenant_id, scope.user_id, scope.agent_id, scope.session_id)
+        """Which of these seqs belong to the scope. The unary '+' keeps SQLite from driving the
+        lookup with the scope index (a scan of the whole scope); rows are found by primary key."""
+        conditions, params = ["+tenant_id = ?"], [scope.tenant_id]
+        for column, value in (("user_id", scope.user_id), ("agent_id", scope.agent_id),
+                              ("session_id", scope.session_id)):
+            if value is not None:
+                conditions.append(f"+{column} = ?")
+                params.append(value)
         allowed: set[int] = set()
         for start in range(0, len(seqs), 900):
             chunk = list(seqs[start : start + 900])
-            sql = (f"SELECT seq, tenant_id, user_id, agent_id, session_id FROM memories "
-                   f"WHERE seq IN ({','.join('?' * len(chunk))})")
-            for row in self.conn.execute(sql, chunk):
-                if all(w is None or w == v for w, v in zip(wanted, row[1:], strict=True)):
-                    allowed.add(row[0])
+            sql = (f"SELECT seq FROM memories WHERE seq IN ({','.join('?' * len(chunk))}) "
+                   f"AND {' AND '.join(conditions)}")
+            allowed.update(r[0] for r in self.conn.execute(sql, [*chunk, *params]))
         return allowed
 
     def _ann_search(self, scope: Scope, vector: np.ndarray, k: int) -> list[VectorHit] | None:

@@ -15,6 +15,9 @@ import numpy as np
 from usearch.index import Index
 
 
+FORMAT = "usearch-hnsw-f16-m16"  # a file in another format is rebuilt from SQLite
+
+
 class VectorIndex:
     def __init__(self, path: Path | None, dims: int, fingerprint: str) -> None:
         self.path = path
@@ -39,7 +42,8 @@ class VectorIndex:
             return None
         try:
             meta = json.loads(meta_path.read_text())
-            if meta.get("fingerprint") != self.fingerprint or meta.get("dims") != self.dims:
+            if (meta.get("fingerprint"), meta.get("dims"), meta.get("format")) != (
+                    self.fingerprint, self.dims, FORMAT):
                 return None
             index = self._new()  # load into a configured index: ef settings are not in the file
             index.load(str(self.path))
@@ -97,7 +101,8 @@ class VectorIndex:
         meta_path = self._meta_path()
         assert meta_path is not None
         meta_tmp = meta_path.with_name(meta_path.name + ".tmp")
-        meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims}))
+        meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims,
+                                        "format": FORMAT}))
         os.replace(meta_tmp, meta_path)
 
     def delete_files(self) -> None:
