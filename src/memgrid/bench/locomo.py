@@ -175,6 +175,18 @@ def locomo_files(data: Path) -> list[Path]:
     return files
 
 
+def retrieval_for(name: str, base: RetrievalConfig) -> RetrievalConfig:
+    """memgrid's own configurations by name: the default, plain channels, one-mechanism ablations."""
+    if name == "memgrid":
+        return base
+    if name in PRESETS:
+        return base.model_copy(update=PRESETS[name])
+    if name.startswith("memgrid-") and name[8:] in ABLATIONS:
+        return base.model_copy(update=ABLATIONS[name[8:]])
+    known = ["memgrid", "mem0", *PRESETS, *(f"memgrid-{a}" for a in ABLATIONS)]
+    raise ValueError(f"unknown system {name!r}; known: {', '.join(known)}")
+
+
 def build_systems(names: Sequence[str], embedder: str, home: Path,
                   base: RetrievalConfig) -> list[System]:
     systems: list[System] = []
@@ -183,20 +195,13 @@ def build_systems(names: Sequence[str], embedder: str, home: Path,
             from memgrid.bench.peers import Mem0System
 
             systems.append(Mem0System(home))
-        elif name == "memgrid":
-            systems.append(MemgridSystem(name, base, embedder, home))
-        elif name in PRESETS:
-            systems.append(MemgridSystem(name, base.model_copy(update=PRESETS[name]), embedder, home))
-        elif name.startswith("memgrid-") and name[8:] in ABLATIONS:
-            systems.append(MemgridSystem(name, base.model_copy(update=ABLATIONS[name[8:]]),
-                                         embedder, home))
         else:
-            known = ["memgrid", "mem0", *PRESETS, *(f"memgrid-{a}" for a in ABLATIONS)]
-            raise ValueError(f"unknown system {name!r}; known: {', '.join(known)}")
+            systems.append(MemgridSystem(name, retrieval_for(name, base), embedder, home))
     return systems
 
 
-def plot(results: dict[str, dict[str, Any]], out: Path) -> None:
+def plot(results: dict[str, dict[str, Any]], out: Path, ks: Sequence[int] = KS,
+         metric: str = "recall", title: str = "LoCoMo turn-level recall") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -204,10 +209,10 @@ def plot(results: dict[str, dict[str, Any]], out: Path) -> None:
 
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, r in results.items():
-        ax.plot(KS, [r[f"recall@{k}"] for k in KS], marker="o", label=name)
-    ax.set_xlabel("k (turns)")
-    ax.set_ylabel("evidence recall@k")
-    ax.set_title("LoCoMo turn-level recall")
+        ax.plot(ks, [r[f"{metric}@{k}"] for k in ks], marker="o", label=name)
+    ax.set_xlabel("k")
+    ax.set_ylabel(f"{metric}@k")
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

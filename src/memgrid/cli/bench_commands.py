@@ -41,3 +41,20 @@ def speed(
     from memgrid.bench.speed import run_speed
 
     run_speed([int(s) for s in sizes.split(",")], embedder, queries, json_out, log=console.print)
+
+
+@bench_app.command("longmemeval")
+def longmemeval(
+    data: Annotated[Path, typer.Option(help="LongMemEval JSON (a list of questions)")],
+    systems: Annotated[str, typer.Option(help="comma list: memgrid,dense,bm25,hybrid,"
+                                              "memgrid-no-<mechanism>")] = "memgrid",
+    embedder: Annotated[str, typer.Option(help="static | minilm | hashing")] = "static",
+    config: Annotated[str | None, typer.Option(help="JSON of RetrievalConfig overrides")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON (+ .png)")] = None,
+) -> None:
+    """Session- and turn-level recall_any/recall_all/NDCG@k per question type."""
+    from memgrid.bench.longmemeval import run_longmemeval
+
+    retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
+    run_longmemeval(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
+                    default_home(), retrieval, json_out, log=console.print)
