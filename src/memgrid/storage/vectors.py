@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 from usearch.index import Index
 
-
 FORMAT = "usearch-hnsw-f16-m16"  # a file in another format is rebuilt from SQLite
 
 
