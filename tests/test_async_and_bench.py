@@ -61,3 +61,22 @@ def test_locomo_harness_smoke(tmp_path: Path, model_home: Path) -> None:
         assert {"search_ms_p50", "search_ms_p95", "ingest_turns_per_s", "peak_rss_mb"} <= set(r)
         assert "single-hop" in r["per_category"]
     assert out.with_suffix(".png").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (LOCOMO / "conv-30.json").exists(), reason="shared LoCoMo data not present")
+def test_mem0_peer_runs_offline(model_home: Path) -> None:
+    from memgrid.bench.peers import Mem0System
+    from memgrid.importers import load_locomo
+
+    conv = load_locomo(LOCOMO / "conv-30.json")
+    conv.sessions = conv.sessions[:1]
+    peer = Mem0System(model_home)
+    try:
+        turns = peer.ingest(conv)
+        assert turns == len(conv.sessions[0][2])
+        units = peer.search("What did Jon lose?", 5, 0.0)
+        known = {m["metadata"]["dia_id"] for m in conv.sessions[0][2]}
+        assert len(units) == 5 and all(u[0] in known for u in units)
+    finally:
+        peer.close()

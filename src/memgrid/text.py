@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'\-]*")
+_WORD = re.compile(r"[^\W_]+")  # the same word boundaries as FTS5's unicode61 tokenizer
 _CAPITALIZED = re.compile(r"\b([A-Z][a-zA-Z0-9'\-]+(?:\s+(?:of|the|de|van|von)?\s*[A-Z][a-zA-Z0-9'\-]+)*)")
 
 STOPWORDS = frozenset("""
@@ -20,6 +20,7 @@ were weren't what what's when when's where where's which while who who's whom wh
 would wouldn't you you'd you'll you're you've your yours yourself yourselves also just really yeah
 yes oh ok okay hey hi hello thanks thank will get got like one would could much many well even
 still lot lots did does kind sort thing things something anything going gonna wanna
+don doesn didn isn wasn aren couldn wouldn shouldn won haven hasn hadn weren mustn shan let
 """.split())
 
 # Words that start sentences or questions in caps but name nothing.
@@ -36,7 +37,6 @@ def keywords(text: str, limit: int = 16) -> list[str]:
     """Distinct content words in order of first use (stopwords and 1-2 char tokens dropped)."""
     seen: dict[str, None] = {}
     for word in tokens(text):
-        word = word.strip("'-")
         if len(word) > 2 and word not in STOPWORDS and not word.isdigit():
             seen.setdefault(word, None)
             if len(seen) >= limit:
