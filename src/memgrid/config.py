@@ -53,6 +53,7 @@ class MemgridConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     path: Path | None = Field(default=None, description="SQLite file; default <home>/memgrid.db")
+    db_url: str | None = Field(default=None, description="postgresql://... to use PostgreSQL instead")
     home: Path = Field(default_factory=default_home)
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)

@@ -25,7 +25,7 @@ from memgrid.models import (
 )
 from memgrid.read.assemble import assemble
 from memgrid.read.pipeline import Retriever
-from memgrid.storage.sqlite import SQLiteStore
+from memgrid.storage import Store, open_store
 from memgrid.validation import (
     Filters,
     check_metadata,
@@ -66,7 +66,7 @@ class Memory:
             config = config.model_copy(update={"path": Path(path)})
         self.config = config
         self.tenant_id = check_scope_value("tenant_id", config.tenant_id) or "default"
-        self.store = SQLiteStore(config.db_path(), config.durability, config.vector_save_every)
+        self.store: Store = open_store(config)
         try:
             self.embedder = create_embedder(config.embedder, config.home)
             self.store.bind_embedder(self.embedder.name, self.embedder.dims)

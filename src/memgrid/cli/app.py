@@ -26,7 +26,8 @@ console = Console()
 err = Console(stderr=True)
 T = TypeVar("T")
 
-DbOpt = Annotated[Path | None, typer.Option("--db", help="SQLite file (default $MEMGRID_HOME/memgrid.db)")]
+DbOpt = Annotated[str | None, typer.Option(
+    "--db", help="SQLite file (default $MEMGRID_HOME/memgrid.db) or postgresql://... URL")]
 EmbOpt = Annotated[str, typer.Option("--embedder", help="static | minilm | hashing | openai")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="user id")]
@@ -34,12 +35,14 @@ AgentOpt = Annotated[str | None, typer.Option("--agent", "-a", help="agent id")]
 SessionOpt = Annotated[str | None, typer.Option("--session", "-s", help="session id")]
 
 
-def open_memory(db: Path | None, embedder: str) -> Memory:
+def open_memory(db: str | None, embedder: str) -> Memory:
     config = MemgridConfig(embedder=EmbedderConfig(provider=embedder))  # type: ignore[arg-type]
-    return Memory(db, config=config)
+    if db and db.startswith(("postgresql://", "postgres://")):
+        return Memory(config=config.model_copy(update={"db_url": db}))
+    return Memory(Path(db) if db else None, config=config)
 
 
-def run(db: Path | None, embedder: str, action: Callable[[Memory], T]) -> T:
+def run(db: str | None, embedder: str, action: Callable[[Memory], T]) -> T:
     """Open, act, close; memgrid errors become one red line and exit code 1."""
     try:
         with open_memory(db, embedder) as mem:

@@ -1,5 +1,23 @@
-"""Storage behind one narrow interface (`Store`); SQLite is the embedded default."""
+"""Storage behind one narrow interface (`Store`): embedded SQLite by default, or PostgreSQL."""
 
+from __future__ import annotations
+
+from memgrid.config import MemgridConfig
 from memgrid.storage.base import Placement, Store, TextHit, VectorHit
 
-__all__ = ["Placement", "Store", "TextHit", "VectorHit"]
+__all__ = ["Placement", "Store", "TextHit", "VectorHit", "open_store"]
+
+
+def open_store(config: MemgridConfig) -> Store:
+    """PostgreSQL for a postgresql:// URL, else the SQLite file (lazy imports: no unused drivers)."""
+    if config.db_url:
+        if not config.db_url.startswith(("postgresql://", "postgres://")):
+            from memgrid.errors import InvalidInputError
+
+            raise InvalidInputError("db_url must start with postgresql://")
+        from memgrid.storage.postgres import PostgresStore
+
+        return PostgresStore(config.db_url)
+    from memgrid.storage.sqlite import SQLiteStore
+
+    return SQLiteStore(config.db_path(), config.durability, config.vector_save_every)

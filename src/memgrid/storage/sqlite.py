@@ -15,76 +15,25 @@ from typing import Any
 import numpy as np
 
 from memgrid.errors import StorageError
-from memgrid.models import HistoryEntry, Provenance, Scope, StoredMemory
+from memgrid.models import HistoryEntry, Scope, StoredMemory
 from memgrid.storage.base import Placement, TextHit, VectorHit
+from memgrid.storage.sql import (
+    COLUMNS,
+    COLUMNS_M,
+    INSERT_COLUMNS,
+    JSON_FIELDS,
+    UPDATABLE,
+    insert_values,
+    row_to_memory,
+    scope_sql,
+)
 from memgrid.storage.sqlite_schema import migrate
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
 
-_COLUMNS = (
-    "seq, id, tenant_id, user_id, agent_id, session_id, visibility, kind, role, speaker, text, "
-    "index_text, content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, "
-    "supersedes, superseded_by, importance, access_count, last_accessed_at, provenance, metadata, "
-    "keywords, entities, position"
-)
-_COLS_M = ", ".join("m." + c.strip() for c in _COLUMNS.split(","))
-_UPDATABLE = {
-    "text", "index_text", "content_hash", "embedding", "metadata", "keywords", "entities",
-    "event_time", "valid_from", "valid_to", "importance", "supersedes", "superseded_by", "kind",
-}
-_JSON_FIELDS = {"metadata", "keywords", "entities"}
-
-
-def _row_to_memory(row: sqlite3.Row | tuple[Any, ...]) -> StoredMemory:
-    (seq, mid, tenant, user, agent, session, visibility, kind, role, speaker, text, index_text,
-     content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, supersedes,
-     superseded_by, importance, access_count, last_accessed_at, provenance, metadata, keywords,
-     entities, position) = row
-    return StoredMemory(
-        id=mid, text=text, index_text=index_text, kind=kind,
-        scope=Scope(tenant, user, agent, session), visibility=visibility, role=role,
-        speaker=speaker, provenance=Provenance.model_validate_json(provenance),
-        content_hash=content_hash, created_at=created_at, updated_at=updated_at,
-        event_time=event_time, valid_from=valid_from, valid_to=valid_to, version=version,
-        supersedes=supersedes, superseded_by=superseded_by, importance=importance,
-        access_count=access_count, last_accessed_at=last_accessed_at,
-        metadata=json.loads(metadata), keywords=json.loads(keywords),
-        entities=json.loads(entities), position=position, seq=seq,
-    )
-
 
 def _blob(vector: np.ndarray | None) -> bytes | None:
     return None if vector is None else np.asarray(vector, np.float32).tobytes()
-
-
-def scope_sql(scope: Scope, filters: Filters, alias: str = "m") -> tuple[str, list[Any]]:
-    """WHERE clause for a scope plus filters; every value is a bound parameter."""
-    a = alias + "."
-    parts = [a + "tenant_id = ?"]
-    params: list[Any] = [scope.tenant_id]
-    for column, value in (("user_id", scope.user_id), ("agent_id", scope.agent_id),
-                          ("session_id", scope.session_id)):
-        if value is not None:
-            parts.append(f"{a}{column} = ?")
-            params.append(value)
-    for column, values in (("kind", filters.kinds), ("role", filters.roles),
-                           ("speaker", filters.speakers)):
-        if values:
-            parts.append(f"{a}{column} IN ({','.join('?' * len(values))})")
-            params.extend(values)
-    if filters.visibility:
-        parts.append(a + "visibility = ?")
-        params.append(filters.visibility)
-    if filters.event_after is not None:
-        parts.append(a + "event_time >= ?")
-        params.append(filters.event_after)
-    if filters.event_before is not None:
-        parts.append(a + "event_time <= ?")
-        params.append(filters.event_before)
-    for key, value in filters.metadata.items():  # keys are validated identifiers
-        parts.append(f"json_extract({a}metadata, '$.\"{key}\"') = ?")
-        params.append(value)
-    return " AND ".join(parts), params
 
 
 class SQLiteStore:
@@ -188,15 +137,8 @@ class SQLiteStore:
         with self._tx() as conn:
             for m in memories:
                 cur = conn.execute(
-                    f"INSERT INTO memories ({_COLUMNS.replace('seq, ', '', 1)}, embedding) "
-                    f"VALUES ({','.join('?' * 29)})",
-                    (m.id, m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.scope.session_id,
-                     m.visibility, m.kind, m.role, m.speaker, m.text, m.index_text, m.content_hash,
-                     m.created_at, m.updated_at, m.event_time, m.valid_from, m.valid_to, m.version,
-                     m.supersedes, m.superseded_by, m.importance, m.access_count,
-                     m.last_accessed_at, m.provenance.model_dump_json(), json.dumps(m.metadata),
-                     json.dumps(m.keywords), json.dumps(m.entities), m.position, _blob(m.embedding)),
-                )
+                    f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({','.join('?' * 29)})",
+                    insert_values(m, _blob(m.embedding)))
                 m.seq = cur.lastrowid
             conn.executemany(
                 "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
@@ -213,26 +155,26 @@ class SQLiteStore:
     def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None:
         with self._lock:
             row = self.conn.execute(
-                f"SELECT {_COLUMNS} FROM memories WHERE id = ? AND tenant_id = ?",
+                f"SELECT {COLUMNS} FROM memories WHERE id = ? AND tenant_id = ?",
                 (memory_id, tenant_id)).fetchone()
-        return None if row is None else _row_to_memory(row)
+        return None if row is None else row_to_memory(row)
 
     def get_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredMemory]:
         out: dict[int, StoredMemory] = {}
         with self._lock:
             for start in range(0, len(seqs), 900):
                 chunk = list(seqs[start : start + 900])
-                sql = f"SELECT {_COLUMNS} FROM memories WHERE seq IN ({','.join('?' * len(chunk))})"
+                sql = f"SELECT {COLUMNS} FROM memories WHERE seq IN ({','.join('?' * len(chunk))})"
                 for row in self.conn.execute(sql, chunk):
-                    out[row[0]] = _row_to_memory(row)
+                    out[row[0]] = row_to_memory(row)
         return out
 
     def update(self, memory: StoredMemory, changes: dict[str, Any], actor: str | None) -> StoredMemory:
-        unknown = set(changes) - _UPDATABLE
+        unknown = set(changes) - UPDATABLE
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         now = time.time()
-        values = {k: (json.dumps(v) if k in _JSON_FIELDS else _blob(v) if k == "embedding" else v)
+        values = {k: (json.dumps(v) if k in JSON_FIELDS else _blob(v) if k == "embedding" else v)
                   for k, v in changes.items()}
         values["version"] = memory.version + 1
         values["updated_at"] = now
@@ -299,9 +241,9 @@ class SQLiteStore:
             params.append(after_seq)
         with self._lock:
             rows = self.conn.execute(
-                f"SELECT {_COLS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT ?",
+                f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT ?",
                 [*params, limit]).fetchall()
-        return [_row_to_memory(r) for r in rows]
+        return [row_to_memory(r) for r in rows]
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
         with self._lock:

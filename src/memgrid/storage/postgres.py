@@ -1,0 +1,285 @@
+"""PostgreSQL backend: rows, tsvector full text (GIN) and pgvector HNSW in one database.
+
+Everything is transactional in PostgreSQL itself, so there is no side index to reconcile.
+Timestamps stay epoch seconds (double precision) so both backends share one row mapping.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from memgrid.errors import StorageError
+from memgrid.models import HistoryEntry, Scope, StoredMemory
+from memgrid.storage.base import Placement, TextHit, VectorHit
+from memgrid.storage.postgres_schema import migrate
+from memgrid.storage.sql import (
+    COLUMNS,
+    COLUMNS_M,
+    INSERT_COLUMNS,
+    JSON_FIELDS,
+    POSTGRES,
+    UPDATABLE,
+    insert_values,
+    row_to_memory,
+    scope_sql,
+)
+from memgrid.validation import Filters
+
+
+def _vec(vector: np.ndarray | None) -> str | None:
+    """pgvector's text form; avoids a binary adapter dependency."""
+    if vector is None:
+        return None
+    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, np.float32)) + "]"
+
+
+def _tsquery(terms: Sequence[str]) -> str:
+    # terms come from memgrid.text.tokens: letters and digits only, safe inside a tsquery
+    return " | ".join(t for t in terms if t.isalnum())
+
+
+class PostgresStore:
+    """Same contract as SQLiteStore; one connection guarded by a lock (a pool comes with serve)."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            import psycopg
+        except ImportError as exc:
+            raise StorageError(
+                "the PostgreSQL backend needs psycopg: pip install 'memgrid[postgres]'") from exc
+        self._lock = threading.RLock()
+        self._pending_touches: dict[int, float] = {}
+        self.dims = 0
+        self.embedder_name = ""
+        try:
+            self.conn = psycopg.connect(url, autocommit=True)
+            self.conn.execute("SET hnsw.ef_search = 200")
+            self.conn.execute("SET hnsw.iterative_scan = relaxed_order")  # filtered ANN stays full
+            migrate(self.conn)
+        except psycopg.Error as exc:
+            raise StorageError(f"cannot use {url.split('@')[-1]} as a memgrid database: {exc}") from exc
+
+    @contextmanager
+    def _tx(self) -> Iterator[Any]:
+        with self._lock, self.conn.transaction():
+            self._flush_touches()
+            yield self.conn
+
+    def _q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return list(self.conn.execute(sql, params).fetchall())
+
+    # -- Store interface --------------------------------------------------------------------
+
+    def bind_embedder(self, name: str, dims: int) -> None:
+        with self._lock:
+            column = self._q(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                "WHERE attrelid = 'memories'::regclass AND attname = 'embedding' AND NOT attisdropped")
+            row = self._q("SELECT value FROM memgrid_meta WHERE key = 'embedder'")
+            if row and column and self._q("SELECT 1 FROM memories WHERE embedding IS NOT NULL LIMIT 1"):
+                bound = json.loads(row[0][0])
+                if bound != {"name": name, "dims": dims}:
+                    raise StorageError(
+                        f"this database was built with embedder {bound['name']} ({bound['dims']} dims), "
+                        f"not {name} ({dims} dims); open it with the same embedder")
+            with self._tx() as conn:
+                if not column or column[0][0] != f"vector({dims})":
+                    conn.execute("DROP INDEX IF EXISTS ix_memories_embedding")
+                    conn.execute("ALTER TABLE memories DROP COLUMN IF EXISTS embedding")
+                    conn.execute(f"ALTER TABLE memories ADD COLUMN embedding vector({int(dims)})")
+                    conn.execute("CREATE INDEX ix_memories_embedding ON memories USING hnsw "
+                                 "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
+                conn.execute(
+                    "INSERT INTO memgrid_meta VALUES ('embedder', %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                    (json.dumps({"name": name, "dims": dims}),))
+            self.dims, self.embedder_name = dims, name
+
+    def insert(self, memories: Sequence[StoredMemory], actor: str | None) -> None:
+        if not memories:
+            return
+        placeholders = ", ".join(["%s"] * 28) + ", %s::vector"
+        with self._tx() as conn:
+            for m in memories:
+                row = conn.execute(
+                    f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({placeholders}) RETURNING seq",
+                    insert_values(m, _vec(m.embedding))).fetchone()
+                m.seq = row[0]
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
+                    "at, actor) VALUES (%s, %s, %s, %s, 'ADD', %s, %s, %s, %s)",
+                    [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
+                      json.dumps(m.metadata), m.created_at, actor) for m in memories])
+
+    def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None:
+        rows = self._q(f"SELECT {COLUMNS} FROM memories WHERE id = %s AND tenant_id = %s",
+                       (memory_id, tenant_id))
+        return row_to_memory(rows[0]) if rows else None
+
+    def get_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredMemory]:
+        if not seqs:
+            return {}
+        rows = self._q(f"SELECT {COLUMNS} FROM memories WHERE seq = ANY(%s)", (list(seqs),))
+        return {r[0]: row_to_memory(r) for r in rows}
+
+    def update(self, memory: StoredMemory, changes: dict[str, Any], actor: str | None) -> StoredMemory:
+        unknown = set(changes) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        now = time.time()
+        values = {k: (json.dumps(v) if k in JSON_FIELDS else _vec(v) if k == "embedding" else v)
+                  for k, v in changes.items()}
+        values["version"] = memory.version + 1
+        values["updated_at"] = now
+        assignments = ", ".join(f"{k} = %s::vector" if k == "embedding" else f"{k} = %s" for k in values)
+        with self._tx() as conn:
+            conn.execute(f"UPDATE memories SET {assignments} WHERE seq = %s", [*values.values(), memory.seq])
+            conn.execute(
+                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
+                "at, actor) VALUES (%s, %s, %s, %s, 'UPDATE', %s, %s, %s, %s)",
+                (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
+                 changes.get("text", memory.text), json.dumps(changes.get("metadata", memory.metadata)),
+                 now, actor))
+        updated = self.get(memory.scope.tenant_id, memory.id)
+        assert updated is not None
+        return updated
+
+    def delete(self, memory: StoredMemory, actor: str | None) -> None:
+        with self._tx() as conn:
+            conn.execute("DELETE FROM memories WHERE seq = %s", (memory.seq,))
+            conn.execute(
+                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
+                "at, actor) VALUES (%s, %s, %s, %s, 'DELETE', %s, %s, %s, %s)",
+                (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
+                 memory.text, json.dumps(memory.metadata), time.time(), actor))
+
+    def erase(self, scope: Scope) -> int:
+        where, params = scope_sql(scope, Filters(), alias="memories", dialect=POSTGRES)
+        with self._tx() as conn:
+            ids = [r[0] for r in conn.execute(f"DELETE FROM memories WHERE {where} RETURNING id", params)]
+            conn.execute("DELETE FROM history WHERE memory_id = ANY(%s)", (ids,))
+            if scope.user_id is not None and scope.agent_id is None and scope.session_id is None:
+                conn.execute("DELETE FROM history WHERE tenant_id = %s AND user_id = %s",
+                             (scope.tenant_id, scope.user_id))
+        with self._lock:
+            self.conn.execute("VACUUM memories, history")  # dead tuples go, index entries with them
+        return len(ids)
+
+    def list_memories(self, scope: Scope, filters: Filters, after_seq: int | None,
+                      limit: int) -> list[StoredMemory]:
+        where, params = scope_sql(scope, filters, dialect=POSTGRES)
+        if after_seq is not None:
+            where += " AND m.seq > %s"
+            params.append(after_seq)
+        rows = self._q(f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT %s",
+                       [*params, limit])
+        return [row_to_memory(r) for r in rows]
+
+    def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
+        rows = self._q(
+            "SELECT memory_id, version, event, text, metadata, at, actor FROM history "
+            "WHERE memory_id = %s AND tenant_id = %s ORDER BY id", (memory_id, tenant_id))
+        return [HistoryEntry(memory_id=r[0], version=r[1], event=r[2], text=r[3], metadata=r[4],
+                             at=datetime.fromtimestamp(r[5], tz=UTC), actor=r[6]) for r in rows]
+
+    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:
+        where, params = scope_sql(scope, Filters(), dialect=POSTGRES)
+        rows = self._q(f"SELECT m.content_hash FROM memories m WHERE {where} AND m.content_hash = ANY(%s)",
+                       [*params, list(dict.fromkeys(hashes))])
+        return {r[0] for r in rows}
+
+    def next_position(self, scope: Scope) -> int:
+        rows = self._q(
+            "SELECT MAX(position) FROM memories WHERE tenant_id = %s AND user_id IS NOT DISTINCT FROM %s "
+            "AND session_id IS NOT DISTINCT FROM %s", (scope.tenant_id, scope.user_id, scope.session_id))
+        return 0 if rows[0][0] is None else int(rows[0][0]) + 1
+
+    def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
+        where, params = scope_sql(scope, filters, dialect=POSTGRES)
+        v = _vec(vector)
+        rows = self._q(
+            f"SELECT m.seq, 1 - (m.embedding <=> %s::vector) AS s FROM memories m "
+            f"WHERE {where} AND m.embedding IS NOT NULL ORDER BY m.embedding <=> %s::vector LIMIT %s",
+            [v, *params, v, k])
+        return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda h: -h[1])
+
+    def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
+                    column: str | None) -> list[TextHit]:
+        query = _tsquery(terms)
+        if not query:
+            return []
+        vector, config = ("m.entity_tsv", "simple") if column == "entities" else ("m.tsv", "english")
+        where, params = scope_sql(scope, filters, dialect=POSTGRES)
+        rows = self._q(
+            f"SELECT m.seq, ts_rank({vector}, q) AS s FROM memories m, to_tsquery('{config}', %s) q "
+            f"WHERE {vector} @@ q AND {where} ORDER BY s DESC LIMIT %s", [query, *params, k])
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
+        if not seqs:
+            return {}
+        rows = self._q("SELECT seq, session_id, COALESCE(event_time, created_at) FROM memories "
+                       "WHERE seq = ANY(%s)", (list(seqs),))
+        return {r[0]: (r[1], r[2]) for r in rows}
+
+    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
+        if not seqs:
+            return {}
+        rows = self._q(
+            "SELECT a.seq, b.seq FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
+            "AND b.user_id IS NOT DISTINCT FROM a.user_id AND b.session_id IS NOT DISTINCT FROM a.session_id "
+            "AND b.position BETWEEN a.position - %s AND a.position + %s AND b.seq <> a.seq "
+            "WHERE a.seq = ANY(%s) ORDER BY a.seq, b.position", (radius, radius, list(seqs)))
+        out: dict[int, list[int]] = {}
+        for a, b in rows:
+            out.setdefault(a, []).append(b)
+        return out
+
+    def touch(self, seqs: Sequence[int], at: float) -> None:
+        """Buffered like SQLite's: written with the next write so that reads stay read-only."""
+        with self._lock:
+            for seq in seqs:
+                self._pending_touches[seq] = at
+            if len(self._pending_touches) >= 1000:
+                with self._tx():
+                    pass
+
+    def _flush_touches(self) -> None:
+        if self._pending_touches:
+            with self.conn.cursor() as cur:
+                cur.executemany(
+                    "UPDATE memories SET access_count = access_count + 1, last_accessed_at = %s "
+                    "WHERE seq = %s", [(at, seq) for seq, at in self._pending_touches.items()])
+            self._pending_touches.clear()
+
+    def stats(self, scope: Scope) -> dict[str, Any]:
+        where, params = scope_sql(scope, Filters(), dialect=POSTGRES)
+        by_kind = dict(self._q(f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} GROUP BY m.kind",
+                               params))
+        users, sessions, vectors = self._q(
+            f"SELECT COUNT(DISTINCT m.user_id), COUNT(DISTINCT m.session_id), COUNT(m.embedding) "
+            f"FROM memories m WHERE {where}", params)[0]
+        hwhere = "tenant_id = %s" + (" AND user_id = %s" if scope.user_id else "")
+        hparams = [scope.tenant_id] + ([scope.user_id] if scope.user_id else [])
+        history = self._q(f"SELECT COUNT(*) FROM history WHERE {hwhere}", hparams)[0][0]
+        size = self._q("SELECT pg_total_relation_size('memories') + pg_total_relation_size('history')")[0][0]
+        return {"memories": sum(by_kind.values()), "by_kind": by_kind, "users": users,
+                "sessions": sessions, "history_entries": history, "vectors": vectors,
+                "db_bytes": int(size), "embedder": self.embedder_name}
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pending_touches:
+                with self._tx():
+                    pass
+            self.conn.close()

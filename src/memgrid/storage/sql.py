@@ -1,0 +1,103 @@
+"""SQL shared by the SQLite and PostgreSQL backends: one column list, one row mapping, one
+scope/filter builder, so both backends read and filter memories the same way."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from memgrid.models import Provenance, Scope, StoredMemory
+from memgrid.validation import Filters
+
+COLUMNS = (
+    "seq, id, tenant_id, user_id, agent_id, session_id, visibility, kind, role, speaker, text, "
+    "index_text, content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, "
+    "supersedes, superseded_by, importance, access_count, last_accessed_at, provenance, metadata, "
+    "keywords, entities, position"
+)
+COLUMNS_M = ", ".join("m." + c.strip() for c in COLUMNS.split(","))
+INSERT_COLUMNS = COLUMNS.replace("seq, ", "", 1) + ", embedding"
+UPDATABLE = {
+    "text", "index_text", "content_hash", "embedding", "metadata", "keywords", "entities",
+    "event_time", "valid_from", "valid_to", "importance", "supersedes", "superseded_by", "kind",
+}
+JSON_FIELDS = {"metadata", "keywords", "entities"}
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def row_to_memory(row: Sequence[Any]) -> StoredMemory:
+    """A row in COLUMNS order -> StoredMemory (JSON columns as text or already decoded)."""
+    (seq, mid, tenant, user, agent, session, visibility, kind, role, speaker, text, index_text,
+     content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, supersedes,
+     superseded_by, importance, access_count, last_accessed_at, provenance, metadata, keywords,
+     entities, position) = row
+    return StoredMemory(
+        id=mid, text=text, index_text=index_text, kind=kind,
+        scope=Scope(tenant, user, agent, session), visibility=visibility, role=role,
+        speaker=speaker, provenance=Provenance.model_validate(_json(provenance)),
+        content_hash=content_hash, created_at=created_at, updated_at=updated_at,
+        event_time=event_time, valid_from=valid_from, valid_to=valid_to, version=version,
+        supersedes=supersedes, superseded_by=superseded_by, importance=importance,
+        access_count=access_count, last_accessed_at=last_accessed_at,
+        metadata=_json(metadata), keywords=_json(keywords), entities=_json(entities),
+        position=position, seq=seq,
+    )
+
+
+def insert_values(m: StoredMemory, embedding: Any) -> tuple[Any, ...]:
+    """Values for INSERT_COLUMNS, JSON columns serialised."""
+    return (m.id, m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.scope.session_id,
+            m.visibility, m.kind, m.role, m.speaker, m.text, m.index_text, m.content_hash,
+            m.created_at, m.updated_at, m.event_time, m.valid_from, m.valid_to, m.version,
+            m.supersedes, m.superseded_by, m.importance, m.access_count, m.last_accessed_at,
+            m.provenance.model_dump_json(), json.dumps(m.metadata), json.dumps(m.keywords),
+            json.dumps(m.entities), m.position, embedding)
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    placeholder: str  # '?' or '%s'
+    metadata_equals: str  # a format string with {column} and {key}, compared to a placeholder
+
+    def json_param(self, value: Any) -> Any:
+        return json.dumps(value) if "jsonb" in self.metadata_equals else value
+
+
+SQLITE = Dialect("?", "json_extract({column}, '$.\"{key}\"') = ?")
+POSTGRES = Dialect("%s", "{column} -> '{key}' = %s::jsonb")
+
+
+def scope_sql(scope: Scope, filters: Filters, alias: str = "m",
+              dialect: Dialect = SQLITE) -> tuple[str, list[Any]]:
+    """WHERE clause for a scope plus filters; every value is a bound parameter."""
+    a, p = alias + ".", dialect.placeholder
+    parts = [f"{a}tenant_id = {p}"]
+    params: list[Any] = [scope.tenant_id]
+    for column, value in (("user_id", scope.user_id), ("agent_id", scope.agent_id),
+                          ("session_id", scope.session_id)):
+        if value is not None:
+            parts.append(f"{a}{column} = {p}")
+            params.append(value)
+    for column, values in (("kind", filters.kinds), ("role", filters.roles),
+                           ("speaker", filters.speakers)):
+        if values:
+            parts.append(f"{a}{column} IN ({', '.join([p] * len(values))})")
+            params.extend(values)
+    if filters.visibility:
+        parts.append(f"{a}visibility = {p}")
+        params.append(filters.visibility)
+    if filters.event_after is not None:
+        parts.append(f"{a}event_time >= {p}")
+        params.append(filters.event_after)
+    if filters.event_before is not None:
+        parts.append(f"{a}event_time <= {p}")
+        params.append(filters.event_before)
+    for key, value in filters.metadata.items():  # keys are validated identifiers
+        parts.append(dialect.metadata_equals.format(column=f"{a}metadata", key=key))
+        params.append(dialect.json_param(value))
+    return " AND ".join(parts), params

@@ -1,0 +1,67 @@
+"""PostgreSQL-specific guarantees (the shared API suite runs on both backends via the `mem` fixture)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from memgrid import Memory, NotFoundError, StorageError
+from tests.conftest import hashing_config
+
+
+def pg_config(model_home: Path, tmp_path: Path, url: str):  # type: ignore[no-untyped-def]
+    config = hashing_config(model_home, tmp_path / "unused.db")
+    config.db_url = url
+    return config
+
+
+def test_erase_removes_every_trace(postgres_url: str, model_home: Path, tmp_path: Path) -> None:
+    with Memory(config=pg_config(model_home, tmp_path, postgres_url)) as mem:
+        kept = mem.add("alice keeps zanzibarish notes", user_id="alice")
+        gone = mem.add([f"bob's xylophonequartz secret {i}" for i in range(30)], user_id="bob")
+        mem.update(gone[0].id, text="bob's xylophonequartz secret edited")
+        mem.delete(gone[1].id)
+        assert mem.erase(user_id="bob") == 29
+        with pytest.raises(NotFoundError):
+            mem.history(gone[1].id)
+        assert mem.get(kept[0].id).text.startswith("alice")
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT count(*) FROM memories WHERE user_id = 'bob'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM history WHERE user_id = 'bob'").fetchone()[0] == 0
+        hits = conn.execute("SELECT count(*) FROM memories WHERE tsv @@ to_tsquery('xylophonequartz')")
+        assert hits.fetchone()[0] == 0
+        assert conn.execute("SELECT count(embedding) FROM memories").fetchone()[0] == 1
+
+
+def test_data_survives_reopen_and_embedder_is_pinned(postgres_url: str, model_home: Path,
+                                                      tmp_path: Path) -> None:
+    config = pg_config(model_home, tmp_path, postgres_url)
+    with Memory(config=config) as mem:
+        [record] = mem.add("persisted across connections", user_id="u")
+    with Memory(config=config) as mem:
+        assert mem.get(record.id).text == "persisted across connections"
+        assert mem.search("persisted", user_id="u")[0].memory.id == record.id
+    config.embedder.dims = 64
+    with pytest.raises(StorageError, match="same embedder"):
+        Memory(config=config)
+
+
+def test_foreign_memories_table_is_refused(postgres_url: str, model_home: Path, tmp_path: Path) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE memories (id int)")
+    with pytest.raises(StorageError, match="did not create"):
+        Memory(config=pg_config(model_home, tmp_path, postgres_url))
+
+
+def test_move_from_sqlite_to_postgres_keeps_ids(postgres_url: str, model_home: Path,
+                                                 tmp_path: Path) -> None:
+    with Memory(config=hashing_config(model_home, tmp_path / "local.db")) as local:
+        local.add([{"content": "one", "timestamp": "2023-01-01"}, {"content": "two"}], user_id="a",
+                  session_id="s")
+        exported = [r.model_dump(mode="json") for r in local.export()]
+    with Memory(config=pg_config(model_home, tmp_path, postgres_url)) as server:
+        assert server.import_records(exported) == 2
+        assert [r.id for r in server.export()] == [r["id"] for r in exported]
+        assert server.search("two", user_id="a")[0].memory.text == "two"
