@@ -73,7 +73,8 @@ def test_mem0_peer_runs_offline(model_home: Path) -> None:
     conv.sessions = conv.sessions[:1]
     peer = Mem0System(model_home)
     try:
-        turns = peer.ingest(conv)
+        turns, seconds = peer.ingest(conv)
+        assert seconds > 0
         assert turns == len(conv.sessions[0][2])
         units = peer.search("What did Jon lose?", 5, 0.0)
         known = {m["metadata"]["dia_id"] for m in conv.sessions[0][2]}

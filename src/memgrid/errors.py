@@ -18,6 +18,10 @@ class NotFoundError(MemgridError, KeyError):
         return str(self.args[0]) if self.args else "not found"
 
 
+class PermissionDeniedError(MemgridError):
+    """The caller is known but lacks the right for this operation."""
+
+
 class StorageError(MemgridError):
     """The database is corrupt, foreign, or was built with an incompatible setup."""
 

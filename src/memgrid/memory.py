@@ -115,26 +115,8 @@ class Memory:
                event_time: Any = None) -> MemoryRecord:
         """Change a memory in place; the previous version stays in history()."""
         memory = self._get(memory_id)
-        changes: dict[str, Any] = {}
-        if metadata is not None:
-            changes["metadata"] = check_metadata(metadata)
-        if importance is not None:
-            if not 0.0 <= importance <= 1.0:
-                raise InvalidInputError("importance must be between 0 and 1")
-            changes["importance"] = float(importance)
-        if event_time is not None:
-            changes["event_time"] = parse_timestamp(event_time, "event_time")
-        if text is not None:
-            text = check_text(text, self.config.max_text_chars)
-            message = Message(content=text, role=memory.role or "user", speaker=memory.speaker,
-                              kind=memory.kind, metadata=changes.get("metadata", memory.metadata))
-            when = changes.get("event_time", memory.event_time)
-            new_index = index_text(message, when)
-            changes.update(text=text, index_text=new_index,
-                           content_hash=content_hash(message, memory.scope, when),
-                           embedding=self.embedder.embed([new_index])[0])
-        if not changes:
-            raise InvalidInputError("update() needs text, metadata, importance or event_time")
+        changes = self.writer.changes(memory, text=text, metadata=metadata, importance=importance,
+                                      event_time=event_time)
         return self.store.update(memory, changes, memory.scope.user_id).to_record()
 
     def delete(self, memory_id: str) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from memgrid.access.rules import AccessRule
 from memgrid.errors import InvalidInputError
 
 MAX_SCOPE_CHARS = 256
@@ -98,6 +99,7 @@ class Filters:
     event_after: float | None = None
     event_before: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    access: AccessRule | None = None  # set by the server from the caller, never by callers
 
     ALLOWED = ("kind", "role", "speaker", "visibility", "event_after", "event_before", "metadata")
 
@@ -141,4 +143,5 @@ class Filters:
         return not (
             self.kinds or self.roles or self.speakers or self.visibility or self.metadata
             or self.event_after is not None or self.event_before is not None
+            or self.access is not None
         )

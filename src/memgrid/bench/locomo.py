@@ -30,7 +30,8 @@ KS = (1, 5, 10, 20)
 class System(Protocol):
     name: str
 
-    def ingest(self, conv: Conversation) -> int: ...
+    def ingest(self, conv: Conversation) -> tuple[int, float]:
+        """Store a conversation; (turns, seconds spent in add calls: setup is not timed)."""
 
     def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
         """Top units best-first, each as the list of dia_ids it covers."""
@@ -39,18 +40,17 @@ class System(Protocol):
 
 
 # Channel-only configurations: the plain peers, and ablations of memgrid's own mechanisms.
+_PLAIN = {"weight_dense": 0, "weight_bm25": 0, "weight_entity": 0, "weight_time": 0,
+          "neighbor_weight": 0, "session_weight": 0, "recency_weight": 0}
 PRESETS: dict[str, dict[str, float]] = {
-    "dense": {"weight_dense": 1, "weight_bm25": 0, "weight_entity": 0, "weight_time": 0,
-              "neighbor_weight": 0},
-    "bm25": {"weight_dense": 0, "weight_bm25": 1, "weight_entity": 0, "weight_time": 0,
-             "neighbor_weight": 0},
-    "hybrid": {"weight_dense": 1, "weight_bm25": 1, "weight_entity": 0, "weight_time": 0,
-               "neighbor_weight": 0},
+    "dense": {**_PLAIN, "weight_dense": 1},
+    "bm25": {**_PLAIN, "weight_bm25": 1},
+    "hybrid": {**_PLAIN, "weight_dense": 1, "weight_bm25": 1},
 }
 ABLATIONS: dict[str, dict[str, float]] = {
     "no-dense": {"weight_dense": 0}, "no-bm25": {"weight_bm25": 0},
-    "no-entity": {"weight_entity": 0}, "no-time": {"weight_time": 0},
-    "no-neighbor": {"neighbor_weight": 0},
+    "no-time": {"weight_time": 0}, "no-session": {"session_weight": 0},
+    "with-entity": {"weight_entity": 0.2}, "with-neighbor": {"neighbor_weight": 0.3},
 }
 
 
@@ -64,7 +64,7 @@ class MemgridSystem:
         self.mem: Memory | None = None
         self.user = ""
 
-    def ingest(self, conv: Conversation) -> int:
+    def ingest(self, conv: Conversation) -> tuple[int, float]:
         if self.mem is not None:
             self.mem.close()
         config = MemgridConfig(home=self.home, path=self.workdir / f"{conv.sample_id}.db",
@@ -73,10 +73,11 @@ class MemgridSystem:
         self.mem = Memory(config=config)
         self.user = conv.sample_id
         turns = 0
+        start = time.perf_counter()
         for session_id, _, messages in conv.sessions:
             self.mem.add(messages, user_id=self.user, session_id=session_id, source="bench")
             turns += len(messages)
-        return turns
+        return turns, time.perf_counter() - start
 
     def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
         assert self.mem is not None
@@ -142,9 +143,9 @@ def run_system(system: System, conversations: Iterable[Conversation]) -> dict[st
     scores = Scores()
     ingest_s, turns, latencies = 0.0, 0, []
     for conv in conversations:
-        start = time.perf_counter()
-        turns += system.ingest(conv)
-        ingest_s += time.perf_counter() - start
+        added, seconds = system.ingest(conv)
+        turns += added
+        ingest_s += seconds
         known = {m["metadata"]["dia_id"] for _, _, msgs in conv.sessions for m in msgs}
         asked_at = (conv.sessions[-1][1] + timedelta(days=1)).timestamp()
         for qa in conv.qa:
@@ -181,7 +182,7 @@ def retrieval_for(name: str, base: RetrievalConfig) -> RetrievalConfig:
         return base
     if name in PRESETS:
         return base.model_copy(update=PRESETS[name])
-    if name.startswith("memgrid-") and name[8:] in ABLATIONS:
+    if name.startswith("memgrid-") and name[8:] in ABLATIONS:  # e.g. memgrid-no-time
         return base.model_copy(update=ABLATIONS[name[8:]])
     known = ["memgrid", "mem0", *PRESETS, *(f"memgrid-{a}" for a in ABLATIONS)]
     raise ValueError(f"unknown system {name!r}; known: {', '.join(known)}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +47,11 @@ class Mem0System:
             "history_db_path": str(self.workdir / f"history-{self.count}.db"),
         })
 
-    def ingest(self, conv: Conversation) -> int:
+    def ingest(self, conv: Conversation) -> tuple[int, float]:
         self.memory = self._new_memory()  # one store per conversation, as memgrid gets
         self.user = conv.sample_id
         turns = 0
+        start = time.perf_counter()
         for session_id, _, messages in conv.sessions:
             for m in messages:
                 text = index_text(Message(content=m["content"], speaker=m["speaker"],
@@ -59,7 +61,7 @@ class Mem0System:
                                 run_id=session_id, metadata={"dia_id": m["metadata"]["dia_id"]},
                                 infer=False)
                 turns += 1
-        return turns
+        return turns, time.perf_counter() - start
 
     def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
         found = self.memory.search(question, top_k=k, filters={"user_id": self.user}, threshold=0.0)

@@ -26,8 +26,11 @@ def locomo(
     from memgrid.bench.locomo import run_locomo
 
     retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
-    run_locomo(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
-               default_home(), retrieval, json_out, log=console.print)
+    try:
+        run_locomo(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
+                   default_home(), retrieval, json_out, log=console.print)
+    except (ValueError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @bench_app.command("speed")
@@ -56,5 +59,8 @@ def longmemeval(
     from memgrid.bench.longmemeval import run_longmemeval
 
     retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
-    run_longmemeval(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
-                    default_home(), retrieval, json_out, log=console.print)
+    try:
+        run_longmemeval(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
+                        default_home(), retrieval, json_out, log=console.print)
+    except (ValueError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc)) from None

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from memgrid.cli import bench_commands, demo
+from memgrid.cli import bench_commands, demo, serve
 from memgrid.cli.app import app
 
-__all__ = ["bench_commands", "demo"]
+__all__ = ["bench_commands", "demo", "serve"]
 
 
 def main() -> None:

@@ -44,6 +44,9 @@ class Store(Protocol):
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]: ...
 
+    def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
+        """The user a memory (possibly deleted) belonged to, from its history."""
+
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]: ...
 
     def next_position(self, scope: Scope) -> int: ...

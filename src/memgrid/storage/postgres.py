@@ -192,6 +192,11 @@ class PostgresStore:
         return [HistoryEntry(memory_id=r[0], version=r[1], event=r[2], text=r[3], metadata=r[4],
                              at=datetime.fromtimestamp(r[5], tz=UTC), actor=r[6]) for r in rows]
 
+    def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
+        rows = self._q("SELECT user_id FROM history WHERE memory_id = %s AND tenant_id = %s LIMIT 1",
+                       (memory_id, tenant_id))
+        return rows[0][0] if rows else None
+
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:
         where, params = scope_sql(scope, Filters(), dialect=POSTGRES)
         rows = self._q(f"SELECT m.content_hash FROM memories m WHERE {where} AND m.content_hash = ANY(%s)",

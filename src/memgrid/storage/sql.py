@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from memgrid.access.rules import access_sql
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.validation import Filters
 
@@ -100,4 +101,8 @@ def scope_sql(scope: Scope, filters: Filters, alias: str = "m",
     for key, value in filters.metadata.items():  # keys are validated identifiers
         parts.append(dialect.metadata_equals.format(column=f"{a}metadata", key=key))
         params.append(dialect.json_param(value))
+    if filters.access is not None:
+        clause, access_params = access_sql(filters.access, alias, p, postgres=dialect is POSTGRES)
+        parts.append(clause)
+        params.extend(access_params)
     return " AND ".join(parts), params

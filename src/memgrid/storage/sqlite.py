@@ -255,6 +255,12 @@ class SQLiteStore:
                              actor=r[6])
                 for r in rows]
 
+    def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
+        with self._lock:
+            row = self.conn.execute("SELECT user_id FROM history WHERE memory_id = ? AND tenant_id = ? "
+                                    "LIMIT 1", (memory_id, tenant_id)).fetchone()
+        return None if row is None else row[0]
+
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:
         found: set[str] = set()
         where, params = scope_sql(scope, Filters())

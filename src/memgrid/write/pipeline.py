@@ -6,11 +6,12 @@ import time
 from typing import Any
 
 from memgrid.embedders.base import CachedEmbedder
+from memgrid.errors import InvalidInputError
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.storage.base import Store
-from memgrid.validation import parse_timestamp
-from memgrid.write.ingest import normalize
-from memgrid.write.units import to_unit
+from memgrid.validation import check_metadata, check_text, parse_timestamp
+from memgrid.write.ingest import Message, normalize
+from memgrid.write.units import content_hash, index_text, to_unit
 
 
 class Writer:
@@ -46,6 +47,32 @@ class Writer:
                 stored.add(unit.content_hash)
                 fresh.append(unit)
         return fresh
+
+    def changes(self, memory: StoredMemory, *, text: str | None = None,
+                metadata: dict[str, Any] | None = None, importance: float | None = None,
+                event_time: Any = None) -> dict[str, Any]:
+        """Validated column changes for an update; new text is re-indexed and re-embedded."""
+        changes: dict[str, Any] = {}
+        if metadata is not None:
+            changes["metadata"] = check_metadata(metadata)
+        if importance is not None:
+            if not 0.0 <= importance <= 1.0:
+                raise InvalidInputError("importance must be between 0 and 1")
+            changes["importance"] = float(importance)
+        if event_time is not None:
+            changes["event_time"] = parse_timestamp(event_time, "event_time")
+        if text is not None:
+            text = check_text(text, self.max_chars)
+            message = Message(content=text, role=memory.role or "user", speaker=memory.speaker,
+                              kind=memory.kind, metadata=changes.get("metadata", memory.metadata))
+            when = changes.get("event_time", memory.event_time)
+            new_index = index_text(message, when)
+            changes.update(text=text, index_text=new_index,
+                           content_hash=content_hash(message, memory.scope, when),
+                           embedding=self.embedder.embed([new_index])[0])
+        if not changes:
+            raise InvalidInputError("update needs text, metadata, importance or event_time")
+        return changes
 
     def write(self, units: list[StoredMemory], actor: str | None) -> list[StoredMemory]:
         """Embed in batches, then one transaction for rows, full text, vectors and history."""

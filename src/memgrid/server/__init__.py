@@ -1,0 +1,1 @@
+"""The shared memory server: REST (FastAPI), MCP, and the Python client."""

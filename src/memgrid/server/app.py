@@ -1,0 +1,238 @@
+"""REST API (FastAPI). Thin: parse, authenticate, call MemoryService, map errors to 4xx."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+
+from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind
+from memgrid.access.rules import Resource
+from memgrid.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from memgrid.models import HistoryEntry, MemoryRecord, Page, SearchHit
+from memgrid.server.service import MemoryService
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Message(_Body):
+    role: str = "user"
+    content: str
+    speaker: str | None = None
+    timestamp: str | float | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class AddRequest(_Body):
+    text: str | None = Field(default=None, description="one memory; or use messages")
+    messages: list[Message] | None = None
+    user_id: str | None = Field(default=None, description="owner; defaults to the caller's user")
+    session_id: str | None = None
+    visibility: Literal["private", "shared"] = "private"
+    metadata: dict[str, Any] | None = None
+    timestamp: str | float | None = None
+
+
+class SearchRequest(_Body):
+    query: str
+    limit: int = Field(default=10, ge=1, le=1000)
+    filters: dict[str, Any] | None = None
+    session_id: str | None = None
+    reference_time: str | float | None = None
+
+
+class ContextRequest(_Body):
+    query: str
+    token_budget: int = Field(default=800, ge=16, le=100_000)
+    reference_time: str | float | None = None
+
+
+class ContextResponse(BaseModel):
+    context: str
+
+
+class UpdateRequest(_Body):
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class EraseRequest(_Body):
+    user_id: str
+
+
+class CountResponse(BaseModel):
+    count: int
+
+
+class PrincipalRequest(_Body):
+    kind: PrincipalKind
+    name: str = Field(min_length=1, max_length=200)
+    acts_for: list[str] | None = None
+
+
+class KeyRequest(_Body):
+    principal_id: str
+    expires_at: float | None = None
+
+
+class GrantRequest(_Body):
+    grantee: str
+    owner: str | None = None
+    resource: Resource = "all"
+    value: str | None = None
+    read: bool = True
+    write: bool = False
+    valid_from: float | None = None
+    valid_to: float | None = None
+
+
+def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+    """The principal behind the bearer key, checked on every request (revocation is immediate)."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise _unauthorized("send 'Authorization: Bearer <api key>'")
+    service: MemoryService = request.app.state.service
+    principal = service.access.authenticate(authorization[7:].strip())
+    if principal is None:
+        raise _unauthorized("API key unknown, revoked or expired")
+    return principal
+
+
+Caller = Annotated[Principal, Depends(caller)]
+
+
+def create_app(service: MemoryService) -> FastAPI:
+    app = FastAPI(title="memgrid", version="0.1.0",
+                  description="Long-term memory for AI agents, shared safely.")
+    app.state.service = service
+    registry = CollectorRegistry()
+    requests = Counter("memgrid_requests", "requests by route and status", ["route", "status"],
+                       registry=registry)
+    latency = Histogram("memgrid_request_seconds", "request latency by route", ["route"],
+                        registry=registry)
+
+    @app.middleware("http")
+    async def limits_and_metrics(request: Request,
+                                 call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+        start = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        name = getattr(route, "path", "unmatched")
+        requests.labels(name, str(response.status_code)).inc()
+        latency.labels(name).observe(time.perf_counter() - start)
+        return response
+
+    for error, status in ((InvalidInputError, 422), (NotFoundError, 404), (PermissionDeniedError, 403)):
+        def handler(_: Request, exc: Exception, status: int = status) -> JSONResponse:
+            return JSONResponse({"detail": str(exc)}, status_code=status)
+
+        app.add_exception_handler(error, handler)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics", response_class=PlainTextResponse)
+    def metrics() -> str:
+        return generate_latest(registry).decode()
+
+    @app.post("/v1/memories", status_code=201)
+    def add(body: AddRequest, p: Caller) -> list[MemoryRecord]:
+        if (body.text is None) == (body.messages is None):
+            raise InvalidInputError("send exactly one of 'text' or 'messages'")
+        data: Any = body.text if body.text is not None else [
+            m.model_dump(exclude_none=True) for m in body.messages or []]
+        return service.add(p, data, user_id=body.user_id, session_id=body.session_id,
+                           visibility=body.visibility, metadata=body.metadata, timestamp=body.timestamp)
+
+    @app.post("/v1/memories/search")
+    def search(body: SearchRequest, p: Caller) -> list[SearchHit]:
+        return service.search(p, body.query, limit=body.limit, filters=body.filters,
+                              session_id=body.session_id, reference_time=body.reference_time)
+
+    @app.post("/v1/context")
+    def context(body: ContextRequest, p: Caller) -> ContextResponse:
+        return ContextResponse(context=service.context(p, body.query, token_budget=body.token_budget,
+                                                       reference_time=body.reference_time))
+
+    @app.get("/v1/memories")
+    def list_memories(p: Caller, user_id: str | None = None, session_id: str | None = None,
+                      cursor: Annotated[int | None, Query(ge=0)] = None,
+                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page:
+        return service.list_memories(p, user_id=user_id, session_id=session_id, cursor=cursor, limit=limit)
+
+    @app.get("/v1/memories/{memory_id}")
+    def get(memory_id: str, p: Caller) -> MemoryRecord:
+        return service.get(p, memory_id)
+
+    @app.patch("/v1/memories/{memory_id}")
+    def update(memory_id: str, body: UpdateRequest, p: Caller) -> MemoryRecord:
+        return service.update(p, memory_id, text=body.text, metadata=body.metadata)
+
+    @app.delete("/v1/memories/{memory_id}", status_code=204)
+    def delete(memory_id: str, p: Caller) -> Response:
+        service.delete(p, memory_id)
+        return Response(status_code=204)
+
+    @app.get("/v1/memories/{memory_id}/history")
+    def history(memory_id: str, p: Caller) -> list[HistoryEntry]:
+        return service.history(p, memory_id)
+
+    @app.post("/v1/erase")
+    def erase(body: EraseRequest, p: Caller) -> CountResponse:
+        return CountResponse(count=service.erase(p, body.user_id))
+
+    @app.post("/v1/admin/principals", status_code=201)
+    def create_principal(body: PrincipalRequest, p: Caller) -> Principal:
+        return service.create_principal(p, body.kind, body.name, body.acts_for)
+
+    @app.get("/v1/admin/principals")
+    def principals(p: Caller) -> list[Principal]:
+        return service.principals(p)
+
+    @app.post("/v1/keys", status_code=201)
+    def create_key(body: KeyRequest, p: Caller) -> ApiKey:
+        return service.create_key(p, body.principal_id, body.expires_at)
+
+    @app.delete("/v1/keys/{key_id}", status_code=204)
+    def revoke_key(key_id: str, p: Caller) -> Response:
+        service.revoke_key(p, key_id)
+        return Response(status_code=204)
+
+    @app.post("/v1/grants", status_code=201)
+    def create_grant(body: GrantRequest, p: Caller) -> Grant:
+        return service.create_grant(p, Grant(tenant_id=p.tenant_id, **body.model_dump()))
+
+    @app.get("/v1/grants")
+    def grants(p: Caller) -> list[Grant]:
+        return service.grants(p)
+
+    @app.delete("/v1/grants/{grant_id}", status_code=204)
+    def revoke_grant(grant_id: str, p: Caller) -> Response:
+        service.revoke_grant(p, grant_id)
+        return Response(status_code=204)
+
+    @app.get("/v1/audit")
+    def audit(p: Caller, after_id: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100, principal_id: str | None = None,
+              action: str | None = None) -> list[AuditEvent]:
+        return service.audit_log(p, after_id, limit, principal_id, action)
+
+    return app
+
+
+def _unauthorized(message: str) -> Exception:
+    from fastapi import HTTPException
+
+    return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,274 @@
+"""Every server operation, checked against the caller and written to the audit log.
+
+REST and MCP both call this; neither touches storage directly. Reads are filtered inside
+retrieval (the access rule is part of the SQL), so a limit never hides readable memories behind
+unreadable ones; a memory the caller may not read is reported as not found, never as forbidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind
+from memgrid.access.rules import AccessRule, readable
+from memgrid.access.store import AccessStore
+from memgrid.config import MemgridConfig
+from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
+from memgrid.memory import Memory
+from memgrid.models import HistoryEntry, MemoryRecord, Page, Scope, SearchHit, StoredMemory
+from memgrid.read.assemble import assemble
+from memgrid.validation import Filters, check_metadata, check_scope_value, check_text, parse_timestamp
+
+T = TypeVar("T")
+
+
+class MemoryService:
+    def __init__(self, memory: Memory, access: AccessStore) -> None:
+        self.memory = memory
+        self.access = access
+        self.store = memory.store
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    def _audited(self, p: Principal, action: str, target: str | None, fn: Callable[[], T],
+                 detail: dict[str, Any] | None = None) -> T:
+        try:
+            result = fn()
+        except MemgridError as exc:
+            self.access.audit(p.tenant_id, p.id, action, target, type(exc).__name__, detail)
+            raise
+        self.access.audit(p.tenant_id, p.id, action, target, "ok", detail)
+        return result
+
+    def _require_admin(self, p: Principal) -> None:
+        if p.kind != "admin":
+            raise PermissionDeniedError("this needs a tenant admin key")
+
+    def _readable(self, p: Principal, memory_id: str) -> tuple[StoredMemory, AccessRule]:
+        memory = self.store.get(p.tenant_id, memory_id)
+        rule = self.access.rule_for(p)
+        if memory is None or not readable(rule, [memory]):
+            raise NotFoundError(f"no memory with id {memory_id!r}")
+        return memory, rule
+
+    def _writable(self, p: Principal, memory_id: str) -> StoredMemory:
+        memory, _ = self._readable(p, memory_id)
+        if not readable(self.access.rule_for(p, "write"), [memory]) or (
+                memory.visibility != "shared" and memory.scope.user_id not in p.own_users()
+                and p.kind != "admin"):
+            raise PermissionDeniedError(f"no write right on memory {memory_id!r}")
+        return memory
+
+    def _project(self, record: MemoryRecord, rule: AccessRule) -> MemoryRecord:
+        """Hide evidence the reader may not see (a shared summary must not leak its sources)."""
+        sources = record.provenance.source_ids
+        if not sources or rule.admin:
+            return record
+        found = {m.id: m for m in (self.store.get(record.tenant_id, s) for s in sources) if m}
+        visible = tuple(s for s in sources if s in found and readable(rule, [found[s]]))
+        if visible == sources:
+            return record
+        return record.model_copy(update={"provenance": record.provenance.model_copy(
+            update={"source_ids": visible})})
+
+    def _owner_for_write(self, p: Principal, user_id: str | None) -> str:
+        if p.kind == "admin":
+            if user_id is None:
+                raise InvalidInputError("an admin must name the user_id to write for")
+            return user_id
+        own = p.own_users()
+        if user_id is None:
+            if len(own) != 1:
+                raise InvalidInputError("name the user_id: this agent acts for several users")
+            return own[0]
+        if user_id not in own:
+            raise PermissionDeniedError(f"cannot write memories for user {user_id!r}")
+        return user_id
+
+    # -- memories ---------------------------------------------------------------------------
+
+    def add(self, p: Principal, data: Any, *, user_id: str | None = None, session_id: str | None = None,
+            visibility: str = "private", metadata: dict[str, Any] | None = None,
+            timestamp: Any = None) -> list[MemoryRecord]:
+        def run() -> list[MemoryRecord]:
+            owner = self._owner_for_write(p, user_id)
+            if visibility not in ("private", "shared"):
+                raise InvalidInputError("visibility must be 'private' or 'shared'")
+            scope = Scope(p.tenant_id, owner, p.id if p.kind == "agent" else None,
+                          check_scope_value("session_id", session_id))
+            units = self.memory.writer.prepare(data, scope, visibility=visibility, timestamp=timestamp,
+                                               metadata=check_metadata(metadata), source="api")
+            return [u.to_record() for u in self.memory.writer.write(units, p.id)]
+
+        return self._audited(p, "memory.add", user_id, run)
+
+    def search(self, p: Principal, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
+               session_id: str | None = None, reference_time: Any = None) -> list[SearchHit]:
+        def run() -> list[SearchHit]:
+            if not 1 <= limit <= 1000:
+                raise InvalidInputError("limit must be between 1 and 1000")
+            rule = self.access.rule_for(p)
+            parsed = Filters.parse(filters)
+            parsed.access = rule
+            scope = Scope(p.tenant_id, session_id=check_scope_value("session_id", session_id))
+            text = check_text(query, self.memory.config.max_text_chars, "query")
+            hits = self.memory.retriever.search(text, scope, parsed, limit,
+                                                parse_timestamp(reference_time, "reference_time"))
+            return [h.model_copy(update={"memory": self._project(h.memory, rule)}) for h in hits]
+
+        return self._audited(p, "memory.search", None, run, {"limit": limit})
+
+    def context(self, p: Principal, query: str, *, token_budget: int = 800,
+                reference_time: Any = None) -> str:
+        if token_budget < 16:
+            raise InvalidInputError("token_budget must be at least 16")
+        hits = self.search(p, query, limit=min(1000, max(10, token_budget // 8)),
+                           reference_time=reference_time)
+        return assemble(hits, token_budget)
+
+    def get(self, p: Principal, memory_id: str) -> MemoryRecord:
+        def run() -> MemoryRecord:
+            memory, rule = self._readable(p, memory_id)
+            return self._project(memory.to_record(), rule)
+
+        return self._audited(p, "memory.get", memory_id, run)
+
+    def list_memories(self, p: Principal, *, user_id: str | None = None, session_id: str | None = None,
+             filters: dict[str, Any] | None = None, cursor: int | None = None, limit: int = 100) -> Page:
+        def run() -> Page:
+            if not 1 <= limit <= 1000:
+                raise InvalidInputError("limit must be between 1 and 1000")
+            rule = self.access.rule_for(p)
+            parsed = Filters.parse(filters)
+            parsed.access = rule
+            scope = Scope(p.tenant_id, check_scope_value("user_id", user_id),
+                          session_id=check_scope_value("session_id", session_id))
+            rows = self.store.list_memories(scope, parsed, cursor, limit + 1)
+            more = len(rows) > limit
+            rows = rows[:limit]
+            return Page(items=[self._project(r.to_record(), rule) for r in rows],
+                        next_cursor=str(rows[-1].seq) if more and rows else None)
+
+        return self._audited(p, "memory.list", user_id, run)
+
+    def update(self, p: Principal, memory_id: str, *, text: str | None = None,
+               metadata: dict[str, Any] | None = None) -> MemoryRecord:
+        def run() -> MemoryRecord:
+            memory = self._writable(p, memory_id)
+            changes = self.memory.writer.changes(memory, text=text, metadata=metadata)
+            return self.store.update(memory, changes, p.id).to_record()
+
+        return self._audited(p, "memory.update", memory_id, run)
+
+    def delete(self, p: Principal, memory_id: str) -> None:
+        def run() -> None:
+            memory = self._writable(p, memory_id)
+            self.store.delete(memory, p.id)
+
+        self._audited(p, "memory.delete", memory_id, run)
+
+    def history(self, p: Principal, memory_id: str) -> list[HistoryEntry]:
+        def run() -> list[HistoryEntry]:
+            entries = self.store.history(p.tenant_id, memory_id)
+            current = self.store.get(p.tenant_id, memory_id)
+            allowed = p.kind == "admin" or (
+                current is not None and readable(self.access.rule_for(p), [current])) or (
+                current is None and bool(entries) and self._deleted_owner(memory_id, p))
+            if not entries or not allowed:
+                raise NotFoundError(f"no memory or history with id {memory_id!r}")
+            return entries
+
+        return self._audited(p, "memory.history", memory_id, run)
+
+    def _deleted_owner(self, memory_id: str, p: Principal) -> bool:
+        owner = self.store.history_owner(p.tenant_id, memory_id)
+        return owner is not None and owner in p.own_users()
+
+    def erase(self, p: Principal, user_id: str) -> int:
+        def run() -> int:
+            if p.kind != "admin" and not (p.kind == "user" and p.id == user_id):
+                raise PermissionDeniedError("only the user or a tenant admin may erase a user")
+            return self.store.erase(Scope(p.tenant_id, check_scope_value("user_id", user_id)))
+
+        return self._audited(p, "memory.erase", user_id, run)
+
+    # -- administration ---------------------------------------------------------------------
+
+    def create_principal(self, p: Principal, kind: PrincipalKind, name: str,
+                         acts_for: list[str] | None = None) -> Principal:
+        def run() -> Principal:
+            self._require_admin(p)
+            return self.access.create_principal(p.tenant_id, kind, name, acts_for)
+
+        return self._audited(p, "principal.create", name, run)
+
+    def principals(self, p: Principal) -> list[Principal]:
+        self._require_admin(p)
+        return self.access.principals(p.tenant_id)
+
+    def create_key(self, p: Principal, principal_id: str, expires_at: float | None = None) -> ApiKey:
+        def run() -> ApiKey:
+            target = self.access.principal(principal_id)
+            if target is None or target.tenant_id != p.tenant_id:
+                raise NotFoundError(f"no principal {principal_id!r}")
+            if p.kind != "admin" and target.id != p.id:
+                raise PermissionDeniedError("only admins create keys for others")
+            return self.access.create_key(target.id, expires_at)
+
+        return self._audited(p, "key.create", principal_id, run)
+
+    def revoke_key(self, p: Principal, key_id: str) -> None:
+        def run() -> None:
+            self._require_admin(p)
+            self.access.revoke_key(p.tenant_id, key_id)
+
+        self._audited(p, "key.revoke", key_id, run)
+
+    def create_grant(self, p: Principal, grant: Grant) -> Grant:
+        def run() -> Grant:
+            if p.kind == "agent":
+                raise PermissionDeniedError("agents cannot grant access")
+            owner = grant.owner
+            if p.kind == "user":
+                if owner not in (None, p.id):
+                    raise PermissionDeniedError("users grant access to their own memories only")
+                owner = p.id
+            grantee = self.access.principal(grant.grantee)
+            if grantee is None or grantee.tenant_id != p.tenant_id or grantee.kind == "admin":
+                raise InvalidInputError(f"grantee {grant.grantee!r} is not a user or agent of this tenant")
+            if grant.resource != "all" and not grant.value:
+                raise InvalidInputError(f"a {grant.resource} grant needs a value")
+            return self.access.create_grant(grant.model_copy(update={
+                "tenant_id": p.tenant_id, "owner": owner, "created_by": p.id}))
+
+        return self._audited(p, "grant.create", grant.grantee, run,
+                             {"resource": grant.resource, "value": grant.value})
+
+    def grants(self, p: Principal) -> list[Grant]:
+        every = self.access.grants(p.tenant_id)
+        if p.kind == "admin":
+            return every
+        return [g for g in every if p.id in (g.grantee, g.created_by, g.owner)]
+
+    def revoke_grant(self, p: Principal, grant_id: str) -> None:
+        def run() -> None:
+            mine = [g for g in self.grants(p) if g.id == grant_id]
+            if not mine or (p.kind != "admin" and mine[0].created_by != p.id):
+                raise NotFoundError(f"no grant {grant_id!r} you can revoke")
+            self.access.revoke_grant(p.tenant_id, grant_id)
+
+        self._audited(p, "grant.revoke", grant_id, run)
+
+    def audit_log(self, p: Principal, after_id: int = 0, limit: int = 100,
+                  principal_id: str | None = None, action: str | None = None) -> list[AuditEvent]:
+        self._require_admin(p)
+        return self.access.audit_log(p.tenant_id, after_id, limit, principal_id, action)
+
+
+def open_service(config: MemgridConfig) -> MemoryService:
+    """The engine and the access tables on the same database (SQLite file or PostgreSQL)."""
+    memory = Memory(config=config)
+    access = AccessStore(sqlite_path=None if config.db_url else config.db_path(),
+                         postgres_url=config.db_url)
+    return MemoryService(memory, access)

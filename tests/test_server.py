@@ -1,0 +1,185 @@
+"""REST server end to end (FastAPI TestClient): auth, sharing through grants, audit, errors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from memgrid.models import Provenance, Scope, StoredMemory
+from memgrid.server.app import create_app
+from memgrid.server.service import MemoryService, open_service
+from tests.conftest import hashing_config
+
+
+class Tenant:
+    def __init__(self, service: MemoryService, http: TestClient) -> None:
+        self.service, self.http = service, http
+        _, self.admin, self.admin_key = service.access.create_tenant("acme")
+        self.alice = self.principal("user", "alice")
+        self.bob = self.principal("user", "bob")
+        self.agent = self.principal("agent", "alice-assistant", acts_for=[self.alice["id"]])
+        self.keys = {n: self.key(p["id"]) for n, p in
+                     (("alice", self.alice), ("bob", self.bob), ("agent", self.agent))}
+
+    def call(self, who: str, method: str, path: str, **kw: Any) -> Any:
+        key = self.admin_key if who == "admin" else self.keys.get(who, who)
+        return self.http.request(method, path, headers={"Authorization": f"Bearer {key}"}, **kw)
+
+    def principal(self, kind: str, name: str, acts_for: list[str] | None = None) -> dict[str, Any]:
+        r = self.call("admin", "POST", "/v1/admin/principals",
+                      json={"kind": kind, "name": name, "acts_for": acts_for})
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    def key(self, principal_id: str, expires_at: float | None = None) -> str:
+        r = self.call("admin", "POST", "/v1/keys", json={"principal_id": principal_id,
+                                                         "expires_at": expires_at})
+        assert r.status_code == 201, r.text
+        return str(r.json()["secret"])
+
+    def texts(self, who: str, query: str = "notes") -> set[str]:
+        r = self.call(who, "POST", "/v1/memories/search", json={"query": query, "limit": 100})
+        assert r.status_code == 200, r.text
+        return {h["memory"]["text"] for h in r.json()}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def tenant(request: pytest.FixtureRequest, tmp_path: Path, model_home: Path) -> Iterator[Tenant]:
+    config = hashing_config(model_home, tmp_path / "server.db")
+    if request.param == "postgres":
+        config.db_url = request.getfixturevalue("postgres_url")
+    service = open_service(config)
+    with TestClient(create_app(service)) as http:
+        yield Tenant(service, http)
+    service.memory.close()
+    service.access.close()
+
+
+def test_health_docs_and_metrics(tenant: Tenant) -> None:
+    assert tenant.http.get("/healthz").json() == {"status": "ok"}
+    assert "/v1/memories" in tenant.http.get("/openapi.json").json()["paths"]
+    tenant.call("alice", "GET", "/v1/memories")
+    assert "memgrid_requests_total" in tenant.http.get("/metrics").text
+
+
+def test_401_without_or_with_bad_keys(tenant: Tenant) -> None:
+    assert tenant.http.get("/v1/memories").status_code == 401
+    assert tenant.call("mg_nope_nope", "GET", "/v1/memories").status_code == 401
+    assert tenant.call("garbage", "GET", "/v1/memories").status_code == 401
+
+
+def test_403_for_admin_work_by_users(tenant: Tenant) -> None:
+    assert tenant.call("alice", "POST", "/v1/admin/principals",
+                       json={"kind": "user", "name": "eve"}).status_code == 403
+    assert tenant.call("alice", "GET", "/v1/audit").status_code == 403
+    assert tenant.call("agent", "POST", "/v1/grants", json={"grantee": tenant.bob["id"]}).status_code == 403
+
+
+def test_private_memories_stay_private_and_grants_share(tenant: Tenant) -> None:
+    t = tenant
+    r = t.call("alice", "POST", "/v1/memories", json={"text": "alice private notes on the merger"})
+    assert r.status_code == 201
+    private_id = r.json()[0]["id"]
+    t.call("alice", "POST", "/v1/memories",
+           json={"text": "alice shared notes on the offsite", "visibility": "shared"})
+    assert t.texts("bob") == set()
+    assert t.call("bob", "GET", f"/v1/memories/{private_id}").status_code == 404  # not 403: no leak
+    # the agent acting for alice sees all of alice's memories
+    assert t.texts("agent") == {"alice private notes on the merger", "alice shared notes on the offsite"}
+    grant = t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"]})
+    assert grant.status_code == 201, grant.text
+    assert t.texts("bob") == {"alice shared notes on the offsite"}  # shared only, at once
+    assert t.call("bob", "DELETE", f"/v1/grants/{grant.json()['id']}").status_code == 404  # not his
+    assert t.call("alice", "DELETE", f"/v1/grants/{grant.json()['id']}").status_code == 204
+    assert t.texts("bob") == set()  # revocation applies at once
+
+
+def test_grants_by_session_tag_and_time_window(tenant: Tenant) -> None:
+    t = tenant
+    for text, extra in (("notes in s1", {"session_id": "s1"}), ("notes tagged", {"metadata": {"tags": ["x"]}}),
+                        ("notes in ns", {"metadata": {"namespace": "team"}})):
+        t.call("alice", "POST", "/v1/memories", json={"text": text, "visibility": "shared", **extra})
+    bob = t.bob["id"]
+    t.call("alice", "POST", "/v1/grants", json={"grantee": bob, "resource": "session", "value": "s1"})
+    assert t.texts("bob") == {"notes in s1"}
+    t.call("alice", "POST", "/v1/grants", json={"grantee": bob, "resource": "tag", "value": "x"})
+    t.call("alice", "POST", "/v1/grants", json={"grantee": bob, "resource": "namespace", "value": "team",
+                                               "valid_to": time.time() - 1})  # already expired
+    assert t.texts("bob") == {"notes in s1", "notes tagged"}
+    t.call("alice", "POST", "/v1/grants", json={"grantee": bob, "resource": "namespace", "value": "team",
+                                               "valid_from": time.time() + 3600})  # not yet
+    assert t.texts("bob") == {"notes in s1", "notes tagged"}
+
+
+def test_writes_need_rights(tenant: Tenant) -> None:
+    t = tenant
+    r = t.call("alice", "POST", "/v1/memories", json={"text": "shared notes to edit", "visibility": "shared"})
+    mid = r.json()[0]["id"]
+    assert t.call("bob", "POST", "/v1/memories", json={"text": "x", "user_id": t.alice["id"]}).status_code == 403
+    t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"]})
+    assert t.call("bob", "PATCH", f"/v1/memories/{mid}", json={"text": "edited"}).status_code == 403
+    t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"], "write": True, "read": True})
+    r = t.call("bob", "PATCH", f"/v1/memories/{mid}", json={"text": "edited notes"})
+    assert r.status_code == 200 and r.json()["version"] == 2
+    assert [h["event"] for h in t.call("alice", "GET", f"/v1/memories/{mid}/history").json()] == [
+        "ADD", "UPDATE"]
+
+
+def test_key_revocation_and_expiry_apply_immediately(tenant: Tenant) -> None:
+    t = tenant
+    assert t.call("alice", "GET", "/v1/memories").status_code == 200
+    key_id = t.keys["alice"].split("_")[1]
+    assert t.call("admin", "DELETE", f"/v1/keys/{key_id}").status_code == 204
+    assert t.call("alice", "GET", "/v1/memories").status_code == 401
+    short = t.key(t.bob["id"], expires_at=time.time() + 2.0)
+    assert t.call(short, "GET", "/v1/memories").status_code == 200
+    time.sleep(2.1)
+    assert t.call(short, "GET", "/v1/memories").status_code == 401
+
+
+def test_audit_log_records_and_is_append_only(tenant: Tenant) -> None:
+    t = tenant
+    t.call("alice", "POST", "/v1/memories", json={"text": "audited notes"})
+    t.call("bob", "GET", "/v1/memories/nope")
+    events = t.call("admin", "GET", "/v1/audit", params={"limit": 1000}).json()
+    actions = [(e["action"], e["result"]) for e in events]
+    assert ("memory.add", "ok") in actions and ("memory.get", "NotFoundError") in actions
+    assert ("principal.create", "ok") in actions and ("key.create", "ok") in actions
+    assert all("audited notes" not in str(e["detail"]) for e in events)  # no memory text in the log
+    with pytest.raises(Exception, match="append-only"):
+        t.service.access._x("UPDATE audit SET result = 'tampered'")
+    with pytest.raises(Exception, match="append-only"):
+        t.service.access._x("DELETE FROM audit")
+
+
+def test_bad_requests_get_clear_4xx(tenant: Tenant) -> None:
+    t = tenant
+    r = t.call("alice", "POST", "/v1/memories", json={"text": "   "})
+    assert r.status_code == 422 and "empty" in r.json()["detail"]
+    assert t.call("alice", "POST", "/v1/memories", json={}).status_code == 422
+    assert t.call("alice", "POST", "/v1/memories", json={"text": "x", "bogus": 1}).status_code == 422
+    assert t.call("alice", "POST", "/v1/memories/search", json={"query": "x", "limit": 0}).status_code == 422
+    big = {"text": "x" * (3 * 1024 * 1024)}
+    assert t.call("alice", "POST", "/v1/memories", json=big).status_code == 413
+
+
+def test_summary_never_leaks_private_sources(tenant: Tenant) -> None:
+    t = tenant
+    private = t.call("alice", "POST", "/v1/memories", json={"text": "salary is secret notes"}).json()[0]
+    alice = t.alice["id"]
+    summary = StoredMemory(
+        id="summary-1", text="alice summary notes", index_text="alice summary notes", kind="summary",
+        scope=Scope(t.admin.tenant_id, alice), visibility="shared", role="system", speaker=None,
+        provenance=Provenance(writer=alice, method="consolidated", source_ids=(private["id"],)),
+        content_hash="h", created_at=time.time(), updated_at=time.time(), event_time=None)
+    t.service.memory.writer.write([summary], actor=alice)
+    t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"]})
+    seen = t.call("bob", "GET", "/v1/memories/summary-1").json()
+    assert seen["text"] == "alice summary notes" and seen["provenance"]["source_ids"] == []
+    mine = t.call("alice", "GET", "/v1/memories/summary-1").json()
+    assert mine["provenance"]["source_ids"] == [private["id"]]
