@@ -101,7 +101,8 @@ def test_private_memories_stay_private_and_grants_share(tenant: Tenant) -> None:
 
 def test_grants_by_session_tag_and_time_window(tenant: Tenant) -> None:
     t = tenant
-    for text, extra in (("notes in s1", {"session_id": "s1"}), ("notes tagged", {"metadata": {"tags": ["x"]}}),
+    for text, extra in (("notes in s1", {"session_id": "s1"}),
+                        ("notes tagged", {"metadata": {"tags": ["x"]}}),
                         ("notes in ns", {"metadata": {"namespace": "team"}})):
         t.call("alice", "POST", "/v1/memories", json={"text": text, "visibility": "shared", **extra})
     bob = t.bob["id"]
@@ -118,7 +119,8 @@ def test_grants_by_session_tag_and_time_window(tenant: Tenant) -> None:
 
 def test_writes_need_rights(tenant: Tenant) -> None:
     t = tenant
-    r = t.call("alice", "POST", "/v1/memories", json={"text": "shared notes to edit", "visibility": "shared"})
+    r = t.call("alice", "POST", "/v1/memories",
+               json={"text": "shared notes to edit", "visibility": "shared"})
     mid = r.json()[0]["id"]
     assert t.call("bob", "POST", "/v1/memories", json={"text": "x", "user_id": t.alice["id"]}).status_code == 403
     t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"]})

@@ -1,7 +1,14 @@
 """memgrid: long-term memory for AI agents. Local-first, zero-LLM core, hybrid recall."""
 
 from memgrid.config import EmbedderConfig, MemgridConfig, RetrievalConfig
-from memgrid.errors import EmbedderError, InvalidInputError, MemgridError, NotFoundError, StorageError
+from memgrid.errors import (
+    EmbedderError,
+    InvalidInputError,
+    MemgridError,
+    NotFoundError,
+    PermissionDeniedError,
+    StorageError,
+)
 from memgrid.memory import AsyncMemory, Memory
 from memgrid.models import HistoryEntry, MemoryRecord, Page, Provenance, SearchHit, Stats
 
@@ -17,6 +24,7 @@ __all__ = [
     "MemoryRecord",
     "NotFoundError",
     "Page",
+    "PermissionDeniedError",
     "Provenance",
     "RetrievalConfig",
     "SearchHit",
@@ -24,3 +32,12 @@ __all__ = [
     "StorageError",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> object:
+    """`memgrid.Client` / `memgrid.AsyncClient` load the HTTP client only when asked for."""
+    if name in ("Client", "AsyncClient"):
+        from memgrid.server import client
+
+        return getattr(client, name)
+    raise AttributeError(name)

@@ -41,11 +41,11 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-def _encode_cursor(seq: int) -> str:
+def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode()
 
 
-def _decode_cursor(cursor: str | None) -> int | None:
+def decode_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     try:
@@ -166,10 +166,10 @@ class Memory:
         if not 1 <= limit <= 10_000:
             raise InvalidInputError("limit must be between 1 and 10000")
         scope = self._scope(user_id, agent_id, session_id)
-        rows = self.store.list_memories(scope, Filters.parse(filters), _decode_cursor(cursor), limit + 1)
+        rows = self.store.list_memories(scope, Filters.parse(filters), decode_cursor(cursor), limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
-        next_cursor = _encode_cursor(rows[-1].seq) if more and rows[-1].seq is not None else None
+        next_cursor = encode_cursor(rows[-1].seq) if more and rows[-1].seq is not None else None
         return Page(items=[r.to_record() for r in rows], next_cursor=next_cursor)
 
     def history(self, memory_id: str) -> builtins.list[HistoryEntry]:

@@ -168,7 +168,7 @@ def create_app(service: MemoryService) -> FastAPI:
 
     @app.get("/v1/memories")
     def list_memories(p: Caller, user_id: str | None = None, session_id: str | None = None,
-                      cursor: Annotated[int | None, Query(ge=0)] = None,
+                      cursor: str | None = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page:
         return service.list_memories(p, user_id=user_id, session_id=session_id, cursor=cursor, limit=limit)
 

@@ -15,7 +15,7 @@ from memgrid.access.rules import AccessRule, readable
 from memgrid.access.store import AccessStore
 from memgrid.config import MemgridConfig
 from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
-from memgrid.memory import Memory
+from memgrid.memory import Memory, decode_cursor, encode_cursor
 from memgrid.models import HistoryEntry, MemoryRecord, Page, Scope, SearchHit, StoredMemory
 from memgrid.read.assemble import assemble
 from memgrid.validation import Filters, check_metadata, check_scope_value, check_text, parse_timestamp
@@ -135,7 +135,7 @@ class MemoryService:
         return self._audited(p, "memory.get", memory_id, run)
 
     def list_memories(self, p: Principal, *, user_id: str | None = None, session_id: str | None = None,
-             filters: dict[str, Any] | None = None, cursor: int | None = None, limit: int = 100) -> Page:
+             filters: dict[str, Any] | None = None, cursor: str | None = None, limit: int = 100) -> Page:
         def run() -> Page:
             if not 1 <= limit <= 1000:
                 raise InvalidInputError("limit must be between 1 and 1000")
@@ -144,11 +144,11 @@ class MemoryService:
             parsed.access = rule
             scope = Scope(p.tenant_id, check_scope_value("user_id", user_id),
                           session_id=check_scope_value("session_id", session_id))
-            rows = self.store.list_memories(scope, parsed, cursor, limit + 1)
+            rows = self.store.list_memories(scope, parsed, decode_cursor(cursor), limit + 1)
             more = len(rows) > limit
             rows = rows[:limit]
             return Page(items=[self._project(r.to_record(), rule) for r in rows],
-                        next_cursor=str(rows[-1].seq) if more and rows else None)
+                        next_cursor=encode_cursor(rows[-1].seq) if more and rows[-1].seq else None)
 
         return self._audited(p, "memory.list", user_id, run)
 

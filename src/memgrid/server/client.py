@@ -1,0 +1,157 @@
+"""Python client for the REST server: the same verbs as `memgrid.Memory`, sync and async.
+
+`AsyncClient` runs the one sync implementation in worker threads (as `AsyncMemory` does), so
+the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+from collections.abc import Callable, Coroutine
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import httpx
+
+from memgrid.access.models import ApiKey, Grant, Principal
+from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
+from memgrid.models import HistoryEntry, MemoryRecord, Page, SearchHit
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class AuthenticationError(MemgridError):
+    """The server did not accept the API key (missing, unknown, revoked or expired)."""
+
+
+_ERRORS: dict[int, type[MemgridError]] = {
+    401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError,
+    413: InvalidInputError, 422: InvalidInputError,
+}
+
+
+class Client:
+    """`Client("http://127.0.0.1:8420", api_key="mg_...")`; errors raise memgrid's own types."""
+
+    def __init__(self, base_url: str, api_key: str, timeout: float = 30.0,
+                 http: httpx.Client | None = None) -> None:
+        """`http` lets callers bring their own configured client (proxies, TLS, test apps)."""
+        self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self.headers = {"Authorization": f"Bearer {api_key}"}
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        response = self.http.request(method, path, headers=self.headers, **kw)
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise _ERRORS.get(response.status_code, MemgridError)(f"{response.status_code}: {detail}")
+        return None if response.status_code == 204 else response.json()
+
+    def add(self, data: str | builtins.list[dict[str, Any]], *, user_id: str | None = None,
+            session_id: str | None = None, visibility: str = "private",
+            metadata: dict[str, Any] | None = None, timestamp: Any = None) -> builtins.list[MemoryRecord]:
+        body: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "visibility": visibility,
+                                "metadata": metadata, "timestamp": timestamp}
+        body["text" if isinstance(data, str) else "messages"] = data
+        return [MemoryRecord.model_validate(r) for r in self._call("POST", "/v1/memories", json=body)]
+
+    def search(self, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
+               session_id: str | None = None, reference_time: Any = None) -> builtins.list[SearchHit]:
+        body = {"query": query, "limit": limit, "filters": filters, "session_id": session_id,
+                "reference_time": reference_time}
+        return [SearchHit.model_validate(h) for h in self._call("POST", "/v1/memories/search", json=body)]
+
+    def context(self, query: str, *, token_budget: int = 800) -> str:
+        return str(self._call("POST", "/v1/context", json={"query": query,
+                                                           "token_budget": token_budget})["context"])
+
+    def get(self, memory_id: str) -> MemoryRecord:
+        return MemoryRecord.model_validate(self._call("GET", f"/v1/memories/{memory_id}"))
+
+    def list(self, *, user_id: str | None = None, session_id: str | None = None,
+             cursor: str | None = None, limit: int = 100) -> Page:
+        params = {k: v for k, v in {"user_id": user_id, "session_id": session_id, "cursor": cursor,
+                                    "limit": limit}.items() if v is not None}
+        return Page.model_validate(self._call("GET", "/v1/memories", params=params))
+
+    def update(self, memory_id: str, *, text: str | None = None,
+               metadata: dict[str, Any] | None = None) -> MemoryRecord:
+        return MemoryRecord.model_validate(self._call("PATCH", f"/v1/memories/{memory_id}",
+                                                      json={"text": text, "metadata": metadata}))
+
+    def delete(self, memory_id: str) -> None:
+        self._call("DELETE", f"/v1/memories/{memory_id}")
+
+    def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
+        entries = self._call("GET", f"/v1/memories/{memory_id}/history")
+        return [HistoryEntry.model_validate(h) for h in entries]
+
+    def erase(self, *, user_id: str) -> int:
+        return int(self._call("POST", "/v1/erase", json={"user_id": user_id})["count"])
+
+    def create_principal(self, kind: str, name: str,
+                         acts_for: builtins.list[str] | None = None) -> Principal:
+        body = {"kind": kind, "name": name, "acts_for": acts_for}
+        return Principal.model_validate(self._call("POST", "/v1/admin/principals", json=body))
+
+    def create_key(self, principal_id: str, expires_at: float | None = None) -> ApiKey:
+        return ApiKey.model_validate(self._call("POST", "/v1/keys", json={"principal_id": principal_id,
+                                                                         "expires_at": expires_at}))
+
+    def revoke_key(self, key_id: str) -> None:
+        self._call("DELETE", f"/v1/keys/{key_id}")
+
+    def grant(self, grantee: str, *, resource: str = "all", value: str | None = None,
+              read: bool = True, write: bool = False, valid_from: float | None = None,
+              valid_to: float | None = None, owner: str | None = None) -> Grant:
+        body = {"grantee": grantee, "resource": resource, "value": value, "read": read, "write": write,
+                "valid_from": valid_from, "valid_to": valid_to, "owner": owner}
+        return Grant.model_validate(self._call("POST", "/v1/grants", json=body))
+
+    def revoke_grant(self, grant_id: str) -> None:
+        self._call("DELETE", f"/v1/grants/{grant_id}")
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _in_thread(
+    method: Callable[Concatenate[Client, P], R],
+) -> Callable[Concatenate[AsyncClient, P], Coroutine[Any, Any, R]]:
+    async def run(self: AsyncClient, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return await asyncio.to_thread(method, self.sync, *args, **kwargs)
+
+    run.__name__ = method.__name__
+    run.__doc__ = method.__doc__
+    return run
+
+
+class AsyncClient:
+    def __init__(self, base_url: str, api_key: str, timeout: float = 30.0,
+                 http: httpx.Client | None = None) -> None:
+        self.sync = Client(base_url, api_key, timeout, http)
+
+    add = _in_thread(Client.add)
+    search = _in_thread(Client.search)
+    context = _in_thread(Client.context)
+    get = _in_thread(Client.get)
+    list = _in_thread(Client.list)
+    update = _in_thread(Client.update)
+    delete = _in_thread(Client.delete)
+    history = _in_thread(Client.history)
+    erase = _in_thread(Client.erase)
+    create_principal = _in_thread(Client.create_principal)
+    create_key = _in_thread(Client.create_key)
+    revoke_key = _in_thread(Client.revoke_key)
+    grant = _in_thread(Client.grant)
+    revoke_grant = _in_thread(Client.revoke_grant)
+    close = _in_thread(Client.close)
