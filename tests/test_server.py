@@ -122,7 +122,8 @@ def test_writes_need_rights(tenant: Tenant) -> None:
     r = t.call("alice", "POST", "/v1/memories",
                json={"text": "shared notes to edit", "visibility": "shared"})
     mid = r.json()[0]["id"]
-    assert t.call("bob", "POST", "/v1/memories", json={"text": "x", "user_id": t.alice["id"]}).status_code == 403
+    as_alice = {"text": "x", "user_id": t.alice["id"]}
+    assert t.call("bob", "POST", "/v1/memories", json=as_alice).status_code == 403
     t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"]})
     assert t.call("bob", "PATCH", f"/v1/memories/{mid}", json={"text": "edited"}).status_code == 403
     t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"], "write": True, "read": True})

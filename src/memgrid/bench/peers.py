@@ -50,23 +50,25 @@ class Mem0System:
     def ingest(self, conv: Conversation) -> tuple[int, float]:
         self.memory = self._new_memory()  # one store per conversation, as memgrid gets
         self.user = conv.sample_id
+        self.dia_of: dict[str, str] = {}
         turns = 0
         start = time.perf_counter()
         for session_id, _, messages in conv.sessions:
+            batch = []
             for m in messages:
                 text = index_text(Message(content=m["content"], speaker=m["speaker"],
-                                          metadata=m["metadata"]),
-                                  _epoch(m["timestamp"]))
-                self.memory.add([{"role": "user", "content": text}], user_id=self.user,
-                                run_id=session_id, metadata={"dia_id": m["metadata"]["dia_id"]},
-                                infer=False)
-                turns += 1
+                                          metadata=m["metadata"]), _epoch(m["timestamp"]))
+                self.dia_of[text] = m["metadata"]["dia_id"]
+                batch.append({"role": "user", "content": text})
+            # one call per session, as memgrid gets; infer=False stores each message as a memory
+            self.memory.add(batch, user_id=self.user, run_id=session_id, infer=False)
+            turns += len(batch)
         return turns, time.perf_counter() - start
 
     def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
         found = self.memory.search(question, top_k=k, filters={"user_id": self.user}, threshold=0.0)
         results = found["results"] if isinstance(found, dict) else found
-        return [[r["metadata"]["dia_id"]] for r in results if r.get("metadata", {}).get("dia_id")]
+        return [[self.dia_of[r["memory"]]] for r in results if r.get("memory") in self.dia_of]
 
     def close(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
