@@ -71,7 +71,9 @@ def oracle(p: Principal, m: dict[str, Any], grants: list[Grant], now: float) -> 
     for g in grants:
         if g.grantee not in mine | {p.id} or not g.read or g.revoked:
             continue
-        if (g.valid_from is not None and now < g.valid_from) or (g.valid_to is not None and now >= g.valid_to):
+        if g.valid_from is not None and now < g.valid_from:
+            continue
+        if g.valid_to is not None and now >= g.valid_to:
             continue
         if g.owner is not None and g.owner != m["user_id"]:
             continue
