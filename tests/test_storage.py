@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
-from memgrid import Memory
+import pytest
+
+from memgrid import Memory, StorageError
+from memgrid.storage.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from tests.conftest import hashing_config
 
 
@@ -64,6 +68,30 @@ def test_ann_falls_back_to_exact_for_sparse_scopes(tmp_path: Path, model_home: P
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     mem.close()
+
+
+def test_v1_database_is_migrated_in_place(tmp_path: Path, model_home: Path) -> None:
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.executescript("BEGIN;" + MIGRATIONS[0] + ";INSERT INTO meta VALUES ('app', 'memgrid');"
+                       "INSERT INTO meta VALUES ('db_uuid', 'x');PRAGMA user_version = 1;COMMIT;")
+    conn.close()
+    with Memory(config=hashing_config(model_home, db)) as mem:
+        assert mem.store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        [record] = mem.add("after the upgrade", user_id="u")
+        assert mem.store.conn.execute("SELECT n FROM vector_changes").fetchone()[0] == 1
+        assert mem.search("upgrade", user_id="u")[0].memory.id == record.id
+
+
+def test_newer_schema_is_refused(tmp_path: Path, model_home: Path) -> None:
+    db = tmp_path / "new.db"
+    with Memory(config=hashing_config(model_home, db)):
+        pass
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StorageError, match="newer"):
+        Memory(config=hashing_config(model_home, db))

@@ -64,3 +64,19 @@ def longmemeval(
                         default_home(), retrieval, json_out, log=console.print)
     except (ValueError, FileNotFoundError) as exc:
         raise typer.BadParameter(str(exc)) from None
+
+
+@bench_app.command("load")
+def load(
+    backends: Annotated[str, typer.Option(help="comma list: sqlite,postgres")] = "sqlite,postgres",
+    clients: Annotated[int, typer.Option()] = 32,
+    seconds: Annotated[float, typer.Option()] = 20.0,
+    add_ratio: Annotated[float, typer.Option(help="share of requests that are adds")] = 0.3,
+    embedder: Annotated[str, typer.Option()] = "static",
+    json_out: Annotated[Path | None, typer.Option("--json")] = None,
+) -> None:
+    """Requests/s and p50/p95/p99 for concurrent add/search against a real server on loopback."""
+    from memgrid.bench.load import run_load
+
+    run_load([b.strip() for b in backends.split(",") if b.strip()], clients, seconds, add_ratio,
+             embedder, json_out, log=console.print)

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -36,6 +37,21 @@ def _blob(vector: np.ndarray | None) -> bytes | None:
     return None if vector is None else np.asarray(vector, np.float32).tobytes()
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Concatenate[SQLiteStore, P], R]:
+    """Writes hold the store lock through commit and the ANN update, so a concurrent search in
+    this process never sees SQLite and the index disagree (and never re-adds a fresh key)."""
+    @functools.wraps(method)
+    def locked(self: SQLiteStore, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class SQLiteStore:
     """The default backend. One connection guarded by a lock; safe to share between threads."""
 
@@ -59,23 +75,33 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot open {target} as a memgrid database: {exc}") from exc
         self._data_version = self._read_data_version()
+        self._seen_changes = self._vector_changes()
 
     # -- plumbing ---------------------------------------------------------------------------
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction. BEGIN IMMEDIATE excludes other writers, so if the vector
+        counter matched ours at the start, it is ours again after our own changes."""
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
+                before = self._vector_changes()
                 self._flush_touches()
                 yield self.conn
+                after = self._vector_changes()
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             self.conn.execute("COMMIT")
+            if before == self._seen_changes:
+                self._seen_changes = after
 
     def _read_data_version(self) -> int:
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _vector_changes(self) -> int:
+        return int(self.conn.execute("SELECT n FROM vector_changes WHERE id = 1").fetchone()[0])
 
     def _vector_keys(self) -> np.ndarray:
         rows = self.conn.execute("SELECT seq FROM memories WHERE embedding IS NOT NULL").fetchall()
@@ -97,10 +123,15 @@ class SQLiteStore:
         return self.vectors.dims
 
     def _sync_vectors(self) -> None:
-        """Another process committed since we last looked: bring the ANN index up to date."""
+        """Another connection changed stored vectors since we last looked: catch the index up.
+        data_version is a free pre-check; the counter says whether vectors (not, say, the audit
+        log) changed."""
         version = self._read_data_version()
         if version != self._data_version and self.vectors is not None:
-            self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+            changes = self._vector_changes()
+            if changes != self._seen_changes:
+                self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+                self._seen_changes = changes
         self._data_version = version
 
     def _after_write(self) -> None:
@@ -130,7 +161,9 @@ class SQLiteStore:
             self.vectors = VectorIndex(index_path, dims, fingerprint=f"{self.db_uuid}:{name}")
             self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
             self._data_version = self._read_data_version()
+            self._seen_changes = self._vector_changes()
 
+    @_exclusive
     def insert(self, memories: Sequence[StoredMemory], actor: str | None) -> None:
         if not memories:
             return
@@ -169,6 +202,7 @@ class SQLiteStore:
                     out[row[0]] = row_to_memory(row)
         return out
 
+    @_exclusive
     def update(self, memory: StoredMemory, changes: dict[str, Any], actor: str | None) -> StoredMemory:
         unknown = set(changes) - UPDATABLE
         if unknown:
@@ -196,6 +230,7 @@ class SQLiteStore:
         assert updated is not None
         return updated
 
+    @_exclusive
     def delete(self, memory: StoredMemory, actor: str | None) -> None:
         with self._tx() as conn:
             conn.execute("DELETE FROM memories WHERE seq = ?", (memory.seq,))
@@ -208,6 +243,7 @@ class SQLiteStore:
             self.vectors.remove([memory.seq])
         self._after_write()
 
+    @_exclusive
     def erase(self, scope: Scope) -> int:
         where, params = scope_sql(scope, Filters(), alias="memories")
         with self._tx() as conn:
@@ -230,6 +266,7 @@ class SQLiteStore:
                 self.vectors.index.reset()  # type: ignore[no-untyped-call]
                 self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
                 self.vectors.save()
+            self._seen_changes = self._vector_changes()
         self._after_write()
         return len(ids)
 

