@@ -186,3 +186,13 @@ def test_summary_never_leaks_private_sources(tenant: Tenant) -> None:
     assert seen["text"] == "alice summary notes" and seen["provenance"]["source_ids"] == []
     mine = t.call("alice", "GET", "/v1/memories/summary-1").json()
     assert mine["provenance"]["source_ids"] == [private["id"]]
+
+
+def test_a_private_successor_is_not_leaked_through_a_shared_fact(tenant: Tenant) -> None:
+    t = tenant
+    t.call("alice", "POST", "/v1/memories", json={"text": "I live in Denver", "visibility": "shared",
+                                                  "timestamp": "2023-01-01T00:00:00"})
+    t.call("alice", "POST", "/v1/memories", json={"text": "I moved to Austin", "timestamp": "2023-02-01"})
+    t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"]})
+    assert t.texts("bob", "where does alice live") == {"I live in Denver"}
+    assert "I moved to Austin" in t.texts("alice", "where does alice live")

@@ -68,7 +68,7 @@ def test_ann_falls_back_to_exact_for_sparse_scopes(tmp_path: Path, model_home: P
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     mem.close()
 
@@ -80,7 +80,7 @@ def test_v1_database_is_migrated_in_place(tmp_path: Path, model_home: Path) -> N
                        "INSERT INTO meta VALUES ('db_uuid', 'x');PRAGMA user_version = 1;COMMIT;")
     conn.close()
     with Memory(config=hashing_config(model_home, db)) as mem:
-        assert mem.store.conn.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert mem.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         [record] = mem.add("after the upgrade", user_id="u")
         assert mem.store.conn.execute("SELECT n FROM vector_changes").fetchone()[0] == 1
         assert mem.search("upgrade", user_id="u")[0].memory.id == record.id

@@ -13,6 +13,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from memgrid.config import MemgridConfig
 from memgrid.embedders import create_embedder
 from memgrid.errors import InvalidInputError, NotFoundError
+from memgrid.lifecycle.archive import archive_cold
 from memgrid.models import (
     HistoryEntry,
     MemoryRecord,
@@ -139,13 +140,19 @@ class Memory:
 
     def search(self, query: str, *, user_id: str | None = None, agent_id: str | None = None,
                session_id: str | None = None, filters: dict[str, Any] | None = None,
-               limit: int = 10, reference_time: Any = None) -> list[SearchHit]:
-        """Hybrid recall (dense, BM25, entity, time) fused; each hit explains its channel ranks."""
+               limit: int = 10, reference_time: Any = None, as_of: Any = None,
+               include_archived: bool = False) -> list[SearchHit]:
+        """Hybrid recall (dense, BM25, entity, time) fused; each hit explains its channel ranks.
+        Current facts rank above the ones they superseded; `as_of=T` returns what was true at T;
+        archived (cold) memories join only with `include_archived=True`."""
         query = check_text(query, self.config.max_text_chars, "query")
         if not 1 <= limit <= 1000:
             raise InvalidInputError("limit must be between 1 and 1000")
         scope = self._scope(user_id, agent_id, session_id)
-        return self.retriever.search(query, scope, Filters.parse(filters), limit,
+        parsed = Filters.parse(filters)
+        parsed.as_of = parse_timestamp(as_of, "as_of")
+        parsed.include_archived = include_archived
+        return self.retriever.search(query, scope, parsed, limit,
                                      parse_timestamp(reference_time, "reference_time"))
 
     def context(self, query: str, *, user_id: str | None = None, agent_id: str | None = None,
@@ -166,11 +173,39 @@ class Memory:
         if not 1 <= limit <= 10_000:
             raise InvalidInputError("limit must be between 1 and 10000")
         scope = self._scope(user_id, agent_id, session_id)
-        rows = self.store.list_memories(scope, Filters.parse(filters), decode_cursor(cursor), limit + 1)
+        parsed = Filters.parse(filters)
+        parsed.include_archived = True  # a listing shows every memory; records say if archived
+        rows = self.store.list_memories(scope, parsed, decode_cursor(cursor), limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].seq) if more and rows[-1].seq is not None else None
         return Page(items=[r.to_record() for r in rows], next_cursor=next_cursor)
+
+    def chain(self, memory_id: str) -> builtins.list[MemoryRecord]:
+        """A fact's versions across memories, oldest first: what it superseded and what replaced it."""
+        memory = self._get(memory_id)
+        older: builtins.list[StoredMemory] = []
+        cursor = memory
+        while cursor.supersedes and (prev := self.store.get(self.tenant_id, cursor.supersedes)):
+            older.insert(0, prev)
+            cursor = prev
+        newer: builtins.list[StoredMemory] = []
+        cursor = memory
+        while cursor.superseded_by and (nxt := self.store.get(self.tenant_id, cursor.superseded_by)):
+            newer.append(nxt)
+            cursor = nxt
+        return [m.to_record() for m in (*older, memory, *newer)]
+
+    def archive_cold(self, *, user_id: str | None = None, threshold: float = 0.05,
+                     half_life_days: float | None = None, now: Any = None) -> int:
+        """Move memories whose retention fell below `threshold` to the archive tier. They stay
+        stored, listed and searchable with include_archived=True; nothing is deleted."""
+        if not 0.0 < threshold < 1.0:
+            raise InvalidInputError("threshold must be between 0 and 1")
+        scope = self._scope(user_id, None, None, require=False)
+        at = parse_timestamp(now, "now") or time.time()
+        half_life = half_life_days or self.config.retrieval.retention_half_life_days
+        return archive_cold(self.store, scope, at, threshold, half_life)
 
     def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
         entries = self.store.history(self.tenant_id, memory_id)
@@ -189,7 +224,7 @@ class Memory:
         scope = self._scope(user_id, agent_id, None, require=False)
         after: int | None = None
         while True:
-            rows = self.store.list_memories(scope, Filters(), after, 1000)
+            rows = self.store.list_memories(scope, Filters.everything(), after, 1000)
             yield from (r.to_record() for r in rows)
             if len(rows) < 1000:
                 return

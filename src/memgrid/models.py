@@ -62,6 +62,11 @@ class MemoryRecord(BaseModel):
     keywords: list[str]
     entities: list[str]
     position: int | None
+    fact_key: str | None = None
+    fact_value: str | None = None
+    mentioned_from: datetime | None = None
+    mentioned_to: datetime | None = None
+    archived: bool = False
 
 
 class ChannelScore(BaseModel):
@@ -149,6 +154,11 @@ class StoredMemory:
     position: int | None = None
     embedding: np.ndarray | None = None
     seq: int | None = None
+    fact_key: str | None = None
+    fact_value: str | None = None
+    mentioned_from: float | None = None
+    mentioned_to: float | None = None
+    archived: bool = False
 
     def to_record(self) -> MemoryRecord:
         created = to_datetime(self.created_at)
@@ -181,4 +191,9 @@ class StoredMemory:
             keywords=self.keywords,
             entities=self.entities,
             position=self.position,
+            fact_key=self.fact_key,
+            fact_value=self.fact_value,
+            mentioned_from=to_datetime(self.mentioned_from),
+            mentioned_to=to_datetime(self.mentioned_to),
+            archived=self.archived,
         )

@@ -100,6 +100,9 @@ class Filters:
     event_before: float | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     access: AccessRule | None = None  # set by the server from the caller, never by callers
+    as_of: float | None = None  # only memories valid at this time (valid_from <= T < valid_to)
+    time_range: tuple[float, float] | None = None  # said, or talking about, a time in [a, b)
+    include_archived: bool = False
 
     ALLOWED = ("kind", "role", "speaker", "visibility", "event_after", "event_before", "metadata")
 
@@ -139,9 +142,15 @@ class Filters:
             metadata=metadata,
         )
 
+    @classmethod
+    def everything(cls) -> Filters:
+        """No filter at all, archived memories included (erase, export, dedupe, stats)."""
+        return cls(include_archived=True)
+
     def is_empty(self) -> bool:
         return not (
             self.kinds or self.roles or self.speakers or self.visibility or self.metadata
             or self.event_after is not None or self.event_before is not None
-            or self.access is not None
+            or self.access is not None or self.as_of is not None or self.time_range is not None
+            or self.include_archived
         )

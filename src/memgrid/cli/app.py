@@ -89,10 +89,13 @@ def add(text: str, db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt 
 @app.command()
 def search(query: str, db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
            agent: AgentOpt = None, session: SessionOpt = None,
-           limit: Annotated[int, typer.Option("--limit", "-k")] = 10, as_json: JsonOpt = False) -> None:
+           limit: Annotated[int, typer.Option("--limit", "-k")] = 10,
+           as_of: Annotated[str | None, typer.Option(help="what was true at this ISO time")] = None,
+           archived: Annotated[bool, typer.Option("--archived", help="include archived memories")] = False,
+           as_json: JsonOpt = False) -> None:
     """Recall memories relevant to QUERY."""
-    hits = run(db, embedder, lambda m: m.search(query, user_id=user, agent_id=agent,
-                                                session_id=session, limit=limit))
+    hits = run(db, embedder, lambda m: m.search(query, user_id=user, agent_id=agent, session_id=session,
+                                                limit=limit, as_of=as_of, include_archived=archived))
     rows = [h.model_dump(mode="json") for h in hits]
     if as_json:
         emit_json(rows)
@@ -159,6 +162,28 @@ def history(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_js
     for e in entries:
         table.add_row(str(e["version"]), e["event"], e["at"][:19], e["actor"] or "", e["text"])
     console.print(table)
+
+
+@app.command()
+def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json: JsonOpt = False) -> None:
+    """A fact's versions across memories: what it superseded and what superseded it."""
+    records = [r.model_dump(mode="json") for r in run(db, embedder, lambda m: m.chain(memory_id))]
+    if as_json:
+        emit_json(records)
+    else:
+        console.print(memories_table(records, f"chain of {memory_id}"))
+
+
+@app.command()
+def archive(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
+            threshold: Annotated[float, typer.Option(help="retention below which to archive")] = 0.05,
+            as_json: JsonOpt = False) -> None:
+    """Move cold memories (low retention) to the archive tier; nothing is deleted."""
+    count = run(db, embedder, lambda m: m.archive_cold(user_id=user, threshold=threshold))
+    if as_json:
+        emit_json({"archived": count})
+    else:
+        console.print(f"archived {count} memories")
 
 
 @app.command()

@@ -32,9 +32,5 @@ def time_scoped(store: Store, scope: Scope, filters: Filters, plan: QueryPlan,
     """Dense search restricted to the time range the query names ('in May 2023', 'last week')."""
     if plan.time_range is None:
         return []
-    start, end = plan.time_range
-    after = start if filters.event_after is None else max(start, filters.event_after)
-    before = end if filters.event_before is None else min(end, filters.event_before)
-    if after > before:
-        return []
-    return store.dense_search(scope, replace(filters, event_after=after, event_before=before), vector, k)
+    # said in the range, or talking about it ("last Saturday" said on Monday)
+    return store.dense_search(scope, replace(filters, time_range=plan.time_range), vector, k)

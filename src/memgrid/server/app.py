@@ -48,6 +48,8 @@ class SearchRequest(_Body):
     filters: dict[str, Any] | None = None
     session_id: str | None = None
     reference_time: str | float | None = None
+    as_of: str | float | None = Field(default=None, description="only what was true at this time")
+    include_archived: bool = False
 
 
 class ContextRequest(_Body):
@@ -159,7 +161,8 @@ def create_app(service: MemoryService) -> FastAPI:
     @app.post("/v1/memories/search")
     def search(body: SearchRequest, p: Caller) -> list[SearchHit]:
         return service.search(p, body.query, limit=body.limit, filters=body.filters,
-                              session_id=body.session_id, reference_time=body.reference_time)
+                              session_id=body.session_id, reference_time=body.reference_time,
+                              as_of=body.as_of, include_archived=body.include_archived)
 
     @app.post("/v1/context")
     def context(body: ContextRequest, p: Caller) -> ContextResponse:

@@ -104,13 +104,16 @@ class MemoryService:
         return self._audited(p, "memory.add", user_id, run)
 
     def search(self, p: Principal, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
-               session_id: str | None = None, reference_time: Any = None) -> list[SearchHit]:
+               session_id: str | None = None, reference_time: Any = None, as_of: Any = None,
+               include_archived: bool = False) -> list[SearchHit]:
         def run() -> list[SearchHit]:
             if not 1 <= limit <= 1000:
                 raise InvalidInputError("limit must be between 1 and 1000")
             rule = self.access.rule_for(p)
             parsed = Filters.parse(filters)
             parsed.access = rule
+            parsed.as_of = parse_timestamp(as_of, "as_of")
+            parsed.include_archived = include_archived
             scope = Scope(p.tenant_id, session_id=check_scope_value("session_id", session_id))
             text = check_text(query, self.memory.config.max_text_chars, "query")
             hits = self.memory.retriever.search(text, scope, parsed, limit,
@@ -142,6 +145,7 @@ class MemoryService:
             rule = self.access.rule_for(p)
             parsed = Filters.parse(filters)
             parsed.access = rule
+            parsed.include_archived = True
             scope = Scope(p.tenant_id, check_scope_value("user_id", user_id),
                           session_id=check_scope_value("session_id", session_id))
             rows = self.store.list_memories(scope, parsed, decode_cursor(cursor), limit + 1)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from memgrid.config import MemgridConfig
-from memgrid.storage.base import Placement, Store, TextHit, VectorHit
+from memgrid.storage.base import Closing, Placement, Store, TextHit, VectorHit
 
-__all__ = ["Placement", "Store", "TextHit", "VectorHit", "open_store"]
+__all__ = ["Closing", "Placement", "Store", "TextHit", "VectorHit", "open_store"]
 
 
 def open_store(config: MemgridConfig) -> Store:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -12,7 +13,20 @@ from memgrid.validation import Filters
 
 VectorHit = tuple[int, float]  # (seq, cosine similarity)
 TextHit = tuple[int, float]  # (seq, relevance; higher is better)
-Placement = tuple[str | None, float]  # (session_id, event time or else creation time)
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """What rerank stages need of a candidate, without reading the full row."""
+
+    session_id: str | None
+    when: float  # event time, else creation time
+    superseded_by: str | None
+    importance: float
+    access_count: int
+    last_access: float | None
+
+Closing = tuple[StoredMemory, float | None, str]  # (superseded memory, its valid_to, superseded_by)
 
 
 class Store(Protocol):
@@ -21,8 +35,13 @@ class Store(Protocol):
     def bind_embedder(self, name: str, dims: int) -> None:
         """Record (or verify) which embedder built the stored vectors."""
 
-    def insert(self, memories: Sequence[StoredMemory], actor: str | None) -> None:
-        """Write rows, full text, vectors and ADD history atomically."""
+    def insert(self, memories: Sequence[StoredMemory], actor: str | None,
+               closes: Sequence[Closing] = ()) -> None:
+        """Write rows, full text, vectors and ADD history atomically, and in the same transaction
+        close superseded facts (valid_to, superseded_by, a new version in their history)."""
+
+    def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
+        """The memory currently holding each fact key for the scope's user (not superseded)."""
 
     def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None: ...
 
@@ -58,6 +77,9 @@ class Store(Protocol):
     def text_search(
         self, scope: Scope, filters: Filters, terms: Sequence[str], k: int, column: str | None
     ) -> list[TextHit]: ...
+
+    def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
+        """Which of these memories the scope and filters (access rule included) admit."""
 
     def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
         """Session and time of many candidates, cheaply (no full rows)."""

@@ -18,15 +18,17 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Placement, TextHit, VectorHit
 from memgrid.storage.postgres_schema import migrate
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
     INSERT_COLUMNS,
     JSON_FIELDS,
+    PLACEMENT_COLUMNS,
     POSTGRES,
     UPDATABLE,
+    closing_statements,
     insert_values,
     row_to_memory,
     scope_sql,
@@ -104,11 +106,14 @@ class PostgresStore:
                     (json.dumps({"name": name, "dims": dims}),))
             self.dims, self.embedder_name = dims, name
 
-    def insert(self, memories: Sequence[StoredMemory], actor: str | None) -> None:
+    def insert(self, memories: Sequence[StoredMemory], actor: str | None,
+               closes: Sequence[Closing] = ()) -> None:
         if not memories:
             return
-        placeholders = ", ".join(["%s"] * 28) + ", %s::vector"
+        placeholders = ", ".join(["%s"] * INSERT_COLUMNS.count(",")) + ", %s::vector"
         with self._tx() as conn:
+            for sql, params in closing_statements(closes, actor, time.time(), "%s"):
+                conn.execute(sql, params)
             for m in memories:
                 row = conn.execute(
                     f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({placeholders}) RETURNING seq",
@@ -164,7 +169,7 @@ class PostgresStore:
                  memory.text, json.dumps(memory.metadata), time.time(), actor))
 
     def erase(self, scope: Scope) -> int:
-        where, params = scope_sql(scope, Filters(), alias="memories", dialect=POSTGRES)
+        where, params = scope_sql(scope, Filters.everything(), alias="memories", dialect=POSTGRES)
         with self._tx() as conn:
             ids = [r[0] for r in conn.execute(f"DELETE FROM memories WHERE {where} RETURNING id", params)]
             conn.execute("DELETE FROM history WHERE memory_id = ANY(%s)", (ids,))
@@ -192,13 +197,23 @@ class PostgresStore:
         return [HistoryEntry(memory_id=r[0], version=r[1], event=r[2], text=r[3], metadata=r[4],
                              at=datetime.fromtimestamp(r[5], tz=UTC), actor=r[6]) for r in rows]
 
+    def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return {}
+        rows = self._q(
+            f"SELECT {COLUMNS} FROM memories WHERE tenant_id = %s AND user_id IS NOT DISTINCT FROM %s "
+            f"AND fact_key = ANY(%s) AND superseded_by IS NULL ORDER BY event_time",
+            (scope.tenant_id, scope.user_id, unique))
+        return {m.fact_key: m for m in map(row_to_memory, rows) if m.fact_key}
+
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
         rows = self._q("SELECT user_id FROM history WHERE memory_id = %s AND tenant_id = %s LIMIT 1",
                        (memory_id, tenant_id))
         return rows[0][0] if rows else None
 
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:
-        where, params = scope_sql(scope, Filters(), dialect=POSTGRES)
+        where, params = scope_sql(scope, Filters.everything(), dialect=POSTGRES)
         rows = self._q(f"SELECT m.content_hash FROM memories m WHERE {where} AND m.content_hash = ANY(%s)",
                        [*params, list(dict.fromkeys(hashes))])
         return {r[0] for r in rows}
@@ -230,12 +245,19 @@ class PostgresStore:
             f"WHERE {vector} @@ q AND {where} ORDER BY s DESC LIMIT %s", [query, *params, k])
         return [(int(r[0]), float(r[1])) for r in rows]
 
+    def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
+        if not seqs:
+            return set()
+        where, params = scope_sql(scope, filters, dialect=POSTGRES)
+        rows = self._q(f"SELECT m.seq FROM memories m WHERE m.seq = ANY(%s) AND {where}",
+                       [list(seqs), *params])
+        return {r[0] for r in rows}
+
     def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
         if not seqs:
             return {}
-        rows = self._q("SELECT seq, session_id, COALESCE(event_time, created_at) FROM memories "
-                       "WHERE seq = ANY(%s)", (list(seqs),))
-        return {r[0]: (r[1], r[2]) for r in rows}
+        rows = self._q(f"SELECT {PLACEMENT_COLUMNS} FROM memories WHERE seq = ANY(%s)", (list(seqs),))
+        return {r[0]: Placement(*r[1:]) for r in rows}
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
         if not seqs:
@@ -268,7 +290,7 @@ class PostgresStore:
             self._pending_touches.clear()
 
     def stats(self, scope: Scope) -> dict[str, Any]:
-        where, params = scope_sql(scope, Filters(), dialect=POSTGRES)
+        where, params = scope_sql(scope, Filters.everything(), dialect=POSTGRES)
         by_kind = dict(self._q(f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} GROUP BY m.kind",
                                params))
         users, sessions, vectors = self._q(

@@ -50,7 +50,17 @@ CREATE INDEX ix_history_memory ON history (memory_id, id);
 CREATE INDEX ix_history_scope ON history (tenant_id, user_id);
 """
 
-MIGRATIONS: list[str] = [_V1]
+_V2 = """
+ALTER TABLE memories ADD COLUMN fact_key TEXT;
+ALTER TABLE memories ADD COLUMN fact_value TEXT;
+ALTER TABLE memories ADD COLUMN mentioned_from DOUBLE PRECISION;
+ALTER TABLE memories ADD COLUMN mentioned_to DOUBLE PRECISION;
+ALTER TABLE memories ADD COLUMN archived BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX ix_memories_fact ON memories (tenant_id, user_id, fact_key) WHERE fact_key IS NOT NULL;
+CREATE INDEX ix_memories_mentioned ON memories (tenant_id, user_id, mentioned_from);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

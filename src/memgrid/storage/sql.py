@@ -16,15 +16,18 @@ COLUMNS = (
     "seq, id, tenant_id, user_id, agent_id, session_id, visibility, kind, role, speaker, text, "
     "index_text, content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, "
     "supersedes, superseded_by, importance, access_count, last_accessed_at, provenance, metadata, "
-    "keywords, entities, position"
+    "keywords, entities, position, fact_key, fact_value, mentioned_from, mentioned_to, archived"
 )
 COLUMNS_M = ", ".join("m." + c.strip() for c in COLUMNS.split(","))
 INSERT_COLUMNS = COLUMNS.replace("seq, ", "", 1) + ", embedding"
 UPDATABLE = {
     "text", "index_text", "content_hash", "embedding", "metadata", "keywords", "entities",
     "event_time", "valid_from", "valid_to", "importance", "supersedes", "superseded_by", "kind",
+    "fact_key", "fact_value", "mentioned_from", "mentioned_to", "archived",
 }
 JSON_FIELDS = {"metadata", "keywords", "entities"}
+PLACEMENT_COLUMNS = ("seq, session_id, COALESCE(event_time, created_at), superseded_by, "
+                     "importance, access_count, last_accessed_at")
 
 
 def _json(value: Any) -> Any:
@@ -36,7 +39,7 @@ def row_to_memory(row: Sequence[Any]) -> StoredMemory:
     (seq, mid, tenant, user, agent, session, visibility, kind, role, speaker, text, index_text,
      content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, supersedes,
      superseded_by, importance, access_count, last_accessed_at, provenance, metadata, keywords,
-     entities, position) = row
+     entities, position, fact_key, fact_value, mentioned_from, mentioned_to, archived) = row
     return StoredMemory(
         id=mid, text=text, index_text=index_text, kind=kind,
         scope=Scope(tenant, user, agent, session), visibility=visibility, role=role,
@@ -46,7 +49,8 @@ def row_to_memory(row: Sequence[Any]) -> StoredMemory:
         supersedes=supersedes, superseded_by=superseded_by, importance=importance,
         access_count=access_count, last_accessed_at=last_accessed_at,
         metadata=_json(metadata), keywords=_json(keywords), entities=_json(entities),
-        position=position, seq=seq,
+        position=position, seq=seq, fact_key=fact_key, fact_value=fact_value,
+        mentioned_from=mentioned_from, mentioned_to=mentioned_to, archived=bool(archived),
     )
 
 
@@ -57,7 +61,8 @@ def insert_values(m: StoredMemory, embedding: Any) -> tuple[Any, ...]:
             m.created_at, m.updated_at, m.event_time, m.valid_from, m.valid_to, m.version,
             m.supersedes, m.superseded_by, m.importance, m.access_count, m.last_accessed_at,
             m.provenance.model_dump_json(), json.dumps(m.metadata), json.dumps(m.keywords),
-            json.dumps(m.entities), m.position, embedding)
+            json.dumps(m.entities), m.position, m.fact_key, m.fact_value, m.mentioned_from,
+            m.mentioned_to, m.archived, embedding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +106,34 @@ def scope_sql(scope: Scope, filters: Filters, alias: str = "m",
     for key, value in filters.metadata.items():  # keys are validated identifiers
         parts.append(dialect.metadata_equals.format(column=f"{a}metadata", key=key))
         params.append(dialect.json_param(value))
+    if not filters.include_archived:
+        parts.append(f"NOT {a}archived" if dialect is POSTGRES else f"{a}archived = 0")
+    if filters.as_of is not None:
+        parts.append(f"({a}valid_from IS NULL OR {a}valid_from <= {p}) AND "
+                     f"({a}valid_to IS NULL OR {a}valid_to > {p})")
+        params.extend([filters.as_of, filters.as_of])
+    if filters.time_range is not None:
+        start, end = filters.time_range
+        parts.append(f"(({a}event_time >= {p} AND {a}event_time < {p}) OR "
+                     f"({a}mentioned_from < {p} AND {a}mentioned_to > {p}))")
+        params.extend([start, end, end, start])
     if filters.access is not None:
         clause, access_params = access_sql(filters.access, alias, p, postgres=dialect is POSTGRES)
         parts.append(clause)
         params.extend(access_params)
     return " AND ".join(parts), params
+
+
+def closing_statements(closes: Sequence[tuple[StoredMemory, float | None, str]], actor: str | None,
+                       now: float, placeholder: str) -> list[tuple[str, tuple[Any, ...]]]:
+    """Close superseded facts: set valid_to/superseded_by, bump the version, log it in history."""
+    p = placeholder
+    out: list[tuple[str, tuple[Any, ...]]] = []
+    for old, valid_to, new_id in closes:
+        out.append((f"UPDATE memories SET valid_to = {p}, superseded_by = {p}, version = version + 1, "
+                    f"updated_at = {p} WHERE seq = {p}", (valid_to, new_id, now, old.seq)))
+        out.append((f"INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
+                    f"at, actor) VALUES ({p}, {p}, {p}, {p}, 'UPDATE', {p}, {p}, {p}, {p})",
+                    (old.id, old.scope.tenant_id, old.scope.user_id, old.version + 1, old.text,
+                     json.dumps({**old.metadata, "superseded_by": new_id}), now, actor)))
+    return out

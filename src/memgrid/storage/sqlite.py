@@ -17,13 +17,15 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Placement, TextHit, VectorHit
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
     INSERT_COLUMNS,
     JSON_FIELDS,
+    PLACEMENT_COLUMNS,
     UPDATABLE,
+    closing_statements,
     insert_values,
     row_to_memory,
     scope_sql,
@@ -31,6 +33,8 @@ from memgrid.storage.sql import (
 from memgrid.storage.sqlite_schema import migrate
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
+
+_INSERT_SLOTS = ",".join("?" * (INSERT_COLUMNS.count(",") + 1))
 
 
 def _blob(vector: np.ndarray | None) -> bytes | None:
@@ -164,13 +168,16 @@ class SQLiteStore:
             self._seen_changes = self._vector_changes()
 
     @_exclusive
-    def insert(self, memories: Sequence[StoredMemory], actor: str | None) -> None:
+    def insert(self, memories: Sequence[StoredMemory], actor: str | None,
+               closes: Sequence[Closing] = ()) -> None:
         if not memories:
             return
         with self._tx() as conn:
+            for sql, params in closing_statements(closes, actor, time.time(), "?"):
+                conn.execute(sql, params)
             for m in memories:
                 cur = conn.execute(
-                    f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({','.join('?' * 29)})",
+                    f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({_INSERT_SLOTS})",
                     insert_values(m, _blob(m.embedding)))
                 m.seq = cur.lastrowid
             conn.executemany(
@@ -245,7 +252,7 @@ class SQLiteStore:
 
     @_exclusive
     def erase(self, scope: Scope) -> int:
-        where, params = scope_sql(scope, Filters(), alias="memories")
+        where, params = scope_sql(scope, Filters.everything(), alias="memories")
         with self._tx() as conn:
             ids = [r[0] for r in conn.execute(f"SELECT id FROM memories WHERE {where}", params)]
             conn.execute(f"DELETE FROM memories WHERE {where}", params)
@@ -292,6 +299,17 @@ class SQLiteStore:
                              actor=r[6])
                 for r in rows]
 
+    def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return {}
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT {COLUMNS} FROM memories WHERE tenant_id = ? AND user_id IS ? AND fact_key IN "
+                f"({','.join('?' * len(unique))}) AND superseded_by IS NULL ORDER BY event_time",
+                [scope.tenant_id, scope.user_id, *unique]).fetchall()
+        return {m.fact_key: m for m in map(row_to_memory, rows) if m.fact_key}
+
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
         with self._lock:
             row = self.conn.execute("SELECT user_id FROM history WHERE memory_id = ? AND tenant_id = ? "
@@ -300,7 +318,7 @@ class SQLiteStore:
 
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:
         found: set[str] = set()
-        where, params = scope_sql(scope, Filters())
+        where, params = scope_sql(scope, Filters.everything())
         unique = list(dict.fromkeys(hashes))
         with self._lock:
             for start in range(0, len(unique), 500):
@@ -329,7 +347,7 @@ class SQLiteStore:
     def _in_scope(self, seqs: Sequence[int], scope: Scope) -> set[int]:
         """Which of these seqs belong to the scope. The unary '+' keeps SQLite from driving the
         lookup with the scope index (a scan of the whole scope); rows are found by primary key."""
-        conditions, params = ["+tenant_id = ?"], [scope.tenant_id]
+        conditions, params = ["+tenant_id = ?", "+archived = 0"], [scope.tenant_id]
         for column, value in (("user_id", scope.user_id), ("agent_id", scope.agent_id),
                               ("session_id", scope.session_id)):
             if value is not None:
@@ -395,14 +413,23 @@ class SQLiteStore:
             rows = self.conn.execute(sql, [match, *params, k]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
+    def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
+        if not seqs:
+            return set()
+        where, params = scope_sql(scope, filters)
+        with self._lock:
+            rows = self.conn.execute(
+                f"SELECT m.seq FROM memories m WHERE m.seq IN ({','.join('?' * len(seqs))}) AND {where}",
+                [*seqs, *params]).fetchall()
+        return {r[0] for r in rows}
+
     def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
         out: dict[int, Placement] = {}
         with self._lock:
             for start in range(0, len(seqs), 900):
                 chunk = list(seqs[start : start + 900])
-                sql = (f"SELECT seq, session_id, COALESCE(event_time, created_at) FROM memories "
-                       f"WHERE seq IN ({','.join('?' * len(chunk))})")
-                out.update((r[0], (r[1], r[2])) for r in self.conn.execute(sql, chunk))
+                sql = f"SELECT {PLACEMENT_COLUMNS} FROM memories WHERE seq IN ({','.join('?' * len(chunk))})"
+                out.update((r[0], Placement(*r[1:])) for r in self.conn.execute(sql, chunk))
         return out
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
@@ -438,7 +465,7 @@ class SQLiteStore:
             self._pending_touches.clear()
 
     def stats(self, scope: Scope) -> dict[str, Any]:
-        where, params = scope_sql(scope, Filters())
+        where, params = scope_sql(scope, Filters.everything())
         with self._lock:
             by_kind = dict(self.conn.execute(
                 f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} GROUP BY m.kind", params).fetchall())

@@ -83,8 +83,21 @@ CREATE TRIGGER vectors_au AFTER UPDATE OF embedding ON memories BEGIN
 END;
 """
 
+# v3: lifecycle columns. fact_key/fact_value: the (subject|attribute, value) a memory states, for
+# supersession; mentioned_from/to: the time its text talks about ("last Saturday"); archived:
+# the cold tier (still stored and searchable on request, never deleted by the lifecycle).
+_V3 = """
+ALTER TABLE memories ADD COLUMN fact_key TEXT;
+ALTER TABLE memories ADD COLUMN fact_value TEXT;
+ALTER TABLE memories ADD COLUMN mentioned_from REAL;
+ALTER TABLE memories ADD COLUMN mentioned_to REAL;
+ALTER TABLE memories ADD COLUMN archived INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX ix_memories_fact ON memories(tenant_id, user_id, fact_key) WHERE fact_key IS NOT NULL;
+CREATE INDEX ix_memories_mentioned ON memories(tenant_id, user_id, mentioned_from);
+"""
+
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2]
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -8,17 +8,20 @@ from typing import Any
 from memgrid.embedders.base import CachedEmbedder
 from memgrid.errors import InvalidInputError
 from memgrid.models import Provenance, Scope, StoredMemory
-from memgrid.storage.base import Store
+from memgrid.storage.base import Closing, Store
 from memgrid.validation import check_metadata, check_text, parse_timestamp
+from memgrid.write.facts import FactJudge, ValueChangeJudge
 from memgrid.write.ingest import Message, normalize
 from memgrid.write.units import content_hash, index_text, to_unit
 
 
 class Writer:
-    def __init__(self, store: Store, embedder: CachedEmbedder, max_chars: int) -> None:
+    def __init__(self, store: Store, embedder: CachedEmbedder, max_chars: int,
+                 judge: FactJudge | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.max_chars = max_chars
+        self.judge: FactJudge = judge or ValueChangeJudge()
 
     def prepare(self, data: Any, scope: Scope, *, visibility: str = "private",
                 timestamp: Any = None, metadata: dict[str, Any] | None = None,
@@ -75,10 +78,35 @@ class Writer:
         return changes
 
     def write(self, units: list[StoredMemory], actor: str | None) -> list[StoredMemory]:
-        """Embed in batches, then one transaction for rows, full text, vectors and history."""
+        """Embed in batches, then one transaction for rows, full text, vectors, history and the
+        facts the new memories supersede."""
         if units:
             vectors = self.embedder.embed([u.index_text for u in units])
             for unit, vector in zip(units, vectors, strict=True):
                 unit.embedding = vector
-            self.store.insert(units, actor)
+            self.store.insert(units, actor, closes=self._supersede(units))
         return units
+
+    def _supersede(self, units: list[StoredMemory]) -> list[Closing]:
+        """Chain each fact key through the batch, starting from its current holder in the store.
+        Nothing is deleted: the old memory gets valid_to and superseded_by, the new supersedes."""
+        with_facts = [u for u in units if u.fact_key]
+        if not with_facts:
+            return []
+        current = self.store.current_facts(with_facts[0].scope, [u.fact_key or "" for u in with_facts])
+        closes: list[Closing] = []
+        for unit in sorted(with_facts, key=lambda u: (u.event_time or 0.0, u.position or 0)):
+            key = unit.fact_key or ""
+            old = current.get(key)
+            if old is not None and self.judge.supersedes(old, unit):
+                unit.supersedes = old.id
+                if old.seq is None:  # earlier in this same batch, not yet stored
+                    old.valid_to, old.superseded_by = unit.event_time, unit.id
+                else:
+                    closes.append((old, unit.event_time, unit.id))
+            elif old is not None and old.fact_value != unit.fact_value:
+                # an older statement arriving late (an import): it was already outdated
+                unit.valid_to, unit.superseded_by = old.event_time, old.id
+                continue
+            current[key] = unit
+        return closes

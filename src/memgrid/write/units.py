@@ -8,7 +8,9 @@ import time
 from datetime import UTC, datetime
 
 from memgrid.models import Provenance, Scope, StoredMemory
+from memgrid.read.timeparse import resolve as resolve_time
 from memgrid.text import entities, keywords
+from memgrid.write.facts import extract_fact
 from memgrid.write.ingest import Message
 
 CAPTION_KEY = "caption"  # metadata text describing an attachment (e.g. a shared photo)
@@ -48,6 +50,8 @@ def to_unit(message: Message, scope: Scope, visibility: str, provenance: Provena
             event_time: float | None, now: float, position: int) -> StoredMemory:
     text_for_index = index_text(message, event_time)
     signal_text = message.content + " " + str(message.metadata.get(CAPTION_KEY, ""))
+    fact = extract_fact(message.content, message.speaker or "self")
+    mentioned = resolve_time(message.content, event_time) if event_time is not None else None
     return StoredMemory(
         id=new_id(), text=message.content, index_text=text_for_index, kind=message.kind,
         scope=scope, visibility=visibility, role=message.role, speaker=message.speaker,
@@ -55,4 +59,7 @@ def to_unit(message: Message, scope: Scope, visibility: str, provenance: Provena
         created_at=now, updated_at=now, event_time=event_time, valid_from=event_time,
         metadata=message.metadata, keywords=keywords(signal_text),
         entities=entities(signal_text), position=position,
+        fact_key=fact.key if fact else None, fact_value=fact.value if fact else None,
+        mentioned_from=mentioned[0] if mentioned else None,
+        mentioned_to=mentioned[1] if mentioned else None,
     )

@@ -1,0 +1,1 @@
+"""Memory that evolves without losing evidence: supersession, retention (forgetting), archiving."""

@@ -1,0 +1,81 @@
+"""Rerank stages after fusion. Each adjusts fused scores in place and records what it did."""
+
+from __future__ import annotations
+
+import math
+
+from memgrid.config import RetrievalConfig
+from memgrid.lifecycle.retention import retention
+from memgrid.models import Scope
+from memgrid.read.fusion import Explain
+from memgrid.storage.base import Placement, Store
+from memgrid.validation import Filters
+
+
+def boost_sessions(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
+                   placed: dict[int, Placement]) -> None:
+    """Coarse granularity: a session many strong hits fall in lifts all its turns."""
+    per_session: dict[str | None, list[float]] = {}
+    for seq, p in placed.items():
+        per_session.setdefault(p.session_id, []).append(scores[seq])
+    session_score = {sid: sum(sorted(v, reverse=True)[: cfg.session_top]) for sid, v in per_session.items()}
+    rank_of = {sid: r for r, sid in enumerate(sorted(session_score, key=lambda s: -session_score[s]), 1)}
+    for seq, p in placed.items():
+        r = rank_of[p.session_id]
+        scores[seq] += cfg.session_weight / (cfg.rrf_k + r)
+        explain.setdefault(seq, {})["session"] = (r, session_score[p.session_id])
+
+
+def boost_recent(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
+                 placed: dict[int, Placement], now: float) -> None:
+    half_life = cfg.recency_half_life_days * 86400.0
+    for seq, p in placed.items():
+        boost = cfg.recency_weight / (cfg.rrf_k + 1) * math.exp(
+            -max(0.0, now - p.when) * math.log(2) / half_life)
+        scores[seq] += boost
+        explain.setdefault(seq, {})["recency"] = (0, boost)
+
+
+def prefer_current(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
+                   scores: dict[int, float], explain: Explain, placed: dict[int, Placement]) -> None:
+    """Superseded facts stay findable (they are evidence) but rank below what is true now, and
+    the fact that replaced them inherits their relevance ("where does she live?" matched the old
+    "I live in Denver"; the answer is the newer "I moved to Austin"), if the caller's scope,
+    filters and access rule admit it."""
+    inherited: dict[int, float] = {}
+    for seq, p in placed.items():
+        if p.superseded_by is None:
+            continue
+        relevance = scores[seq]
+        scores[seq] *= cfg.superseded_weight
+        explain.setdefault(seq, {})["superseded"] = (0, cfg.superseded_weight)
+        current = store.get(scope.tenant_id, p.superseded_by)
+        while current is not None and current.superseded_by:  # follow the chain to its end
+            current = store.get(scope.tenant_id, current.superseded_by)
+        if current is not None and current.seq is not None and current.seq != seq:
+            inherited[current.seq] = max(inherited.get(current.seq, 0.0), relevance)
+    for seq in store.matching(list(inherited), scope, filters):
+        if inherited[seq] > scores.get(seq, 0.0):
+            scores[seq] = inherited[seq]
+            explain.setdefault(seq, {})["current_of"] = (0, inherited[seq])
+
+
+def weight_retention(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
+                     placed: dict[int, Placement], now: float) -> None:
+    for seq, p in placed.items():
+        r = retention(now, p.when, p.last_access, p.importance, p.access_count, cfg.retention_half_life_days)
+        scores[seq] *= 1.0 - cfg.retention_weight + cfg.retention_weight * r
+        explain.setdefault(seq, {})["retention"] = (0, r)
+
+
+def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scores: dict[int, float],
+                        explain: Explain) -> None:
+    """Adjacent turns share context ('What did she say to that?'): pass them part of a score."""
+    top = sorted(scores, key=lambda s: -scores[s])[: cfg.neighbor_from]
+    spread: dict[int, float] = {}
+    for seq, near in store.neighbors(top, radius=1).items():
+        for other in near:
+            spread[other] = max(spread.get(other, 0.0), scores[seq] * cfg.neighbor_weight)
+    for seq, bonus in spread.items():
+        scores[seq] = scores.get(seq, 0.0) + bonus
+        explain.setdefault(seq, {})["neighbor"] = (0, bonus)

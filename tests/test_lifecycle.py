@@ -1,0 +1,101 @@
+"""Lifecycle on both backends: supersession, as_of, time mentions, archive — never losing text."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from memgrid import InvalidInputError, Memory
+from memgrid.write.facts import extract_fact
+
+
+def ts(day: int, month: int = 5) -> str:
+    return datetime(2023, month, day, 12, tzinfo=UTC).isoformat()
+
+
+@pytest.mark.parametrize(("text", "key", "value"), [
+    ("I moved to Denver last week", "me|residence", "denver"),
+    ("I just moved back to New York City!", "me|residence", "new york city"),
+    ("I'm now working at Acme Corp", "me|employer", "acme corp"),
+    ("I'm now a nurse at the clinic", "me|job title", "nurse"),
+    ("my girlfriend is Maria", "me|partner", "maria"),
+    ("My favorite color is now green.", "me|favourite color", "green"),
+    ("I have two dogs now", "me|number of dogs", "2"),
+])
+def test_fact_patterns(text: str, key: str, value: str) -> None:
+    fact = extract_fact(text, "me")
+    assert fact is not None and (fact.key, fact.value) == (key, value)
+
+
+@pytest.mark.parametrize("text", ["My sister moved to Paris", "I live in a small flat", "Where do you live?"])
+def test_no_fact_where_none_is_stated(text: str) -> None:
+    assert extract_fact(text, "me") is None
+
+
+def test_new_fact_supersedes_old_without_deleting_it(mem: Memory) -> None:
+    [old] = mem.add("I live in Denver", user_id="alice", timestamp=ts(1))
+    mem.add("We went hiking in the mountains", user_id="alice", timestamp=ts(2))
+    [new] = mem.add("I moved to Austin, Texas", user_id="alice", timestamp=ts(10))
+    old_now = mem.get(old.id)
+    assert old_now.superseded_by == new.id and old_now.valid_to == mem.get(new.id).event_time
+    assert mem.get(new.id).supersedes == old.id and mem.get(new.id).valid_to is None
+    assert [r.text for r in mem.chain(old.id)] == ["I live in Denver", "I moved to Austin, Texas"]
+    assert [h.event for h in mem.history(old.id)] == ["ADD", "UPDATE"]
+    assert old_now.text == "I live in Denver"  # the evidence is intact
+    hits = mem.search("where does alice live", user_id="alice", limit=3)
+    assert hits[0].memory.id == new.id
+    assert any("superseded" in h.explain for h in hits if h.memory.id == old.id)
+    then = mem.search("where does alice live", user_id="alice", as_of=ts(5), limit=3)
+    assert [h.memory.id for h in then if h.memory.fact_key] == [old.id]
+
+
+def test_other_people_and_other_attributes_do_not_supersede(mem: Memory) -> None:
+    [home] = mem.add("I live in Denver", user_id="alice", timestamp=ts(1))
+    mem.add("I'm now working at Google", user_id="alice", timestamp=ts(2))
+    mem.add([{"content": "I moved to Paris", "speaker": "Bob"}], user_id="alice", timestamp=ts(3))
+    mem.add("I live in Boston", user_id="carol", timestamp=ts(4))
+    assert mem.get(home.id).superseded_by is None
+
+
+def test_batch_chains_and_late_arrivals(mem: Memory) -> None:
+    added = mem.add([{"content": "I live in Lyon", "timestamp": ts(1)},
+                     {"content": "I moved to Nice", "timestamp": ts(5)},
+                     {"content": "I moved to Paris", "timestamp": ts(9)}], user_id="u")
+    assert [mem.get(a.id).superseded_by for a in added] == [added[1].id, added[2].id, None]
+    [late] = mem.add("I live in Lille", user_id="u", timestamp=ts(3))  # an old statement, imported late
+    assert mem.get(late.id).superseded_by == added[2].id
+    assert mem.get(added[2].id).superseded_by is None
+
+
+def test_time_mentions_make_past_events_findable_by_date(mem: Memory) -> None:
+    [event] = mem.add("I went to the pottery class yesterday", user_id="u", timestamp=ts(8))
+    mem.add("The weather is nice", user_id="u", timestamp=ts(8))
+    got = mem.get(event.id)
+    assert got.mentioned_from is not None and got.mentioned_from.day == 7
+    hits = mem.search("what did I do on 7 May 2023?", user_id="u", limit=2, reference_time=ts(20))
+    assert hits[0].memory.id == event.id and "time" in hits[0].explain
+
+
+def test_archive_moves_cold_memories_out_of_default_search_only(mem: Memory) -> None:
+    [cold] = mem.add("note about the old project kickoff", user_id="u", timestamp=ts(1, 1))
+    [warm] = mem.add("note about the new project launch", user_id="u", timestamp=ts(1, 5))
+    mem.update(warm.id, importance=1.0)
+    assert mem.archive_cold(user_id="u", threshold=0.2, now=ts(3, 5), half_life_days=10) == 1
+    assert mem.get(cold.id).archived and not mem.get(warm.id).archived
+    assert [h.memory.id for h in mem.search("project note", user_id="u")] == [warm.id]
+    assert {h.memory.id for h in mem.search("project note", user_id="u", include_archived=True)} == {
+        cold.id, warm.id}
+    assert {r.id for r in mem.list(user_id="u").items} == {cold.id, warm.id}
+    assert mem.erase(user_id="u") == 2  # erase still removes everything, archived included
+    with pytest.raises(InvalidInputError):
+        mem.archive_cold(threshold=2.0)
+
+
+def test_lifecycle_never_deletes_verbatim_text(mem: Memory) -> None:
+    texts = ["I live in Rome", "I moved to Milan", "I'm now working at Fiat", "I'm now working at Ducati",
+             "lunch was pasta"]
+    for day, text in enumerate(texts, start=1):
+        mem.add(text, user_id="u", timestamp=ts(day, 1))
+    mem.archive_cold(user_id="u", threshold=0.9, now=ts(1, 12))
+    assert sorted(r.text for r in mem.export(user_id="u")) == sorted(texts)
