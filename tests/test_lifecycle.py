@@ -99,3 +99,15 @@ def test_lifecycle_never_deletes_verbatim_text(mem: Memory) -> None:
         mem.add(text, user_id="u", timestamp=ts(day, 1))
     mem.archive_cold(user_id="u", threshold=0.9, now=ts(1, 12))
     assert sorted(r.text for r in mem.export(user_id="u")) == sorted(texts)
+
+
+def test_knowledge_update_bench_smoke(tmp_path, model_home) -> None:  # type: ignore[no-untyped-def]
+    from memgrid.bench.knowledge_update import run_knowledge_update
+
+    out = tmp_path / "ku.json"
+    results = run_knowledge_update(users=4, sessions=4, embedder="hashing", home=model_home,
+                                   data=tmp_path / "none", json_out=out, log=lambda *_: None)
+    on, off = results["memgrid"], results["memgrid-no-supersession"]
+    assert off["links_predicted"] == 0 and on["links_predicted"] > 0
+    assert 0.0 <= on["link_precision"] <= 1.0 and on["questions"] == off["questions"] > 0
+    assert out.exists()

@@ -65,6 +65,7 @@ class MemgridConfig(BaseModel):
     durability: Literal["full", "normal"] = Field(
         default="full", description="SQLite synchronous mode; full survives power loss"
     )
+    supersession: bool = Field(default=True, description="link facts that replace older ones")
     vector_save_every: int = Field(
         default=5_000, ge=1, description="writes between saves of the vector index file"
     )

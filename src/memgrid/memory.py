@@ -34,6 +34,7 @@ from memgrid.validation import (
     check_text,
     parse_timestamp,
 )
+from memgrid.write.facts import NeverJudge
 from memgrid.write.ingest import Message
 from memgrid.write.pipeline import Writer
 from memgrid.write.units import content_hash, index_text
@@ -74,7 +75,8 @@ class Memory:
         except BaseException:
             self.store.close()
             raise
-        self.writer = Writer(self.store, self.embedder, config.max_text_chars)
+        self.writer = Writer(self.store, self.embedder, config.max_text_chars,
+                             judge=None if config.supersession else NeverJudge())
         self.retriever = Retriever(self.store, self.embedder, config.retrieval)
 
     # -- scope helpers ---------------------------------------------------------------------

@@ -80,3 +80,15 @@ def load(
 
     run_load([b.strip() for b in backends.split(",") if b.strip()], clients, seconds, add_ratio,
              embedder, json_out, log=console.print)
+
+
+@bench_app.command("knowledge-update")
+def knowledge_update(
+    users: Annotated[int, typer.Option()] = 40,
+    embedder: Annotated[str, typer.Option()] = "static",
+    json_out: Annotated[Path | None, typer.Option("--json")] = None,
+) -> None:
+    """Supersession link precision/recall and recall of the current value, on and off."""
+    from memgrid.bench.knowledge_update import run_knowledge_update
+
+    run_knowledge_update(users=users, embedder=embedder, json_out=json_out, log=console.print)

@@ -23,12 +23,12 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("residence", re.compile(rf"\bI(?:\s+now|'m\s+now|\s+currently)?\s+(?:live|living)\s+in\s+{_NAME}")),
     ("employer", re.compile(rf"\bI(?:'m|\s+am)?\s+(?:now\s+|currently\s+)?(?:work|working|employed)\s+"
                             rf"(?:at|for)\s+{_NAME}")),
-    ("employer", re.compile(rf"\b(?:I\s+got\s+a|my\s+new)\s+job\s+(?:at|with)\s+{_NAME}")),
+    ("employer", re.compile(rf"\b(?:I\s+got\s+a|[Mm]y\s+new)\s+job\s+(?:at|with)\s+{_NAME}")),
     ("job title", re.compile(rf"\bI(?:'m|\s+am)\s+now\s+(?:a|an)\s+{_PHRASE}")),
-    ("job title", re.compile(rf"\b(?:I\s+got\s+a|my\s+new)\s+job\s+as\s+(?:a|an)\s+{_PHRASE}")),
+    ("job title", re.compile(rf"\b(?:I\s+got\s+a|[Mm]y\s+new)\s+job\s+as\s+(?:a|an)\s+{_PHRASE}")),
     ("partner", re.compile(rf"\bI(?:'m|\s+am)\s+(?:now\s+)?(?:dating|engaged\s+to|married\s+to|seeing)"
                            rf"\s+{_NAME}")),
-    ("partner", re.compile(rf"\bmy\s+(?:new\s+)?(?:girlfriend|boyfriend|partner|wife|husband|fianc[ée]e?)"
+    ("partner", re.compile(rf"\b[Mm]y\s+(?:new\s+)?(?:girlfriend|boyfriend|partner|wife|husband|fianc[ée]e?)"
                            rf"(?:'s\s+name)?\s+is\s+{_NAME}")),
 ]
 _PREFERENCE = re.compile(rf"\bmy\s+(?:new\s+)?favou?rite\s+{_PHRASE}\s+is\s+(?:now\s+)?{_PHRASE}", re.I)
@@ -78,3 +78,10 @@ class ValueChangeJudge:
 
     def supersedes(self, old: StoredMemory, new: StoredMemory) -> bool:
         return old.fact_value != new.fact_value and (new.event_time or 0.0) >= (old.event_time or 0.0)
+
+
+class NeverJudge:
+    """Supersession off: facts are still extracted, never linked."""
+
+    def supersedes(self, old: StoredMemory, new: StoredMemory) -> bool:
+        return False
