@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import builtins
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 from memgrid.config import MemgridConfig
 from memgrid.embedders import create_embedder
@@ -27,6 +26,7 @@ from memgrid.models import (
 from memgrid.read.assemble import assemble
 from memgrid.read.pipeline import Retriever
 from memgrid.storage import Store, open_store
+from memgrid.threads import in_thread
 from memgrid.validation import (
     Filters,
     check_metadata,
@@ -38,9 +38,6 @@ from memgrid.write.facts import NeverJudge
 from memgrid.write.ingest import Message
 from memgrid.write.pipeline import Writer
 from memgrid.write.units import content_hash, index_text
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 
 def encode_cursor(seq: int) -> str:
@@ -291,15 +288,6 @@ class Memory:
         self.close()
 
 
-def _in_thread(
-    method: Callable[Concatenate[Memory, P], R],
-) -> Callable[Concatenate[AsyncMemory, P], Coroutine[Any, Any, R]]:
-    async def run(self: AsyncMemory, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await asyncio.to_thread(method, self.sync, *args, **kwargs)
-
-    run.__name__ = method.__name__
-    run.__doc__ = method.__doc__
-    return run
 
 
 class AsyncMemory:
@@ -308,14 +296,16 @@ class AsyncMemory:
     def __init__(self, path: str | Path | None = None, *, config: MemgridConfig | None = None) -> None:
         self.sync = Memory(path, config=config)
 
-    add = _in_thread(Memory.add)
-    update = _in_thread(Memory.update)
-    delete = _in_thread(Memory.delete)
-    erase = _in_thread(Memory.erase)
-    get = _in_thread(Memory.get)
-    search = _in_thread(Memory.search)
-    context = _in_thread(Memory.context)
-    list = _in_thread(Memory.list)
-    history = _in_thread(Memory.history)
-    stats = _in_thread(Memory.stats)
-    close = _in_thread(Memory.close)
+    add = in_thread(Memory.add)
+    update = in_thread(Memory.update)
+    delete = in_thread(Memory.delete)
+    erase = in_thread(Memory.erase)
+    get = in_thread(Memory.get)
+    search = in_thread(Memory.search)
+    context = in_thread(Memory.context)
+    list = in_thread(Memory.list)
+    history = in_thread(Memory.history)
+    chain = in_thread(Memory.chain)
+    archive_cold = in_thread(Memory.archive_cold)
+    stats = in_thread(Memory.stats)
+    close = in_thread(Memory.close)

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from memgrid.bench.report import write_json
 from memgrid.config import EmbedderConfig, MemgridConfig
 from memgrid.memory import Memory
 
@@ -144,7 +145,5 @@ def run_knowledge_update(users: int = 40, sessions: int = 8, seed: int = 3,
         log(f"{name:>24}: links P {r['link_precision']:.3f} R {r['link_recall']:.3f} "
             f"({r['links_predicted']}/{r['links_expected']}); current value recall@1 "
             f"{r['current_recall@1']:.3f} @5 {r['current_recall@5']:.3f} over {questions} questions")
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(results, indent=2))
+    write_json(json_out, results)
     return results

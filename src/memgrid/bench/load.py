@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from memgrid.bench.metrics import percentile_ms
+from memgrid.bench.report import write_json
 
 
 def free_port() -> int:
@@ -183,7 +184,5 @@ def run_load(backends: list[str], clients: int = 32, seconds: float = 20.0, add_
         log(f"{backend:>9}: {r['requests_per_s']} req/s over {r['seconds']} s, {r['clients']} clients, "
             f"{r['errors']} errors; add p50/p95/p99 {add} ms; search p50/p95/p99 {search} ms; "
             f"acknowledged adds present {r['acknowledged_present']}/{r['acknowledged_adds']}")
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(results, indent=2))
+    write_json(json_out, results)
     return results

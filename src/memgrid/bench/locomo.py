@@ -7,8 +7,6 @@ the dia_ids it covers, and spends one slot of k per turn (no credit for giant un
 
 from __future__ import annotations
 
-import json
-import resource
 import tempfile
 import time
 from collections import defaultdict
@@ -18,7 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from memgrid.bench.metrics import hit_at_k, ndcg_at_k, percentile_ms, recall_at_k, unique_in_order
+from memgrid.bench.metrics import hit_at_k, ndcg_at_k, recall_at_k, unique_in_order
+from memgrid.bench.report import speed_summary, write_json
 from memgrid.config import EmbedderConfig, MemgridConfig, RetrievalConfig
 from memgrid.importers import Conversation, load_locomo
 from memgrid.memory import Memory
@@ -158,15 +157,7 @@ def run_system(system: System, conversations: Iterable[Conversation]) -> dict[st
             category = CATEGORIES.get(int(qa.get("category", 0)), "other")
             scores.add(category, flatten_units(units, max(KS)), relevant)
     system.close()
-    summary = scores.summary()
-    summary.update(
-        ingest_s=round(ingest_s, 2), ingest_turns=turns,
-        ingest_turns_per_s=round(turns / ingest_s, 1) if ingest_s else 0.0,
-        search_ms_p50=round(percentile_ms(latencies, 50), 2),
-        search_ms_p95=round(percentile_ms(latencies, 95), 2),
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    )
-    return summary
+    return {**scores.summary(), **speed_summary(ingest_s, turns, latencies)}
 
 
 def locomo_files(data: Path) -> list[Path]:
@@ -232,9 +223,8 @@ def run_locomo(data: Path, systems: Sequence[str], embedder: str, home: Path,
         log(f"{system.name:>20}: recall@10 {r['recall@10']:.3f}  hit@10 {r['hit@10']:.3f}  "
             f"ndcg@10 {r['ndcg@10']:.3f}  ingest {r['ingest_turns_per_s']} turns/s  "
             f"search p50 {r['search_ms_p50']} ms")
+    write_json(json_out, results)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(results, indent=2))
         try:
             plot(results, json_out.with_suffix(".png"))
         except ImportError:

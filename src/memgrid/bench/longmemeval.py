@@ -9,7 +9,6 @@ them) and ndcg_any@k, k = 1, 3, 5, 10, per question type; abstention questions (
 from __future__ import annotations
 
 import json
-import resource
 import tempfile
 import time
 from collections import defaultdict
@@ -19,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from memgrid.bench.locomo import plot, retrieval_for
-from memgrid.bench.metrics import all_at_k, hit_at_k, ndcg_at_k, percentile_ms, unique_in_order
+from memgrid.bench.metrics import all_at_k, hit_at_k, ndcg_at_k, unique_in_order
+from memgrid.bench.report import speed_summary, write_json
 from memgrid.config import EmbedderConfig, MemgridConfig, RetrievalConfig
 from memgrid.errors import InvalidInputError
 from memgrid.memory import Memory
@@ -128,15 +128,7 @@ def run_system(name: str, retrieval: RetrievalConfig, questions: list[dict[str, 
             ranked_sessions = unique_in_order([h.memory.session_id or "" for h in hits])
             scores.add(q["question_type"], ranked_sessions, {str(s) for s in q["answer_session_ids"]},
                        ranked_turns, answer_turns)
-    summary = scores.summary()
-    summary.update(
-        ingest_s=round(ingest_s, 2), ingest_turns=turns_total,
-        ingest_turns_per_s=round(turns_total / ingest_s, 1) if ingest_s else 0.0,
-        search_ms_p50=round(percentile_ms(latencies, 50), 2),
-        search_ms_p95=round(percentile_ms(latencies, 95), 2),
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-    )
-    return summary
+    return {**scores.summary(), **speed_summary(ingest_s, turns_total, latencies)}
 
 
 def run_longmemeval(data: Path, systems: Sequence[str], embedder: str, home: Path,
@@ -153,9 +145,8 @@ def run_longmemeval(data: Path, systems: Sequence[str], embedder: str, home: Pat
             f"recall_all@5 {r['session_recall_all@5']:.3f}  "
             f"turn recall_any@10 {r.get('turn_recall_any@10', 0.0):.3f}  "
             f"search p50 {r['search_ms_p50']} ms")
+    write_json(json_out, results)
     if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(results, indent=2))
         try:
             plot(results, json_out.with_suffix(".png"), KS, "recall",
                  "LongMemEval session recall_any@k")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from memgrid.bench.metrics import percentile_ms
+from memgrid.bench.report import write_json
 from memgrid.config import EmbedderConfig, MemgridConfig, default_home
 from memgrid.embedders import create_embedder
 from memgrid.memory import Memory
@@ -114,9 +115,7 @@ def run_speed(sizes: list[int], embedder: str = "static", n_queries: int = 200,
             log(f"{size:>8} memories: ingest {row['ingest_turns_per_s']} turns/s "
                 f"({row['ingest_vs_embedder']:.0%} of embedder), search p50 {row['search_ms_p50']} ms "
                 f"p95 {row['search_ms_p95']} ms, RSS {row['rss_mb']} MB, files {row['db_mb']} MB")
-    if json_out is not None:
-        json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result, indent=2))
+    write_json(json_out, result)
     return result
 
 

@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from memgrid.cli.app import bench_app, console
 from memgrid.config import RetrievalConfig, default_home
+
+
+def _recall_bench(runner: Callable[..., Any], data: Path, systems: str, embedder: str,
+                  config: str | None, json_out: Path | None) -> None:
+    """Shared by the recall harnesses: parse the options, turn bad ones into a usage error."""
+    retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
+    try:
+        runner(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
+               default_home(), retrieval, json_out, log=console.print)
+    except (ValueError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @bench_app.command("locomo")
@@ -25,12 +37,7 @@ def locomo(
     """Turn-level evidence recall@k, hit@k, NDCG@10 per category, with speed, for each system."""
     from memgrid.bench.locomo import run_locomo
 
-    retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
-    try:
-        run_locomo(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
-                   default_home(), retrieval, json_out, log=console.print)
-    except (ValueError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc)) from None
+    _recall_bench(run_locomo, data, systems, embedder, config, json_out)
 
 
 @bench_app.command("speed")
@@ -58,12 +65,7 @@ def longmemeval(
     """Session- and turn-level recall_any/recall_all/NDCG@k per question type."""
     from memgrid.bench.longmemeval import run_longmemeval
 
-    retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
-    try:
-        run_longmemeval(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
-                        default_home(), retrieval, json_out, log=console.print)
-    except (ValueError, FileNotFoundError) as exc:
-        raise typer.BadParameter(str(exc)) from None
+    _recall_bench(run_longmemeval, data, systems, embedder, config, json_out)
 
 
 @bench_app.command("load")

@@ -6,19 +6,15 @@ the two can never drift apart.
 
 from __future__ import annotations
 
-import asyncio
 import builtins
-from collections.abc import Callable, Coroutine
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 import httpx
 
 from memgrid.access.models import ApiKey, Grant, Principal
 from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
 from memgrid.models import HistoryEntry, MemoryRecord, Page, SearchHit
-
-P = ParamSpec("P")
-R = TypeVar("R")
+from memgrid.threads import in_thread
 
 
 class AuthenticationError(MemgridError):
@@ -124,15 +120,6 @@ class Client:
         self.close()
 
 
-def _in_thread(
-    method: Callable[Concatenate[Client, P], R],
-) -> Callable[Concatenate[AsyncClient, P], Coroutine[Any, Any, R]]:
-    async def run(self: AsyncClient, /, *args: P.args, **kwargs: P.kwargs) -> R:
-        return await asyncio.to_thread(method, self.sync, *args, **kwargs)
-
-    run.__name__ = method.__name__
-    run.__doc__ = method.__doc__
-    return run
 
 
 class AsyncClient:
@@ -140,18 +127,18 @@ class AsyncClient:
                  http: httpx.Client | None = None) -> None:
         self.sync = Client(base_url, api_key, timeout, http)
 
-    add = _in_thread(Client.add)
-    search = _in_thread(Client.search)
-    context = _in_thread(Client.context)
-    get = _in_thread(Client.get)
-    list = _in_thread(Client.list)
-    update = _in_thread(Client.update)
-    delete = _in_thread(Client.delete)
-    history = _in_thread(Client.history)
-    erase = _in_thread(Client.erase)
-    create_principal = _in_thread(Client.create_principal)
-    create_key = _in_thread(Client.create_key)
-    revoke_key = _in_thread(Client.revoke_key)
-    grant = _in_thread(Client.grant)
-    revoke_grant = _in_thread(Client.revoke_grant)
-    close = _in_thread(Client.close)
+    add = in_thread(Client.add)
+    search = in_thread(Client.search)
+    context = in_thread(Client.context)
+    get = in_thread(Client.get)
+    list = in_thread(Client.list)
+    update = in_thread(Client.update)
+    delete = in_thread(Client.delete)
+    history = in_thread(Client.history)
+    erase = in_thread(Client.erase)
+    create_principal = in_thread(Client.create_principal)
+    create_key = in_thread(Client.create_key)
+    revoke_key = in_thread(Client.revoke_key)
+    grant = in_thread(Client.grant)
+    revoke_grant = in_thread(Client.revoke_grant)
+    close = in_thread(Client.close)

@@ -28,10 +28,14 @@ from memgrid.storage.sql import (
     PLACEMENT_COLUMNS,
     POSTGRES,
     UPDATABLE,
+    RecallBuffer,
     closing_statements,
+    history_sql,
     insert_values,
     row_to_memory,
     scope_sql,
+    scope_stats,
+    touch_sql,
 )
 from memgrid.validation import Filters
 
@@ -58,7 +62,7 @@ class PostgresStore:
             raise StorageError(
                 "the PostgreSQL backend needs psycopg: pip install 'memgrid[postgres]'") from exc
         self._lock = threading.RLock()
-        self._pending_touches: dict[int, float] = {}
+        self._recalls = RecallBuffer()
         self.dims = 0
         self.embedder_name = ""
         try:
@@ -121,8 +125,7 @@ class PostgresStore:
                 m.seq = row[0]
             with conn.cursor() as cur:
                 cur.executemany(
-                    "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
-                    "at, actor) VALUES (%s, %s, %s, %s, 'ADD', %s, %s, %s, %s)",
+                    history_sql("%s", "ADD"),
                     [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
                       json.dumps(m.metadata), m.created_at, actor) for m in memories])
 
@@ -150,8 +153,7 @@ class PostgresStore:
         with self._tx() as conn:
             conn.execute(f"UPDATE memories SET {assignments} WHERE seq = %s", [*values.values(), memory.seq])
             conn.execute(
-                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
-                "at, actor) VALUES (%s, %s, %s, %s, 'UPDATE', %s, %s, %s, %s)",
+                history_sql("%s", "UPDATE"),
                 (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
                  changes.get("text", memory.text), json.dumps(changes.get("metadata", memory.metadata)),
                  now, actor))
@@ -163,8 +165,7 @@ class PostgresStore:
         with self._tx() as conn:
             conn.execute("DELETE FROM memories WHERE seq = %s", (memory.seq,))
             conn.execute(
-                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
-                "at, actor) VALUES (%s, %s, %s, %s, 'DELETE', %s, %s, %s, %s)",
+                history_sql("%s", "DELETE"),
                 (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
                  memory.text, json.dumps(memory.metadata), time.time(), actor))
 
@@ -273,40 +274,26 @@ class PostgresStore:
         return out
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
-        """Buffered like SQLite's: written with the next write so that reads stay read-only."""
         with self._lock:
-            for seq in seqs:
-                self._pending_touches[seq] = at
-            if len(self._pending_touches) >= 1000:
+            if self._recalls.add(seqs, at):
                 with self._tx():
                     pass
 
     def _flush_touches(self) -> None:
-        if self._pending_touches:
+        if self._recalls.pending:
             with self.conn.cursor() as cur:
-                cur.executemany(
-                    "UPDATE memories SET access_count = access_count + 1, last_accessed_at = %s "
-                    "WHERE seq = %s", [(at, seq) for seq, at in self._pending_touches.items()])
-            self._pending_touches.clear()
+                cur.executemany(touch_sql("%s"), self._recalls.drain())
 
     def stats(self, scope: Scope) -> dict[str, Any]:
+        counts = scope_stats(self._q, scope, POSTGRES)
         where, params = scope_sql(scope, Filters.everything(), dialect=POSTGRES)
-        by_kind = dict(self._q(f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} GROUP BY m.kind",
-                               params))
-        users, sessions, vectors = self._q(
-            f"SELECT COUNT(DISTINCT m.user_id), COUNT(DISTINCT m.session_id), COUNT(m.embedding) "
-            f"FROM memories m WHERE {where}", params)[0]
-        hwhere = "tenant_id = %s" + (" AND user_id = %s" if scope.user_id else "")
-        hparams = [scope.tenant_id] + ([scope.user_id] if scope.user_id else [])
-        history = self._q(f"SELECT COUNT(*) FROM history WHERE {hwhere}", hparams)[0][0]
+        vectors = self._q(f"SELECT COUNT(m.embedding) FROM memories m WHERE {where}", params)[0][0]
         size = self._q("SELECT pg_total_relation_size('memories') + pg_total_relation_size('history')")[0][0]
-        return {"memories": sum(by_kind.values()), "by_kind": by_kind, "users": users,
-                "sessions": sessions, "history_entries": history, "vectors": vectors,
-                "db_bytes": int(size), "embedder": self.embedder_name}
+        return {**counts, "vectors": vectors, "db_bytes": int(size), "embedder": self.embedder_name}
 
     def close(self) -> None:
         with self._lock:
-            if self._pending_touches:
+            if self._recalls.pending:
                 with self._tx():
                     pass
             self.conn.close()

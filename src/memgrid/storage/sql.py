@@ -4,7 +4,7 @@ scope/filter builder, so both backends read and filter memories the same way."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,8 +132,52 @@ def closing_statements(closes: Sequence[tuple[StoredMemory, float | None, str]],
     for old, valid_to, new_id in closes:
         out.append((f"UPDATE memories SET valid_to = {p}, superseded_by = {p}, version = version + 1, "
                     f"updated_at = {p} WHERE seq = {p}", (valid_to, new_id, now, old.seq)))
-        out.append((f"INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
-                    f"at, actor) VALUES ({p}, {p}, {p}, {p}, 'UPDATE', {p}, {p}, {p}, {p})",
+        out.append((history_sql(p, "UPDATE"),
                     (old.id, old.scope.tenant_id, old.scope.user_id, old.version + 1, old.text,
                      json.dumps({**old.metadata, "superseded_by": new_id}), now, actor)))
     return out
+
+
+def history_sql(placeholder: str, event: str) -> str:
+    p = placeholder
+    return (f"INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, at, "
+            f"actor) VALUES ({p}, {p}, {p}, {p}, '{event}', {p}, {p}, {p}, {p})")
+
+
+def touch_sql(placeholder: str) -> str:
+    p = placeholder
+    return f"UPDATE memories SET access_count = access_count + 1, last_accessed_at = {p} WHERE seq = {p}"
+
+
+def scope_stats(rows: Callable[[str, list[Any]], list[tuple[Any, ...]]], scope: Scope,
+                dialect: Dialect) -> dict[str, Any]:
+    """Counts both backends report the same way; `rows` runs one query."""
+    where, params = scope_sql(scope, Filters.everything(), dialect=dialect)
+    by_kind = dict(rows(f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} GROUP BY m.kind", params))
+    users, sessions = rows(f"SELECT COUNT(DISTINCT m.user_id), COUNT(DISTINCT m.session_id) "
+                           f"FROM memories m WHERE {where}", params)[0]
+    p = dialect.placeholder
+    hwhere = f"tenant_id = {p}" + (f" AND user_id = {p}" if scope.user_id else "")
+    hparams = [scope.tenant_id] + ([scope.user_id] if scope.user_id else [])
+    history = rows(f"SELECT COUNT(*) FROM history WHERE {hwhere}", hparams)[0][0]
+    return {"memories": sum(by_kind.values()), "by_kind": by_kind, "users": users,
+            "sessions": sessions, "history_entries": history}
+
+
+class RecallBuffer:
+    """Recalls counted in memory and written with the next write, so searches stay read-only."""
+
+    def __init__(self, flush_at: int = 1000) -> None:
+        self.pending: dict[int, float] = {}
+        self.flush_at = flush_at
+
+    def add(self, seqs: Sequence[int], at: float) -> bool:
+        """Record recalls; True when enough are pending to be worth a write of their own."""
+        for seq in seqs:
+            self.pending[seq] = at
+        return len(self.pending) >= self.flush_at
+
+    def drain(self) -> list[tuple[float, int]]:
+        rows = [(at, seq) for seq, at in self.pending.items()]
+        self.pending.clear()
+        return rows

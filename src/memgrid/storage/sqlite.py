@@ -24,11 +24,16 @@ from memgrid.storage.sql import (
     INSERT_COLUMNS,
     JSON_FIELDS,
     PLACEMENT_COLUMNS,
+    SQLITE,
     UPDATABLE,
+    RecallBuffer,
     closing_statements,
+    history_sql,
     insert_values,
     row_to_memory,
     scope_sql,
+    scope_stats,
+    touch_sql,
 )
 from memgrid.storage.sqlite_schema import migrate
 from memgrid.storage.vectors import VectorIndex
@@ -63,7 +68,7 @@ class SQLiteStore:
         self.path = path
         self.save_every = save_every
         self._lock = threading.RLock()
-        self._pending_touches: dict[int, float] = {}
+        self._recalls = RecallBuffer()
         self.vectors: VectorIndex | None = None
         self.embedder_name = ""
         target = ":memory:" if path is None else str(path)
@@ -181,8 +186,7 @@ class SQLiteStore:
                     insert_values(m, _blob(m.embedding)))
                 m.seq = cur.lastrowid
             conn.executemany(
-                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
-                "at, actor) VALUES (?, ?, ?, ?, 'ADD', ?, ?, ?, ?)",
+                history_sql("?", "ADD"),
                 [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
                   json.dumps(m.metadata), m.created_at, actor) for m in memories],
             )
@@ -225,8 +229,7 @@ class SQLiteStore:
             text = changes.get("text", memory.text)
             metadata = changes.get("metadata", memory.metadata)
             conn.execute(
-                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
-                "at, actor) VALUES (?, ?, ?, ?, 'UPDATE', ?, ?, ?, ?)",
+                history_sql("?", "UPDATE"),
                 (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1, text,
                  json.dumps(metadata), now, actor))
         if "embedding" in changes and self.vectors is not None and memory.seq is not None:
@@ -242,8 +245,7 @@ class SQLiteStore:
         with self._tx() as conn:
             conn.execute("DELETE FROM memories WHERE seq = ?", (memory.seq,))
             conn.execute(
-                "INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, "
-                "at, actor) VALUES (?, ?, ?, ?, 'DELETE', ?, ?, ?, ?)",
+                history_sql("?", "DELETE"),
                 (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
                  memory.text, json.dumps(memory.metadata), time.time(), actor))
         if self.vectors is not None and memory.seq is not None:
@@ -449,43 +451,27 @@ class SQLiteStore:
         return out
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
-        """Buffered: counted in memory, written with the next write (or close) to keep reads cheap."""
         with self._lock:
-            for seq in seqs:
-                self._pending_touches[seq] = at
-            if len(self._pending_touches) >= 1000:
+            if self._recalls.add(seqs, at):
                 with self._tx():
                     pass
 
     def _flush_touches(self) -> None:
-        if self._pending_touches:
-            self.conn.executemany(
-                "UPDATE memories SET access_count = access_count + 1, last_accessed_at = ? "
-                "WHERE seq = ?", [(at, seq) for seq, at in self._pending_touches.items()])
-            self._pending_touches.clear()
+        if self._recalls.pending:
+            self.conn.executemany(touch_sql("?"), self._recalls.drain())
 
     def stats(self, scope: Scope) -> dict[str, Any]:
-        where, params = scope_sql(scope, Filters.everything())
         with self._lock:
-            by_kind = dict(self.conn.execute(
-                f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} GROUP BY m.kind", params).fetchall())
-            users, sessions = self.conn.execute(
-                f"SELECT COUNT(DISTINCT m.user_id), COUNT(DISTINCT m.session_id) FROM memories m "
-                f"WHERE {where}", params).fetchone()
-            hwhere = "tenant_id = ?" + (" AND user_id = ?" if scope.user_id else "")
-            hparams = [scope.tenant_id] + ([scope.user_id] if scope.user_id else [])
-            history = self.conn.execute(f"SELECT COUNT(*) FROM history WHERE {hwhere}", hparams).fetchone()[0]
+            counts = scope_stats(lambda sql, params: self.conn.execute(sql, params).fetchall(), scope, SQLITE)
         size = 0
         if self.path is not None:
             size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
-        return {"memories": sum(by_kind.values()), "by_kind": by_kind, "users": users,
-                "sessions": sessions, "history_entries": history,
-                "vectors": len(self.vectors) if self.vectors is not None else 0,
+        return {**counts, "vectors": len(self.vectors) if self.vectors is not None else 0,
                 "db_bytes": size, "embedder": self.embedder_name}
 
     def close(self) -> None:
         with self._lock:
-            if self._pending_touches:
+            if self._recalls.pending:
                 with self._tx():
                     pass
             if self.vectors is not None and self.vectors.dirty:
