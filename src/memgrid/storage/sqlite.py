@@ -116,15 +116,21 @@ class SQLiteStore:
         rows = self.conn.execute("SELECT seq FROM memories WHERE embedding IS NOT NULL").fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
 
+    def _by_seq(self, select: str, seqs: Sequence[int], where: str = "",
+                params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+        """`select ... WHERE seq IN (...) [AND where]`, chunked under SQLite's variable limit."""
+        ids = [int(s) for s in seqs]
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            sql = f"{select} WHERE seq IN ({','.join('?' * len(chunk))})"
+            sql += f" AND {where}" if where else ""
+            yield from self.conn.execute(sql, [*chunk, *params])
+
     def _fetch_vectors(self, keys: np.ndarray) -> np.ndarray:
         out = np.zeros((len(keys), self._dims()), np.float32)
         where = {int(k): i for i, k in enumerate(keys)}
-        ids = list(where)
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            sql = f"SELECT seq, embedding FROM memories WHERE seq IN ({','.join('?' * len(chunk))})"
-            for seq, blob in self.conn.execute(sql, chunk):
-                out[where[seq]] = np.frombuffer(blob, np.float32)
+        for seq, blob in self._by_seq("SELECT seq, embedding FROM memories", list(where)):
+            out[where[seq]] = np.frombuffer(blob, np.float32)
         return out
 
     def _dims(self) -> int:
@@ -204,14 +210,9 @@ class SQLiteStore:
         return None if row is None else row_to_memory(row)
 
     def get_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredMemory]:
-        out: dict[int, StoredMemory] = {}
         with self._lock:
-            for start in range(0, len(seqs), 900):
-                chunk = list(seqs[start : start + 900])
-                sql = f"SELECT {COLUMNS} FROM memories WHERE seq IN ({','.join('?' * len(chunk))})"
-                for row in self.conn.execute(sql, chunk):
-                    out[row[0]] = row_to_memory(row)
-        return out
+            rows = self._by_seq(f"SELECT {COLUMNS} FROM memories", seqs)
+            return {row[0]: row_to_memory(row) for row in rows}
 
     @_exclusive
     def update(self, memory: StoredMemory, changes: dict[str, Any], actor: str | None) -> StoredMemory:
@@ -355,13 +356,8 @@ class SQLiteStore:
             if value is not None:
                 conditions.append(f"+{column} = ?")
                 params.append(value)
-        allowed: set[int] = set()
-        for start in range(0, len(seqs), 900):
-            chunk = list(seqs[start : start + 900])
-            sql = (f"SELECT seq FROM memories WHERE seq IN ({','.join('?' * len(chunk))}) "
-                   f"AND {' AND '.join(conditions)}")
-            allowed.update(r[0] for r in self.conn.execute(sql, [*chunk, *params]))
-        return allowed
+        return {r[0] for r in self._by_seq("SELECT seq FROM memories", seqs, " AND ".join(conditions),
+                                           params)}
 
     def _ann_search(self, scope: Scope, vector: np.ndarray, k: int) -> list[VectorHit] | None:
         """ANN with scope post-filter; None when the scope is too sparse in the index (go exact)."""
@@ -426,13 +422,9 @@ class SQLiteStore:
         return {r[0] for r in rows}
 
     def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
-        out: dict[int, Placement] = {}
         with self._lock:
-            for start in range(0, len(seqs), 900):
-                chunk = list(seqs[start : start + 900])
-                sql = f"SELECT {PLACEMENT_COLUMNS} FROM memories WHERE seq IN ({','.join('?' * len(chunk))})"
-                out.update((r[0], Placement(*r[1:])) for r in self.conn.execute(sql, chunk))
-        return out
+            rows = self._by_seq(f"SELECT {PLACEMENT_COLUMNS} FROM memories", seqs)
+            return {r[0]: Placement(*r[1:]) for r in rows}
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
         out: dict[int, list[int]] = {}
