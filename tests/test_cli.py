@@ -68,3 +68,19 @@ def test_import_locomo(cli) -> None:  # type: ignore[no-untyped-def]
     assert out["added"] > 300
     hits = json.loads(cli("search", "dance studio", "--user", "jon", "--json", "-k", "3"))
     assert len(hits) == 3 and all(h["memory"]["metadata"]["dia_id"].startswith("D") for h in hits)
+
+
+def test_lifecycle_verbs(cli) -> None:  # type: ignore[no-untyped-def]
+    old = json.loads(cli("add", "I live in Denver", "--user", "u", "--timestamp", "2023-01-01", "--json"))[0]
+    cli("add", "I moved to Austin", "--user", "u", "--timestamp", "2023-03-01")
+    chain = json.loads(cli("chain", old["id"], "--json"))
+    assert [r["text"] for r in chain] == ["I live in Denver", "I moved to Austin"]
+    profile = json.loads(cli("profile", "--user", "u", "--json"))
+    assert profile["self|residence"]["text"] == "I moved to Austin"
+    then = json.loads(cli("search", "live", "--user", "u", "--as-of", "2023-02-01", "--json"))
+    assert [h["memory"]["text"] for h in then] == ["I live in Denver"]
+    # the as-of search just recalled Denver, which reinforces it: only Austin is cold
+    assert json.loads(cli("archive", "--user", "u", "--threshold", "0.99", "--json"))["archived"] == 1
+    assert [h["memory"]["text"] for h in json.loads(cli("search", "live", "--user", "u", "--json"))] == [
+        "I live in Denver"]
+    assert len(json.loads(cli("search", "live", "--user", "u", "--archived", "--json"))) == 2

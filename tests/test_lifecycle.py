@@ -58,6 +58,15 @@ def test_other_people_and_other_attributes_do_not_supersede(mem: Memory) -> None
     assert mem.get(home.id).superseded_by is None
 
 
+def test_profile_lists_current_facts(mem: Memory) -> None:
+    mem.add("I live in Denver", user_id="u", timestamp=ts(1))
+    mem.add("I moved to Austin", user_id="u", timestamp=ts(2))
+    mem.add("I'm now working at Acme", user_id="u", timestamp=ts(3))
+    profile = mem.profile(user_id="u")
+    assert {k: v.text for k, v in profile.items()} == {
+        "self|employer": "I'm now working at Acme", "self|residence": "I moved to Austin"}
+
+
 def test_batch_chains_and_late_arrivals(mem: Memory) -> None:
     added = mem.add([{"content": "I live in Lyon", "timestamp": ts(1)},
                      {"content": "I moved to Nice", "timestamp": ts(5)},

@@ -180,6 +180,19 @@ class Memory:
         next_cursor = encode_cursor(rows[-1].seq) if more and rows[-1].seq is not None else None
         return Page(items=[r.to_record() for r in rows], next_cursor=next_cursor)
 
+    def profile(self, *, user_id: str) -> dict[str, MemoryRecord]:
+        """Core memory: every fact currently true about the user and the people they talk about,
+        keyed "<subject>|<attribute>", each the verbatim memory that states it."""
+        scope = self._scope(user_id, None, None)
+        facts: dict[str, MemoryRecord] = {}
+        after: int | None = None
+        while rows := self.store.list_memories(scope, Filters.everything(), after, 1000):
+            after = rows[-1].seq
+            for m in rows:
+                if m.fact_key and m.superseded_by is None:
+                    facts[m.fact_key] = m.to_record()
+        return dict(sorted(facts.items()))
+
     def chain(self, memory_id: str) -> builtins.list[MemoryRecord]:
         """A fact's versions across memories, oldest first: what it superseded and what replaced it."""
         memory = self._get(memory_id)
@@ -306,6 +319,7 @@ class AsyncMemory:
     list = in_thread(Memory.list)
     history = in_thread(Memory.history)
     chain = in_thread(Memory.chain)
+    profile = in_thread(Memory.profile)
     archive_cold = in_thread(Memory.archive_cold)
     stats = in_thread(Memory.stats)
     close = in_thread(Memory.close)

@@ -175,6 +175,25 @@ def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json
 
 
 @app.command()
+def profile(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
+            as_json: JsonOpt = False) -> None:
+    """The facts currently true about a user (core memory), each with its evidence id."""
+    if user is None:
+        raise typer.BadParameter("--user is required")
+    facts = run(db, embedder, lambda m: m.profile(user_id=user))
+    if as_json:
+        emit_json({k: v.model_dump(mode="json") for k, v in facts.items()})
+        return
+    table = Table(title=f"profile of {user}")
+    for col in ("fact", "value", "since", "evidence"):
+        table.add_column(col, overflow="fold")
+    for key, record in facts.items():
+        since = str(record.event_time or record.created_at)[:10]
+        table.add_row(key, record.fact_value or "", since, record.id)
+    console.print(table)
+
+
+@app.command()
 def archive(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
             threshold: Annotated[float, typer.Option(help="retention below which to archive")] = 0.05,
             as_json: JsonOpt = False) -> None:
