@@ -161,9 +161,13 @@ def run_system(system: System, conversations: Iterable[Conversation]) -> dict[st
 
 
 def locomo_files(data: Path) -> list[Path]:
-    files = sorted(data.glob("*.json")) if data.is_dir() else [data]
-    if not files:
-        raise FileNotFoundError(f"no LoCoMo .json files in {data}")
+    """A folder of conversations, one file, or several files joined with commas (a split)."""
+    parts = [Path(p) for p in str(data).split(",") if p]
+    files = [f for part in parts for f in (sorted(part.glob("*.json")) if part.is_dir() else [part])]
+    missing = [f for f in files if not f.exists()]
+    if not files or missing:
+        detail = f" (missing {missing[0]})" if missing else ""
+        raise FileNotFoundError(f"no LoCoMo .json files at {data}{detail}")
     return files
 
 
