@@ -15,10 +15,19 @@ from memgrid.server.service import MemoryService, open_service
 from tests.conftest import hashing_config
 
 
-@pytest.fixture(scope="module")
-def fuzz_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MemoryService, str]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def fuzz_service(request: pytest.FixtureRequest,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MemoryService, str]]:
     tmp = tmp_path_factory.mktemp("fuzz")
-    service = open_service(hashing_config(tmp, tmp / "fuzz.db", durability="normal"))
+    config = hashing_config(tmp, tmp / "fuzz.db", durability="normal")
+    if request.param == "postgres":
+        import psycopg
+
+        server = request.getfixturevalue("postgres_server")
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute("CREATE DATABASE fuzz")
+        config.db_url = server.replace("/postgres?", "/fuzz?")
+    service = open_service(config)
     _, admin, key = service.access.create_tenant("fuzz")
     user = service.access.create_principal(admin.tenant_id, "user", "fuzzer")
     service.add(user, "a memory to find", visibility="shared")

@@ -204,8 +204,10 @@ def plot(results: dict[str, dict[str, Any]], out: Path, ks: Sequence[int] = KS,
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for name, r in results.items():
-        ax.plot(ks, [r[f"{metric}@{k}"] for k in ks], marker="o", label=name)
+    colors = plt.get_cmap("tab20").colors  # type: ignore[attr-defined]
+    for i, (name, r) in enumerate(results.items()):
+        ax.plot(ks, [r[f"{metric}@{k}"] for k in ks], marker="o", label=name, color=colors[i % 20],
+                linewidth=2.5 if name == "memgrid" else 1.2)
     ax.set_xlabel("k")
     ax.set_ylabel(f"{metric}@k")
     ax.set_title(title)

@@ -40,6 +40,7 @@ def serve(db: DbOpt = None, embedder: EmbOpt = "static",
 def mcp_server(api_key: Annotated[str, typer.Option(envvar="MEMGRID_API_KEY", help="the principal")],
                db: DbOpt = None, embedder: EmbOpt = "static",
                transport: Annotated[str, typer.Option(help="stdio | streamable-http")] = "stdio",
+               host: Annotated[str, typer.Option()] = "127.0.0.1",
                port: Annotated[int, typer.Option()] = 8421) -> None:
     """Serve memory to MCP clients as the principal the API key names."""
     from memgrid.server.mcp import build_mcp
@@ -48,8 +49,10 @@ def mcp_server(api_key: Annotated[str, typer.Option(envvar="MEMGRID_API_KEY", he
     server = build_mcp(open_service(server_config(db, embedder)), api_key)
     if transport == "stdio":
         server.run("stdio")
+    elif transport == "streamable-http":
+        server.run("streamable-http", host=host, port=port)
     else:
-        server.run("streamable-http", port=port)
+        raise typer.BadParameter("transport must be stdio or streamable-http")
 
 
 @admin_app.command("create-tenant")

@@ -81,9 +81,12 @@ class PrincipalRequest(_Body):
     acts_for: list[str] | None = None
 
 
+Epoch = Annotated[float, Field(allow_inf_nan=False, ge=0, le=253402300800)]
+
+
 class KeyRequest(_Body):
     principal_id: str
-    expires_at: float | None = None
+    expires_at: Epoch | None = None
 
 
 class GrantRequest(_Body):
@@ -93,8 +96,8 @@ class GrantRequest(_Body):
     value: str | None = None
     read: bool = True
     write: bool = False
-    valid_from: float | None = None
-    valid_to: float | None = None
+    valid_from: Epoch | None = None
+    valid_to: Epoch | None = None
 
 
 def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
@@ -227,7 +230,7 @@ def create_app(service: MemoryService) -> FastAPI:
         return Response(status_code=204)
 
     @app.get("/v1/audit")
-    def audit(p: Caller, after_id: Annotated[int, Query(ge=0)] = 0,
+    def audit(p: Caller, after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, principal_id: str | None = None,
               action: str | None = None) -> list[AuditEvent]:
         return service.audit_log(p, after_id, limit, principal_id, action)
