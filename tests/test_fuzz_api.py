@@ -47,7 +47,7 @@ def test_no_server_errors(fuzz_service: tuple[MemoryService, str]) -> None:
 
         # as the tenant admin: the widest surface (unauthenticated paths are in test_server)
         @given(case=operation.as_strategy())
-        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
         def no_5xx(case: Any) -> None:
             response = case.call(headers=headers)
             statuses[response.status_code] += 1

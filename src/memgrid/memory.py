@@ -88,8 +88,7 @@ class Memory:
         return scope
 
     def _get(self, memory_id: str) -> StoredMemory:
-        if not isinstance(memory_id, str) or not memory_id:
-            raise InvalidInputError("memory id must be a non-empty string")
+        check_scope_value("memory id", memory_id)
         memory = self.store.get(self.tenant_id, memory_id)
         if memory is None:
             raise NotFoundError(f"no memory with id {memory_id!r}")

@@ -85,7 +85,31 @@ def check_metadata(metadata: Any) -> dict[str, Any]:
             raise InvalidInputError(
                 f"metadata key {key!r} is invalid; use 1-64 letters, digits, '_' or '-'"
             )
+    _check_json_strings(metadata, "metadata")
     return dict(metadata)
+
+
+def _check_json_strings(value: Any, where: str) -> None:
+    """NUL cannot be stored by every backend (PostgreSQL text/jsonb); refuse it everywhere."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInputError(f"{where} contains a NUL character; remove it")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _check_json_strings(k, where)
+            _check_json_strings(v, f"{where}.{k}")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _check_json_strings(item, where)
+    elif isinstance(value, float) and value != value:
+        raise InvalidInputError(f"{where} contains NaN; JSON cannot store it")
+
+
+def printable(value: str | None, limit: int = 256) -> str | None:
+    """A caller-supplied string made safe to log (audit targets): control characters escaped."""
+    if value is None:
+        return None
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in value)[:limit]
 
 
 @dataclass(slots=True)

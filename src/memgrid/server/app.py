@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind
 from memgrid.access.rules import Resource
@@ -18,6 +19,10 @@ from memgrid.models import HistoryEntry, MemoryRecord, Page, SearchHit
 from memgrid.server.service import MemoryService
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
+Epoch = Annotated[float, Field(allow_inf_nan=False, ge=0, le=253402300800)]
+# identifiers and names: printable, bounded (NUL and control characters never reach storage)
+Ident = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
+PathIdent = Annotated[str, PathParam(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class _Body(BaseModel):
@@ -35,8 +40,8 @@ class Message(_Body):
 class AddRequest(_Body):
     text: str | None = Field(default=None, description="one memory; or use messages")
     messages: list[Message] | None = None
-    user_id: str | None = Field(default=None, description="owner; defaults to the caller's user")
-    session_id: str | None = None
+    user_id: Ident | None = Field(default=None, description="owner; defaults to the caller's user")
+    session_id: Ident | None = None
     visibility: Literal["private", "shared"] = "private"
     metadata: dict[str, Any] | None = None
     timestamp: str | float | None = None
@@ -46,7 +51,7 @@ class SearchRequest(_Body):
     query: str
     limit: int = Field(default=10, ge=1, le=1000)
     filters: dict[str, Any] | None = None
-    session_id: str | None = None
+    session_id: Ident | None = None
     reference_time: str | float | None = None
     as_of: str | float | None = Field(default=None, description="only what was true at this time")
     include_archived: bool = False
@@ -68,7 +73,7 @@ class UpdateRequest(_Body):
 
 
 class EraseRequest(_Body):
-    user_id: str
+    user_id: Ident
 
 
 class CountResponse(BaseModel):
@@ -77,23 +82,20 @@ class CountResponse(BaseModel):
 
 class PrincipalRequest(_Body):
     kind: PrincipalKind
-    name: str = Field(min_length=1, max_length=200)
-    acts_for: list[str] | None = None
-
-
-Epoch = Annotated[float, Field(allow_inf_nan=False, ge=0, le=253402300800)]
+    name: Ident
+    acts_for: list[Ident] | None = None
 
 
 class KeyRequest(_Body):
-    principal_id: str
+    principal_id: Ident
     expires_at: Epoch | None = None
 
 
 class GrantRequest(_Body):
-    grantee: str
-    owner: str | None = None
+    grantee: Ident
+    owner: Ident | None = None
     resource: Resource = "all"
-    value: str | None = None
+    value: Ident | None = None
     read: bool = True
     write: bool = False
     valid_from: Epoch | None = None
@@ -173,26 +175,27 @@ def create_app(service: MemoryService) -> FastAPI:
                                                        reference_time=body.reference_time))
 
     @app.get("/v1/memories")
-    def list_memories(p: Caller, user_id: str | None = None, session_id: str | None = None,
-                      cursor: str | None = None,
+    def list_memories(p: Caller, user_id: Annotated[Ident | None, Query()] = None,
+                      session_id: Annotated[Ident | None, Query()] = None,
+                      cursor: Annotated[Ident | None, Query()] = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page:
         return service.list_memories(p, user_id=user_id, session_id=session_id, cursor=cursor, limit=limit)
 
     @app.get("/v1/memories/{memory_id}")
-    def get(memory_id: str, p: Caller) -> MemoryRecord:
+    def get(memory_id: PathIdent, p: Caller) -> MemoryRecord:
         return service.get(p, memory_id)
 
     @app.patch("/v1/memories/{memory_id}")
-    def update(memory_id: str, body: UpdateRequest, p: Caller) -> MemoryRecord:
+    def update(memory_id: PathIdent, body: UpdateRequest, p: Caller) -> MemoryRecord:
         return service.update(p, memory_id, text=body.text, metadata=body.metadata)
 
     @app.delete("/v1/memories/{memory_id}", status_code=204)
-    def delete(memory_id: str, p: Caller) -> Response:
+    def delete(memory_id: PathIdent, p: Caller) -> Response:
         service.delete(p, memory_id)
         return Response(status_code=204)
 
     @app.get("/v1/memories/{memory_id}/history")
-    def history(memory_id: str, p: Caller) -> list[HistoryEntry]:
+    def history(memory_id: PathIdent, p: Caller) -> list[HistoryEntry]:
         return service.history(p, memory_id)
 
     @app.post("/v1/erase")
@@ -212,7 +215,7 @@ def create_app(service: MemoryService) -> FastAPI:
         return service.create_key(p, body.principal_id, body.expires_at)
 
     @app.delete("/v1/keys/{key_id}", status_code=204)
-    def revoke_key(key_id: str, p: Caller) -> Response:
+    def revoke_key(key_id: PathIdent, p: Caller) -> Response:
         service.revoke_key(p, key_id)
         return Response(status_code=204)
 
@@ -225,14 +228,15 @@ def create_app(service: MemoryService) -> FastAPI:
         return service.grants(p)
 
     @app.delete("/v1/grants/{grant_id}", status_code=204)
-    def revoke_grant(grant_id: str, p: Caller) -> Response:
+    def revoke_grant(grant_id: PathIdent, p: Caller) -> Response:
         service.revoke_grant(p, grant_id)
         return Response(status_code=204)
 
     @app.get("/v1/audit")
     def audit(p: Caller, after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100, principal_id: str | None = None,
-              action: str | None = None) -> list[AuditEvent]:
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+              principal_id: Annotated[Ident | None, Query()] = None,
+              action: Annotated[Ident | None, Query()] = None) -> list[AuditEvent]:
         return service.audit_log(p, after_id, limit, principal_id, action)
 
     return app

@@ -18,7 +18,14 @@ from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, Permi
 from memgrid.memory import Memory, decode_cursor, encode_cursor
 from memgrid.models import HistoryEntry, MemoryRecord, Page, Scope, SearchHit, StoredMemory
 from memgrid.read.assemble import assemble
-from memgrid.validation import Filters, check_metadata, check_scope_value, check_text, parse_timestamp
+from memgrid.validation import (
+    Filters,
+    check_metadata,
+    check_scope_value,
+    check_text,
+    parse_timestamp,
+    printable,
+)
 
 T = TypeVar("T")
 
@@ -33,6 +40,8 @@ class MemoryService:
 
     def _audited(self, p: Principal, action: str, target: str | None, fn: Callable[[], T],
                  detail: dict[str, Any] | None = None) -> T:
+        target = printable(target)
+        detail = {k: printable(v) if isinstance(v, str) else v for k, v in (detail or {}).items()}
         try:
             result = fn()
         except MemgridError as exc:
