@@ -84,3 +84,5 @@ def test_lifecycle_verbs(cli) -> None:  # type: ignore[no-untyped-def]
     assert [h["memory"]["text"] for h in json.loads(cli("search", "live", "--user", "u", "--json"))] == [
         "I live in Denver"]
     assert len(json.loads(cli("search", "live", "--user", "u", "--archived", "--json"))) == 2
+    cli("add", "a session note", "--user", "u", "--session", "s1")
+    assert json.loads(cli("consolidate", "--user", "u", "--json"))["created"] == 1

@@ -120,3 +120,41 @@ def test_knowledge_update_bench_smoke(tmp_path, model_home) -> None:  # type: ig
     assert off["links_predicted"] == 0 and on["links_predicted"] > 0
     assert 0.0 <= on["link_precision"] <= 1.0 and on["questions"] == off["questions"] > 0
     assert out.exists()
+
+
+def test_consolidation_builds_session_units_incrementally(mem: Memory) -> None:
+    mem.add(["we booked the cabin by the lake", "bring the canoe paddles"], user_id="u", session_id="trip")
+    mem.add(["the quarterly report is due", "ask Dana for the numbers"], user_id="u", session_id="work")
+    first = mem.consolidate(user_id="u")
+    assert (first.sessions, first.created, first.updated, first.unchanged) == (2, 2, 0, 0)
+    again = mem.consolidate(user_id="u")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    mem.add("and the life jackets", user_id="u", session_id="trip")
+    third = mem.consolidate(user_id="u")
+    assert (third.created, third.updated, third.unchanged) == (0, 1, 1)
+    unit = mem.get(third.units[0])
+    assert unit.kind == "session" and unit.provenance.method == "derived"
+    assert "life jackets" in unit.text and len(unit.provenance.source_ids) == 3
+    current = {r.id for r in mem.list(user_id="u", filters={"kind": "session"}).items}
+    replaced = [u for u in first.units if u not in current]
+    assert len(current) == 2 and len(replaced) == 1
+    assert [h.event for h in mem.history(replaced[0])] == ["ADD", "DELETE"]
+
+
+def test_session_units_rank_sessions_but_are_not_hits(mem: Memory) -> None:
+    mem.add(["we booked the cabin", "bring the canoe paddles"], user_id="u", session_id="trip")
+    mem.add(["the cabin report is due"], user_id="u", session_id="work")
+    mem.consolidate(user_id="u")
+    hits = mem.search("cabin canoe", user_id="u", limit=10)
+    assert all(h.memory.kind == "message" for h in hits)
+    assert hits[0].memory.session_id == "trip" and "session_unit" in hits[0].explain
+    units = mem.search("cabin canoe", user_id="u", filters={"kind": "session"})
+    assert [h.memory.session_id for h in units][:1] == ["trip"]
+    assert mem.erase(user_id="u") == 5  # three turns and two session units
+
+
+def test_session_unit_is_private_if_any_turn_is(mem: Memory) -> None:
+    mem.add("shared plan", user_id="u", session_id="s", visibility="shared")
+    mem.add("private worry", user_id="u", session_id="s")
+    [unit_id] = mem.consolidate(user_id="u").units
+    assert mem.get(unit_id).visibility == "private"

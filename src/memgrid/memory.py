@@ -13,6 +13,7 @@ from memgrid.config import MemgridConfig
 from memgrid.embedders import create_embedder
 from memgrid.errors import InvalidInputError, NotFoundError
 from memgrid.lifecycle.archive import archive_cold
+from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.models import (
     HistoryEntry,
     MemoryRecord,
@@ -192,6 +193,14 @@ class Memory:
                     facts[m.fact_key] = m.to_record()
         return dict(sorted(facts.items()))
 
+    def consolidate(self, *, user_id: str | None = None,
+                    agent_id: str | None = None) -> ConsolidationReport:
+        """Build or refresh the derived session units of a user (incremental: only sessions whose
+        turns changed are rewritten). Run it after imports or periodically; search then ranks
+        sessions by their whole transcript as well as by single turns."""
+        scope = self._scope(user_id, agent_id, None)
+        return consolidate(self.store, self.writer, scope, self.config.max_text_chars)
+
     def chain(self, memory_id: str) -> builtins.list[MemoryRecord]:
         """A fact's versions across memories, oldest first: what it superseded and what replaced it."""
         memory = self._get(memory_id)
@@ -319,6 +328,7 @@ class AsyncMemory:
     history = in_thread(Memory.history)
     chain = in_thread(Memory.chain)
     profile = in_thread(Memory.profile)
+    consolidate = in_thread(Memory.consolidate)
     archive_cold = in_thread(Memory.archive_cold)
     stats = in_thread(Memory.stats)
     close = in_thread(Memory.close)

@@ -127,6 +127,7 @@ class Filters:
     as_of: float | None = None  # only memories valid at this time (valid_from <= T < valid_to)
     time_range: tuple[float, float] | None = None  # said, or talking about, a time in [a, b)
     include_archived: bool = False
+    exclude_kinds: tuple[str, ...] = ()  # e.g. summaries, which reach search through their own channel
 
     ALLOWED = ("kind", "role", "speaker", "visibility", "event_after", "event_before", "metadata")
 
@@ -172,6 +173,8 @@ class Filters:
         return cls(include_archived=True)
 
     def is_empty(self) -> bool:
+        """True when only the defaults apply that the ANN post-filter applies too (archived and
+        excluded kinds), so the fast path is exact."""
         return not (
             self.kinds or self.roles or self.speakers or self.visibility or self.metadata
             or self.event_after is not None or self.event_before is not None

@@ -40,7 +40,7 @@ class System(Protocol):
 
 # Channel-only configurations: the plain peers, and ablations of memgrid's own mechanisms.
 _PLAIN = {"weight_dense": 0, "weight_bm25": 0, "weight_entity": 0, "weight_time": 0,
-          "neighbor_weight": 0, "session_weight": 0, "recency_weight": 0}
+          "neighbor_weight": 0, "session_weight": 0, "recency_weight": 0, "weight_session_units": 0}
 PRESETS: dict[str, dict[str, float]] = {
     "dense": {**_PLAIN, "weight_dense": 1},
     "bm25": {**_PLAIN, "weight_bm25": 1},
@@ -49,6 +49,7 @@ PRESETS: dict[str, dict[str, float]] = {
 ABLATIONS: dict[str, dict[str, float]] = {
     "no-dense": {"weight_dense": 0}, "no-bm25": {"weight_bm25": 0},
     "no-time": {"weight_time": 0}, "no-session": {"session_weight": 0},
+    "no-session-units": {"weight_session_units": 0},
     "with-entity": {"weight_entity": 0.2}, "with-neighbor": {"neighbor_weight": 0.3},
 }
 
@@ -76,6 +77,8 @@ class MemgridSystem:
         for session_id, _, messages in conv.sessions:
             self.mem.add(messages, user_id=self.user, session_id=session_id, source="bench")
             turns += len(messages)
+        if self.retrieval.weight_session_units > 0:
+            self.mem.consolidate(user_id=self.user)  # part of the write path's cost
         return turns, time.perf_counter() - start
 
     def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:

@@ -194,6 +194,19 @@ def profile(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
 
 
 @app.command()
+def consolidate(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
+                agent: AgentOpt = None, as_json: JsonOpt = False) -> None:
+    """Build or refresh derived session units (incremental); verbatim memories stay as they are."""
+    report = run(db, embedder, lambda m: m.consolidate(user_id=user, agent_id=agent))
+    if as_json:
+        emit_json({"sessions": report.sessions, "created": report.created, "updated": report.updated,
+                   "unchanged": report.unchanged})
+    else:
+        console.print(f"{report.sessions} sessions: {report.created} created, {report.updated} updated, "
+                      f"{report.unchanged} unchanged")
+
+
+@app.command()
 def archive(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
             threshold: Annotated[float, typer.Option(help="retention below which to archive")] = 0.05,
             as_json: JsonOpt = False) -> None:
@@ -246,6 +259,7 @@ def import_(path: Path, db: DbOpt = None, embedder: EmbOpt = "static", user: Use
             for session_id, _, messages in conv.sessions:
                 added += len(mem.add(messages, user_id=owner, session_id=session_id, source="import"))
                 bar.advance(task)
+        mem.consolidate(user_id=owner)
         return added
 
     added = run(db, embedder, action)

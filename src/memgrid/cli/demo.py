@@ -31,6 +31,7 @@ def demo(
         start = time.perf_counter()
         added = sum(len(mem.add(msgs, user_id=conv.sample_id, session_id=sid, source="demo"))
                     for sid, _, msgs in conv.sessions)
+        mem.consolidate(user_id=conv.sample_id)
         took = time.perf_counter() - start
         turns = sum(len(m) for _, _, m in conv.sessions)
         console.print(f"[bold]{conv.sample_id}[/bold]: {turns} turns, {added} new memories "

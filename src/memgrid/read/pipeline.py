@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from memgrid.config import RetrievalConfig
 from memgrid.embedders.base import CachedEmbedder
+from memgrid.lifecycle.consolidate import SESSION_KIND
 from memgrid.models import ChannelScore, Scope, SearchHit
 from memgrid.read import channels, rerank
 from memgrid.read.fusion import rrf
@@ -23,6 +25,8 @@ class Retriever:
     def search(self, query: str, scope: Scope, filters: Filters, limit: int,
                reference_time: float | None = None) -> list[SearchHit]:
         cfg = self.config
+        if not filters.kinds:  # derived session units rank sessions; they are not hits themselves
+            filters = replace(filters, exclude_kinds=(*filters.exclude_kinds, SESSION_KIND))
         now = time.time() if reference_time is None else reference_time
         plan = plan_query(query, now)
         vector = self.embedder.embed([query])[0]
@@ -42,6 +46,11 @@ class Retriever:
         placed = self.store.placement(list(scores))
         if cfg.session_weight > 0:
             rerank.boost_sessions(cfg, scores, explain, placed)
+        if cfg.weight_session_units > 0 and SESSION_KIND in filters.exclude_kinds:
+            units = channels.session_units(self.store, scope, filters, plan, 10)
+            where = self.store.placement([seq for seq, _ in units])
+            rank = {where[seq].session_id: r for r, (seq, _) in enumerate(units, 1) if seq in where}
+            rerank.boost_ranked_sessions(cfg, scores, explain, placed, rank)
         if cfg.recency_weight > 0:
             rerank.boost_recent(cfg, scores, explain, placed, now)
         if cfg.retention_weight > 0:

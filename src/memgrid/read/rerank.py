@@ -26,6 +26,16 @@ def boost_sessions(cfg: RetrievalConfig, scores: dict[int, float], explain: Expl
         explain.setdefault(seq, {})["session"] = (r, session_score[p.session_id])
 
 
+def boost_ranked_sessions(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
+                          placed: dict[int, Placement], session_rank: dict[str | None, int]) -> None:
+    """Turns of sessions whose consolidated transcript matched the query move up."""
+    for seq, p in placed.items():
+        r = session_rank.get(p.session_id)
+        if r is not None:
+            scores[seq] += cfg.weight_session_units / (cfg.rrf_k + r)
+            explain.setdefault(seq, {})["session_unit"] = (r, 0.0)
+
+
 def boost_recent(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
                  placed: dict[int, Placement], now: float) -> None:
     half_life = cfg.recency_half_life_days * 86400.0

@@ -106,6 +106,9 @@ def scope_sql(scope: Scope, filters: Filters, alias: str = "m",
     for key, value in filters.metadata.items():  # keys are validated identifiers
         parts.append(dialect.metadata_equals.format(column=f"{a}metadata", key=key))
         params.append(dialect.json_param(value))
+    if filters.exclude_kinds:
+        parts.append(f"{a}kind NOT IN ({', '.join([p] * len(filters.exclude_kinds))})")
+        params.extend(filters.exclude_kinds)
     if not filters.include_archived:
         parts.append(f"NOT {a}archived" if dialect is POSTGRES else f"{a}archived = 0")
     if filters.as_of is not None:

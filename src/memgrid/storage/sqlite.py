@@ -342,12 +342,12 @@ class SQLiteStore:
         with self._lock:
             self._sync_vectors()
             if self.vectors is not None and len(self.vectors) and filters.is_empty():
-                hits = self._ann_search(scope, vector, k)
+                hits = self._ann_search(scope, vector, k, filters.exclude_kinds)
                 if hits is not None:
                     return hits
             return self._exact_search(scope, filters, vector, k)
 
-    def _in_scope(self, seqs: Sequence[int], scope: Scope) -> set[int]:
+    def _in_scope(self, seqs: Sequence[int], scope: Scope, exclude_kinds: Sequence[str] = ()) -> set[int]:
         """Which of these seqs belong to the scope. The unary '+' keeps SQLite from driving the
         lookup with the scope index (a scan of the whole scope); rows are found by primary key."""
         conditions, params = ["+tenant_id = ?", "+archived = 0"], [scope.tenant_id]
@@ -356,17 +356,21 @@ class SQLiteStore:
             if value is not None:
                 conditions.append(f"+{column} = ?")
                 params.append(value)
+        if exclude_kinds:
+            conditions.append(f"+kind NOT IN ({','.join('?' * len(exclude_kinds))})")
+            params.extend(exclude_kinds)
         return {r[0] for r in self._by_seq("SELECT seq FROM memories", seqs, " AND ".join(conditions),
                                            params)}
 
-    def _ann_search(self, scope: Scope, vector: np.ndarray, k: int) -> list[VectorHit] | None:
+    def _ann_search(self, scope: Scope, vector: np.ndarray, k: int,
+                    exclude_kinds: Sequence[str] = ()) -> list[VectorHit] | None:
         """ANN with scope post-filter; None when the scope is too sparse in the index (go exact)."""
         assert self.vectors is not None
         want = max(2 * k, 32)
         total = len(self.vectors)
         while True:
             candidates = self.vectors.search(vector, want)
-            allowed = self._in_scope([s for s, _ in candidates], scope)
+            allowed = self._in_scope([s for s, _ in candidates], scope, exclude_kinds)
             hits = [(s, score) for s, score in candidates if s in allowed]
             if len(hits) >= k or want >= total:
                 return hits[:k]
@@ -400,7 +404,7 @@ class SQLiteStore:
                 rows = self.conn.execute(
                     "SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS s FROM memories_fts "
                     "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?", (match, want)).fetchall()
-                allowed = self._in_scope([r[0] for r in rows], scope)
+                allowed = self._in_scope([r[0] for r in rows], scope, filters.exclude_kinds)
                 hits = [(int(r[0]), -float(r[1])) for r in rows if r[0] in allowed]
                 if len(hits) >= k or len(rows) < want:
                     return hits[:k]
