@@ -196,3 +196,18 @@ def test_a_private_successor_is_not_leaked_through_a_shared_fact(tenant: Tenant)
     t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"]})
     assert t.texts("bob", "where does alice live") == {"I live in Denver"}
     assert "I moved to Austin" in t.texts("alice", "where does alice live")
+
+
+def test_tenants_over_rest_need_the_root_key(tmp_path: Path, model_home: Path) -> None:
+    service = open_service(hashing_config(model_home, tmp_path / "root.db"))
+    with TestClient(create_app(service, root_key="root-secret")) as http:
+        assert http.post("/v1/admin/tenants", json={"name": "x"}).status_code == 401
+        bad = http.post("/v1/admin/tenants", json={"name": "x"}, headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 401
+        made = http.post("/v1/admin/tenants", json={"name": "globex"},
+                         headers={"Authorization": "Bearer root-secret"})
+        assert made.status_code == 201, made.text
+        key = made.json()["api_key"]
+        info = http.get("/v1/admin/tenant", headers={"Authorization": f"Bearer {key}"}).json()
+        assert info["tenant_id"] == made.json()["tenant_id"] and info["principals"][0]["kind"] == "admin"
+    service.memory.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -33,7 +34,8 @@ def serve(db: DbOpt = None, embedder: EmbOpt = "static",
     from memgrid.server.service import open_service
 
     service = open_service(server_config(db, embedder))
-    uvicorn.run(create_app(service), host=host, port=port, log_level="warning")
+    root_key = os.environ.get("MEMGRID_ROOT_KEY") or None
+    uvicorn.run(create_app(service, root_key), host=host, port=port, log_level="warning")
 
 
 @app.command("mcp")

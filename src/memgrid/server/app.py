@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -91,6 +92,16 @@ class KeyRequest(_Body):
     expires_at: Epoch | None = None
 
 
+class TenantRequest(_Body):
+    name: Ident
+
+
+class TenantCreated(BaseModel):
+    tenant_id: str
+    admin: Principal
+    api_key: str = Field(description="the tenant admin's key, shown once")
+
+
 class GrantRequest(_Body):
     grantee: Ident
     owner: Ident | None = None
@@ -116,7 +127,9 @@ def caller(request: Request, authorization: Annotated[str | None, Header()] = No
 Caller = Annotated[Principal, Depends(caller)]
 
 
-def create_app(service: MemoryService) -> FastAPI:
+def create_app(service: MemoryService, root_key: str | None = None) -> FastAPI:
+    """`root_key` (from MEMGRID_ROOT_KEY at `memgrid serve`) may create tenants over REST;
+    without it tenants are created with `memgrid admin create-tenant`."""
     app = FastAPI(title="memgrid", version="0.1.0",
                   description="Long-term memory for AI agents, shared safely.")
     app.state.service = service
@@ -201,6 +214,21 @@ def create_app(service: MemoryService) -> FastAPI:
     @app.post("/v1/erase")
     def erase(body: EraseRequest, p: Caller) -> CountResponse:
         return CountResponse(count=service.erase(p, body.user_id))
+
+    @app.post("/v1/admin/tenants", status_code=201)
+    def create_tenant(body: TenantRequest,
+                      authorization: Annotated[str | None, Header()] = None) -> TenantCreated:
+        presented = (authorization or "")[7:].strip()
+        if root_key is None or not hmac.compare_digest(presented.encode(), root_key.encode()):
+            raise _unauthorized("creating tenants needs the server's root key (MEMGRID_ROOT_KEY)")
+        tenant_id, admin, key = service.access.create_tenant(body.name)
+        service.access.audit(tenant_id, None, "tenant.create", tenant_id, "ok")
+        return TenantCreated(tenant_id=tenant_id, admin=admin, api_key=key)
+
+    @app.get("/v1/admin/tenant")
+    def tenant(p: Caller) -> dict[str, Any]:
+        """The caller's tenant: principals and memory counts (admins)."""
+        return {"tenant_id": p.tenant_id, "principals": [x.model_dump() for x in service.principals(p)]}
 
     @app.post("/v1/admin/principals", status_code=201)
     def create_principal(body: PrincipalRequest, p: Caller) -> Principal:
