@@ -47,7 +47,7 @@ class RetrievalConfig(BaseModel):
     superseded_weight: float = Field(default=0.5, ge=0, le=1, description="score factor for superseded facts")
     retention_weight: float = Field(default=0.0, ge=0, le=1, description="how much forgetting weights rank")
     retention_half_life_days: float = Field(default=30.0, gt=0)
-    weight_session_units: float = Field(default=1.0, ge=0,
+    weight_session_units: float = Field(default=4.0, ge=0,
                                         description="rank sessions by their consolidated transcripts")
     session_top: int = Field(default=3, ge=1, description="turn scores summed into a session score")
 

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -396,20 +397,26 @@ class SQLiteStore:
         would score the whole scope); a sparse scope falls back to the joined query."""
         if not terms:
             return []
-        quoted = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        match = f"{column} : ({quoted})" if column else quoted
+        def any_of(words: Sequence[str]) -> str:
+            return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+        match = f"{column} : ({any_of(terms)})" if column else any_of(terms)
+        if filters.kinds and replace(filters, kinds=()).is_empty():
+            # kinds live in the FTS index too: restrict there and keep the fast path
+            match = f"kind : ({any_of(filters.kinds)}) AND ({match})"
+            filters = replace(filters, kinds=())
         with self._lock:
             if filters.is_empty():
                 want = max(4 * k, 64)
                 rows = self.conn.execute(
-                    "SELECT rowid, bm25(memories_fts, 1.0, 0.5) AS s FROM memories_fts "
+                    "SELECT rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
                     "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?", (match, want)).fetchall()
                 allowed = self._in_scope([r[0] for r in rows], scope, filters.exclude_kinds)
                 hits = [(int(r[0]), -float(r[1])) for r in rows if r[0] in allowed]
                 if len(hits) >= k or len(rows) < want:
                     return hits[:k]
             where, params = scope_sql(scope, filters)
-            sql = (f"SELECT memories_fts.rowid, bm25(memories_fts, 1.0, 0.5) AS s FROM memories_fts "
+            sql = (f"SELECT memories_fts.rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
                    f"JOIN memories m ON m.seq = memories_fts.rowid "
                    f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
             rows = self.conn.execute(sql, [match, *params, k]).fetchall()

@@ -96,8 +96,36 @@ CREATE INDEX ix_memories_fact ON memories(tenant_id, user_id, fact_key) WHERE fa
 CREATE INDEX ix_memories_mentioned ON memories(tenant_id, user_id, mentioned_from);
 """
 
+# v4: the full-text index also holds `kind`, so a kind-restricted search (e.g. session units)
+# is answered by FTS5 alone instead of a join over every matching row.
+_V4 = """
+DROP TRIGGER memories_ai;
+DROP TRIGGER memories_ad;
+DROP TRIGGER memories_au;
+DROP TABLE memories_fts;
+CREATE VIRTUAL TABLE memories_fts USING fts5(
+    index_text, entities, kind, content='memories', content_rowid='seq',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+INSERT INTO memories_fts(memories_fts) VALUES ('rebuild');
+CREATE TRIGGER memories_ai AFTER INSERT ON memories BEGIN
+    INSERT INTO memories_fts(rowid, index_text, entities, kind)
+    VALUES (new.seq, new.index_text, new.entities, new.kind);
+END;
+CREATE TRIGGER memories_ad AFTER DELETE ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, index_text, entities, kind)
+    VALUES ('delete', old.seq, old.index_text, old.entities, old.kind);
+END;
+CREATE TRIGGER memories_au AFTER UPDATE OF index_text, entities, kind ON memories BEGIN
+    INSERT INTO memories_fts(memories_fts, rowid, index_text, entities, kind)
+    VALUES ('delete', old.seq, old.index_text, old.entities, old.kind);
+    INSERT INTO memories_fts(rowid, index_text, entities, kind)
+    VALUES (new.seq, new.index_text, new.entities, new.kind);
+END;
+"""
+
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
