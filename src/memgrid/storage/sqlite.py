@@ -373,9 +373,10 @@ class SQLiteStore:
             candidates = self.vectors.search(vector, want)
             allowed = self._in_scope([s for s, _ in candidates], scope, exclude_kinds)
             hits = [(s, score) for s, score in candidates if s in allowed]
-            if len(hits) >= k or want >= total:
+            if len(hits) >= k:
                 return hits[:k]
-            if want >= 16 * k:
+            if want >= total or want >= 16 * k:
+                # HNSW is approximate even when asked for everything: a sparse scope is exact
                 return None
             want *= 4
 
