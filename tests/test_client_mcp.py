@@ -54,9 +54,13 @@ def test_client_verbs_and_sharing(served: tuple[MemoryService, TestClient, str])
     assert len(alice.list().items) == 2 and len(bob.list().items) == 1
     alice.revoke_grant(grant.id)
     assert bob.search("notes") == []
+    alice.add("I moved to Porto", session_id="s2")
+    assert alice.consolidate()["created"] == 2
+    assert alice.profile()["self|residence"].text == "I moved to Porto"
+    assert alice.archive_cold(threshold=0.001) == 0  # everything was just said
     with pytest.raises(PermissionDeniedError):
         bob.erase(user_id=alice_p.id)
-    assert alice.erase(user_id=alice_p.id) == 2
+    assert alice.erase(user_id=alice_p.id) == 5  # three turns and two session units
     with pytest.raises(AuthenticationError):
         client(http, "mg_bad_key").search("x")
 

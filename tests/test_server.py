@@ -211,3 +211,23 @@ def test_tenants_over_rest_need_the_root_key(tmp_path: Path, model_home: Path) -
         info = http.get("/v1/admin/tenant", headers={"Authorization": f"Bearer {key}"}).json()
         assert info["tenant_id"] == made.json()["tenant_id"] and info["principals"][0]["kind"] == "admin"
     service.memory.close()
+
+
+def test_lifecycle_over_rest(tenant: Tenant) -> None:
+    t = tenant
+    t.call("alice", "POST", "/v1/memories", json={"text": "I live in Denver", "visibility": "shared",
+                                                  "session_id": "s1", "timestamp": "2023-01-01"})
+    t.call("alice", "POST", "/v1/memories", json={"text": "I moved to Austin", "session_id": "s2",
+                                                  "timestamp": "2023-02-01"})
+    made = t.call("alice", "POST", "/v1/lifecycle/consolidate", json={})
+    assert made.status_code == 200 and made.json()["created"] == 2
+    profile = t.call("alice", "GET", "/v1/lifecycle/profile").json()
+    assert profile["self|residence"]["text"] == "I moved to Austin"
+    assert t.call("bob", "POST", "/v1/lifecycle/consolidate",
+                  json={"user_id": t.alice["id"]}).status_code == 403
+    t.call("alice", "POST", "/v1/grants", json={"grantee": t.bob["id"]})
+    # bob sees only shared facts, and the private current one is not among them
+    seen = t.call("bob", "GET", "/v1/lifecycle/profile", params={"user_id": t.alice["id"]}).json()
+    assert seen == {}
+    archived = t.call("alice", "POST", "/v1/lifecycle/archive", json={"threshold": 0.999})
+    assert archived.status_code == 200 and archived.json()["count"] >= 2

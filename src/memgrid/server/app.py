@@ -81,6 +81,18 @@ class CountResponse(BaseModel):
     count: int
 
 
+class LifecycleRequest(_Body):
+    user_id: Ident | None = Field(default=None, description="defaults to the caller's user")
+    threshold: float = Field(default=0.05, gt=0, lt=1, description="archive: retention below this")
+
+
+class ConsolidateResponse(BaseModel):
+    sessions: int
+    created: int
+    updated: int
+    unchanged: int
+
+
 class PrincipalRequest(_Body):
     kind: PrincipalKind
     name: Ident
@@ -214,6 +226,20 @@ def create_app(service: MemoryService, root_key: str | None = None) -> FastAPI:
     @app.post("/v1/erase")
     def erase(body: EraseRequest, p: Caller) -> CountResponse:
         return CountResponse(count=service.erase(p, body.user_id))
+
+    @app.post("/v1/lifecycle/consolidate")
+    def consolidate(body: LifecycleRequest, p: Caller) -> ConsolidateResponse:
+        r = service.consolidate(p, body.user_id)
+        return ConsolidateResponse(sessions=r.sessions, created=r.created, updated=r.updated,
+                                   unchanged=r.unchanged)
+
+    @app.post("/v1/lifecycle/archive")
+    def archive(body: LifecycleRequest, p: Caller) -> CountResponse:
+        return CountResponse(count=service.archive_cold(p, body.user_id, body.threshold))
+
+    @app.get("/v1/lifecycle/profile")
+    def profile(p: Caller, user_id: Annotated[Ident | None, Query()] = None) -> dict[str, MemoryRecord]:
+        return service.profile(p, user_id)
 
     @app.post("/v1/admin/tenants", status_code=201)
     def create_tenant(body: TenantRequest,

@@ -88,6 +88,18 @@ class Client:
     def erase(self, *, user_id: str) -> int:
         return int(self._call("POST", "/v1/erase", json={"user_id": user_id})["count"])
 
+    def consolidate(self, *, user_id: str | None = None) -> dict[str, int]:
+        return dict(self._call("POST", "/v1/lifecycle/consolidate", json={"user_id": user_id}))
+
+    def archive_cold(self, *, user_id: str | None = None, threshold: float = 0.05) -> int:
+        body = {"user_id": user_id, "threshold": threshold}
+        return int(self._call("POST", "/v1/lifecycle/archive", json=body)["count"])
+
+    def profile(self, *, user_id: str | None = None) -> dict[str, MemoryRecord]:
+        params = {"user_id": user_id} if user_id else {}
+        facts = self._call("GET", "/v1/lifecycle/profile", params=params)
+        return {k: MemoryRecord.model_validate(v) for k, v in facts.items()}
+
     def create_principal(self, kind: str, name: str,
                          acts_for: builtins.list[str] | None = None) -> Principal:
         body = {"kind": kind, "name": name, "acts_for": acts_for}
@@ -136,6 +148,9 @@ class AsyncClient:
     delete = in_thread(Client.delete)
     history = in_thread(Client.history)
     erase = in_thread(Client.erase)
+    consolidate = in_thread(Client.consolidate)
+    archive_cold = in_thread(Client.archive_cold)
+    profile = in_thread(Client.profile)
     create_principal = in_thread(Client.create_principal)
     create_key = in_thread(Client.create_key)
     revoke_key = in_thread(Client.revoke_key)

@@ -7,6 +7,7 @@ unreadable ones; a memory the caller may not read is reported as not found, neve
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,8 @@ from memgrid.access.rules import AccessRule, readable
 from memgrid.access.store import AccessStore
 from memgrid.config import MemgridConfig
 from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
+from memgrid.lifecycle.archive import archive_cold
+from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.memory import Memory, decode_cursor, encode_cursor
 from memgrid.models import HistoryEntry, MemoryRecord, Page, Scope, SearchHit, StoredMemory
 from memgrid.read.assemble import assemble
@@ -205,6 +208,48 @@ class MemoryService:
             return self.store.erase(Scope(p.tenant_id, check_scope_value("user_id", user_id)))
 
         return self._audited(p, "memory.erase", user_id, run)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def _own_user(self, p: Principal, user_id: str | None) -> Scope:
+        """Lifecycle work runs on one user's memories: the caller's own (or, for admins, any)."""
+        owner = self._owner_for_write(p, user_id)
+        return Scope(p.tenant_id, check_scope_value("user_id", owner))
+
+    def consolidate(self, p: Principal, user_id: str | None = None) -> ConsolidationReport:
+        def run() -> ConsolidationReport:
+            scope = self._own_user(p, user_id)
+            return consolidate(self.store, self.memory.writer, scope, self.memory.config.max_text_chars)
+
+        return self._audited(p, "lifecycle.consolidate", user_id, run)
+
+    def archive_cold(self, p: Principal, user_id: str | None = None, threshold: float = 0.05) -> int:
+        def run() -> int:
+            if not 0.0 < threshold < 1.0:
+                raise InvalidInputError("threshold must be between 0 and 1")
+            scope = self._own_user(p, user_id)
+            cfg = self.memory.config.retrieval
+            return archive_cold(self.store, scope, time.time(), threshold, cfg.retention_half_life_days)
+
+        return self._audited(p, "lifecycle.archive", user_id, run)
+
+    def profile(self, p: Principal, user_id: str | None = None) -> dict[str, MemoryRecord]:
+        """Current facts of a user the caller may read, each projected like any memory."""
+        def run() -> dict[str, MemoryRecord]:
+            rule = self.access.rule_for(p)
+            owner = user_id or (p.own_users()[0] if len(p.own_users()) == 1 else None)
+            if owner is None:
+                raise InvalidInputError("name the user_id whose profile to read")
+            facts: dict[str, MemoryRecord] = {}
+            after: int | None = None
+            scope = Scope(p.tenant_id, check_scope_value("user_id", owner))
+            while rows := self.store.list_memories(scope, Filters.everything(), after, 1000):
+                after = rows[-1].seq
+                for m in readable(rule, [r for r in rows if r.fact_key and r.superseded_by is None]):
+                    facts[m.fact_key or ""] = self._project(m.to_record(), rule)
+            return dict(sorted(facts.items()))
+
+        return self._audited(p, "lifecycle.profile", user_id, run)
 
     # -- administration ---------------------------------------------------------------------
 
