@@ -14,6 +14,7 @@ from memgrid.embedders import create_embedder
 from memgrid.errors import InvalidInputError, NotFoundError
 from memgrid.lifecycle.archive import archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
+from memgrid.lifecycle.profile import current_facts
 from memgrid.models import (
     HistoryEntry,
     MemoryRecord,
@@ -183,15 +184,8 @@ class Memory:
     def profile(self, *, user_id: str) -> dict[str, MemoryRecord]:
         """Core memory: every fact currently true about the user and the people they talk about,
         keyed "<subject>|<attribute>", each the verbatim memory that states it."""
-        scope = self._scope(user_id, None, None)
-        facts: dict[str, MemoryRecord] = {}
-        after: int | None = None
-        while rows := self.store.list_memories(scope, Filters.everything(), after, 1000):
-            after = rows[-1].seq
-            for m in rows:
-                if m.fact_key and m.superseded_by is None:
-                    facts[m.fact_key] = m.to_record()
-        return dict(sorted(facts.items()))
+        facts = current_facts(self.store, self._scope(user_id, None, None))
+        return {key: m.to_record() for key, m in facts.items()}
 
     def consolidate(self, *, user_id: str | None = None,
                     agent_id: str | None = None) -> ConsolidationReport:

@@ -18,6 +18,7 @@ from memgrid.config import MemgridConfig
 from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
 from memgrid.lifecycle.archive import archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
+from memgrid.lifecycle.profile import current_facts
 from memgrid.memory import Memory, decode_cursor, encode_cursor
 from memgrid.models import HistoryEntry, MemoryRecord, Page, Scope, SearchHit, StoredMemory
 from memgrid.read.assemble import assemble
@@ -240,14 +241,9 @@ class MemoryService:
             owner = user_id or (p.own_users()[0] if len(p.own_users()) == 1 else None)
             if owner is None:
                 raise InvalidInputError("name the user_id whose profile to read")
-            facts: dict[str, MemoryRecord] = {}
-            after: int | None = None
-            scope = Scope(p.tenant_id, check_scope_value("user_id", owner))
-            while rows := self.store.list_memories(scope, Filters.everything(), after, 1000):
-                after = rows[-1].seq
-                for m in readable(rule, [r for r in rows if r.fact_key and r.superseded_by is None]):
-                    facts[m.fact_key or ""] = self._project(m.to_record(), rule)
-            return dict(sorted(facts.items()))
+            facts = current_facts(self.store, Scope(p.tenant_id, check_scope_value("user_id", owner)))
+            return {key: self._project(m.to_record(), rule) for key, m in facts.items()
+                    if readable(rule, [m])}
 
         return self._audited(p, "lifecycle.profile", user_id, run)
 
