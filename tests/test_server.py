@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from memgrid.access.models import Grant
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.server.app import create_app
 from memgrid.server.service import MemoryService, open_service
@@ -231,3 +232,21 @@ def test_lifecycle_over_rest(tenant: Tenant) -> None:
     assert seen == {}
     archived = t.call("alice", "POST", "/v1/lifecycle/archive", json={"threshold": 0.999})
     assert archived.status_code == 200 and archived.json()["count"] >= 2
+
+
+def test_optional_stages_never_pull_in_unreadable_memories(tmp_path: Path, model_home: Path) -> None:
+    """Neighbour spreading (off by default) must respect the sharing rule too."""
+    config = hashing_config(model_home, tmp_path / "n.db")
+    config.retrieval.neighbor_weight = 1.0
+    service = open_service(config)
+    _, admin, _ = service.access.create_tenant("t")
+    alice = service.access.create_principal(admin.tenant_id, "user", "alice")
+    bob = service.access.create_principal(admin.tenant_id, "user", "bob")
+    service.add(alice, "shared: the launch is on Monday", session_id="s", visibility="shared")
+    service.add(alice, "private: I might quit after the launch", session_id="s")
+    service.add(alice, "shared: bring snacks to the launch", session_id="s", visibility="shared")
+    service.access.create_grant(Grant(tenant_id=admin.tenant_id, grantee=bob.id, owner=alice.id,
+                                      created_by=admin.id))
+    texts = {h.memory.text for h in service.search(bob, "launch Monday snacks", limit=50)}
+    assert texts == {"shared: the launch is on Monday", "shared: bring snacks to the launch"}
+    service.memory.close()

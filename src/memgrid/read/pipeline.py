@@ -42,7 +42,7 @@ class Retriever:
                    "entity": cfg.weight_entity, "time": cfg.weight_time}
         scores, explain = rrf(ranked, weights, cfg.rrf_k)
         if cfg.neighbor_weight > 0:
-            rerank.spread_to_neighbors(cfg, self.store, scores, explain)
+            rerank.spread_to_neighbors(cfg, self.store, scope, filters, scores, explain)
         placed = self.store.placement(list(scores))
         if cfg.session_weight > 0:
             rerank.boost_sessions(cfg, scores, explain, placed)

@@ -78,14 +78,18 @@ def weight_retention(cfg: RetrievalConfig, scores: dict[int, float], explain: Ex
         explain.setdefault(seq, {})["retention"] = (0, r)
 
 
-def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scores: dict[int, float],
-                        explain: Explain) -> None:
-    """Adjacent turns share context ('What did she say to that?'): pass them part of a score."""
+def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
+                        scores: dict[int, float], explain: Explain) -> None:
+    """Adjacent turns share context ('What did she say to that?'): pass them part of a score.
+    A neighbour joins only if the caller's scope, filters and access rule admit it."""
     top = sorted(scores, key=lambda s: -scores[s])[: cfg.neighbor_from]
     spread: dict[int, float] = {}
     for seq, near in store.neighbors(top, radius=1).items():
         for other in near:
             spread[other] = max(spread.get(other, 0.0), scores[seq] * cfg.neighbor_weight)
+    admitted = store.matching([s for s in spread if s not in scores], scope, filters)
     for seq, bonus in spread.items():
+        if seq not in scores and seq not in admitted:
+            continue
         scores[seq] = scores.get(seq, 0.0) + bonus
         explain.setdefault(seq, {})["neighbor"] = (0, bonus)
