@@ -10,7 +10,6 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 Kind = str  # message, fact, event, summary, procedure, profile, ... (open set, validated lightly)
-KNOWN_KINDS = ("message", "fact", "event", "summary", "procedure", "profile", "window")
 Visibility = Literal["private", "shared"]
 Method = Literal["verbatim", "extracted", "consolidated", "derived"]
 

@@ -103,8 +103,3 @@ class VectorIndex:
         meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims,
                                         "format": FORMAT}))
         os.replace(meta_tmp, meta_path)
-
-    def delete_files(self) -> None:
-        for p in (self.path, self._meta_path()):
-            if p is not None and p.exists():
-                p.unlink()

@@ -10,7 +10,7 @@ from memgrid.errors import InvalidInputError
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.storage.base import Closing, Store
 from memgrid.validation import check_metadata, check_text, parse_timestamp
-from memgrid.write.facts import FactJudge, NeverJudge, ValueChangeJudge
+from memgrid.write.facts import FactJudge, ValueChangeJudge
 from memgrid.write.ingest import Message, normalize
 from memgrid.write.units import content_hash, index_text, to_unit
 
@@ -104,8 +104,7 @@ class Writer:
                     old.valid_to, old.superseded_by = unit.event_time, unit.id
                 else:
                     closes.append((old, unit.event_time, unit.id))
-            elif old is not None and old.fact_value != unit.fact_value and not isinstance(
-                    self.judge, NeverJudge):
+            elif old is not None and self.judge.supersedes(unit, old):
                 # an older statement arriving late (an import): it was already outdated
                 unit.valid_to, unit.superseded_by = old.event_time, old.id
                 continue
