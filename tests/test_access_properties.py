@@ -120,6 +120,7 @@ def build_world(service: MemoryService, world: tuple[Any, ...]) -> tuple[list[Pr
 def test_every_result_is_readable_and_nothing_readable_is_missing(tmp_path: Path, model_home: Path) -> None:
     config = hashing_config(model_home, tmp_path / "props.db", durability="normal")
     config.retrieval.neighbor_weight = 0.5  # optional stages that add candidates are checked too
+    config.retrieval.link_weight = 0.5
     service = open_service(config)
     checks = [0]
 

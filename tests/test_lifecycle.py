@@ -150,7 +150,9 @@ def test_session_units_rank_sessions_but_are_not_hits(mem: Memory) -> None:
     assert hits[0].memory.session_id == "trip" and "session_unit" in hits[0].explain
     units = mem.search("cabin canoe", user_id="u", filters={"kind": "session"})
     assert [h.memory.session_id for h in units][:1] == ["trip"]
-    assert mem.erase(user_id="u") == 5  # three turns and two session units
+    derived = [m for m in mem.export(user_id="u") if m.provenance.method == "derived"]
+    assert len(derived) >= 2  # two session units (and any topic the three turns form)
+    assert mem.erase(user_id="u") == 3 + len(derived)
 
 
 def test_session_unit_is_private_if_any_turn_is(mem: Memory) -> None:

@@ -235,9 +235,11 @@ def test_lifecycle_over_rest(tenant: Tenant) -> None:
 
 
 def test_optional_stages_never_pull_in_unreadable_memories(tmp_path: Path, model_home: Path) -> None:
-    """Neighbour spreading (off by default) must respect the sharing rule too."""
+    """Neighbour and link spreading (off by default) must respect the sharing rule too, and so
+    must following links by hand."""
     config = hashing_config(model_home, tmp_path / "n.db")
     config.retrieval.neighbor_weight = 1.0
+    config.retrieval.link_weight = 1.0
     service = open_service(config)
     _, admin, _ = service.access.create_tenant("t")
     alice = service.access.create_principal(admin.tenant_id, "user", "alice")
@@ -249,4 +251,36 @@ def test_optional_stages_never_pull_in_unreadable_memories(tmp_path: Path, model
                                       created_by=admin.id))
     texts = {h.memory.text for h in service.search(bob, "launch Monday snacks", limit=50)}
     assert texts == {"shared: the launch is on Monday", "shared: bring snacks to the launch"}
+    monday = next(h.memory for h in service.search(alice, "launch Monday", limit=1))
+    assert "private: I might quit after the launch" in {
+        r.memory.text for r in service.related(alice, monday.id)}  # linked: the owner sees it
+    assert {r.memory.text for r in service.related(bob, monday.id)} == {
+        "shared: bring snacks to the launch"}
     service.memory.close()
+
+
+def test_lifecycle_policy_is_per_tenant(tenant: Tenant) -> None:
+    t = tenant
+    assert t.call("alice", "PUT", "/v1/admin/settings", json={"archive_threshold": 0.5}).status_code == 403
+    assert t.call("admin", "PUT", "/v1/admin/settings", json={"archive_threshold": 2}).status_code == 422
+    assert t.call("admin", "PUT", "/v1/admin/settings", json={"decay": 1}).status_code == 422
+    policy = {"retention_half_life_days": 1.0, "retention_weight": 1.0, "archive_threshold": 0.5}
+    assert t.call("admin", "PUT", "/v1/admin/settings", json=policy).json() == policy
+    assert t.call("bob", "GET", "/v1/admin/settings").json() == policy
+    # a second tenant on the same server keeps the server's defaults (30-day half-life, 0.05)
+    _, other_admin, _ = t.service.access.create_tenant("globex")
+    carol = t.service.access.create_principal(other_admin.tenant_id, "user", "carol")
+    alice = t.service.access.authenticate(t.keys["alice"])
+    assert alice is not None
+    three_days_ago = time.time() - 3 * 86400
+    for who in (alice, carol):
+        t.service.add(who, "old notes about the boiler", timestamp=three_days_ago)
+        t.service.add(who, "new notes about the boiler")
+    # archive without a threshold uses each tenant's policy: 3 days is cold only for alice's
+    assert t.call("alice", "POST", "/v1/lifecycle/archive", json={}).json()["count"] == 1
+    assert t.service.archive_cold(carol) == 0
+    t.service.add(alice, "older notes about the boiler", timestamp=three_days_ago)
+    weighted = t.service.search(alice, "boiler notes")
+    assert [h.memory.text for h in weighted] == ["new notes about the boiler", "older notes about the boiler"]
+    assert all("retention" in h.explain for h in weighted)
+    assert all("retention" not in h.explain for h in t.service.search(carol, "boiler notes"))

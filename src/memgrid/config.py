@@ -49,7 +49,35 @@ class RetrievalConfig(BaseModel):
     retention_half_life_days: float = Field(default=30.0, gt=0)
     weight_session_units: float = Field(default=4.0, ge=0,
                                         description="rank sessions by their consolidated transcripts")
+    weight_topic_units: float = Field(default=0.0, ge=0, description="lift members of matching topics")
+    topic_top: int = Field(default=5, ge=1, description="how many matching topics lift their members")
     session_top: int = Field(default=3, ge=1, description="turn scores summed into a session score")
+    link_weight: float = Field(default=0.0, ge=0, description="share of a hit's score spread along its links")
+    link_from: int = Field(default=10, ge=1, description="how many top hits spread along links")
+    link_hops: int = Field(default=1, ge=1, le=3, description="how far activation spreads")
+
+
+class LinkConfig(BaseModel):
+    """Links made on write (A-MEM style): a memory's nearest memories in meaning and the memories
+    that name the same things, within its user. Read them with Memory.related; search follows
+    them when RetrievalConfig.link_weight > 0."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    neighbors: int = Field(default=5, ge=0, le=50, description="links of each kind per memory; 0 = none")
+    min_similarity: float = Field(default=0.5, ge=-1, le=1, description="cosine for a 'similar' link")
+
+
+class TopicConfig(BaseModel):
+    """Topic summaries made by consolidate: memories clustered by meaning across sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    min_similarity: float = Field(default=0.55, ge=-1, le=1, description="cosine to join a topic")
+    max_members: int = Field(default=20, ge=2, le=500)
+    min_members: int = Field(default=3, ge=2, description="smaller clusters get no summary")
+    central: int = Field(default=5, ge=1, le=50, description="members quoted in the summary")
 
 
 class MemgridConfig(BaseModel):
@@ -62,6 +90,8 @@ class MemgridConfig(BaseModel):
     home: Path = Field(default_factory=default_home)
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
+    links: LinkConfig = Field(default_factory=LinkConfig)
+    topics: TopicConfig = Field(default_factory=TopicConfig)
     tenant_id: str = "default"
     max_text_chars: int = Field(default=32_000, ge=1)
     durability: Literal["full", "normal"] = Field(

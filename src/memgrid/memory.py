@@ -12,7 +12,7 @@ from typing import Any
 from memgrid.config import MemgridConfig
 from memgrid.embedders import create_embedder
 from memgrid.errors import InvalidInputError, NotFoundError
-from memgrid.lifecycle.archive import archive_cold
+from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts
 from memgrid.models import (
@@ -20,6 +20,7 @@ from memgrid.models import (
     MemoryRecord,
     Page,
     Provenance,
+    RelatedMemory,
     Scope,
     SearchHit,
     Stats,
@@ -27,6 +28,7 @@ from memgrid.models import (
 )
 from memgrid.read.assemble import assemble
 from memgrid.read.pipeline import Retriever
+from memgrid.read.related import related_memories
 from memgrid.storage import Store, open_store
 from memgrid.threads import in_thread
 from memgrid.validation import (
@@ -75,7 +77,7 @@ class Memory:
             self.store.close()
             raise
         self.writer = Writer(self.store, self.embedder, config.max_text_chars,
-                             judge=None if config.supersession else NeverJudge())
+                             judge=None if config.supersession else NeverJudge(), links=config.links)
         self.retriever = Retriever(self.store, self.embedder, config.retrieval)
 
     # -- scope helpers ---------------------------------------------------------------------
@@ -189,11 +191,12 @@ class Memory:
 
     def consolidate(self, *, user_id: str | None = None,
                     agent_id: str | None = None) -> ConsolidationReport:
-        """Build or refresh the derived session units of a user (incremental: only sessions whose
-        turns changed are rewritten). Run it after imports or periodically; search then ranks
-        sessions by their whole transcript as well as by single turns."""
+        """Build or refresh the derived session units and topic summaries of a user (incremental:
+        only sessions and topics whose members changed are rewritten). Run it after imports or
+        periodically; search then ranks sessions by their whole transcript as well as by single
+        turns. Topic summaries are listed with kind "topic" and dereference to their members."""
         scope = self._scope(user_id, agent_id, None)
-        return consolidate(self.store, self.writer, scope, self.config.max_text_chars)
+        return consolidate(self.store, self.writer, scope, self.config.max_text_chars, self.config.topics)
 
     def chain(self, memory_id: str) -> builtins.list[MemoryRecord]:
         """A fact's versions across memories, oldest first: what it superseded and what replaced it."""
@@ -210,7 +213,13 @@ class Memory:
             cursor = nxt
         return [m.to_record() for m in (*older, memory, *newer)]
 
-    def archive_cold(self, *, user_id: str | None = None, threshold: float = 0.05,
+    def related(self, memory_id: str, *, limit: int = 10) -> builtins.list[RelatedMemory]:
+        """Memories linked to this one on write: nearest in meaning and naming the same things."""
+        if not 1 <= limit <= 100:
+            raise InvalidInputError("limit must be between 1 and 100")
+        return related_memories(self.store, self._get(memory_id), limit, Filters())
+
+    def archive_cold(self, *, user_id: str | None = None, threshold: float = DEFAULT_ARCHIVE_THRESHOLD,
                      half_life_days: float | None = None, now: Any = None) -> int:
         """Move memories whose retention fell below `threshold` to the archive tier. They stay
         stored, listed and searchable with include_archived=True; nothing is deleted."""
@@ -321,6 +330,7 @@ class AsyncMemory:
     list = in_thread(Memory.list)
     history = in_thread(Memory.history)
     chain = in_thread(Memory.chain)
+    related = in_thread(Memory.related)
     profile = in_thread(Memory.profile)
     consolidate = in_thread(Memory.consolidate)
     archive_cold = in_thread(Memory.archive_cold)

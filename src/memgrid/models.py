@@ -86,6 +86,14 @@ class SearchHit(BaseModel):
         return self.memory.provenance.source_ids or (self.memory.id,)
 
 
+class RelatedMemory(BaseModel):
+    """A memory linked on write to another one: why (kinds) and how strongly (weight, 0..1]."""
+
+    memory: MemoryRecord
+    weight: float
+    kinds: list[str]
+
+
 class HistoryEntry(BaseModel):
     memory_id: str
     version: int

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from memgrid.access.rules import Resource
+from memgrid.config import RetrievalConfig
 
 PrincipalKind = Literal["admin", "user", "agent"]
 
@@ -21,6 +22,25 @@ class Principal(BaseModel):
     def own_users(self) -> list[str]:
         """Users whose private memories this principal reads and writes."""
         return [self.id] if self.kind == "user" else list(self.acts_for) if self.kind == "agent" else []
+
+
+class TenantSettings(BaseModel):
+    """A tenant's own lifecycle policy; unset fields fall back to the server's configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    retention_half_life_days: float | None = Field(
+        default=None, gt=0, le=36_500, description="how fast unrecalled memories fade")
+    retention_weight: float | None = Field(
+        default=None, ge=0, le=1, description="how much fading lowers a memory's rank in search")
+    archive_threshold: float | None = Field(
+        default=None, gt=0, lt=1, description="archive moves memories whose retention is below this")
+
+    def retrieval(self, base: RetrievalConfig) -> RetrievalConfig:
+        """The server's read-path configuration with this tenant's overrides."""
+        update = {k: v for k, v in (("retention_half_life_days", self.retention_half_life_days),
+                                    ("retention_weight", self.retention_weight)) if v is not None}
+        return base.model_copy(update=update) if update else base
 
 
 class ApiKey(BaseModel):

@@ -18,12 +18,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind
+from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind, TenantSettings
 from memgrid.access.rules import AccessRule, GrantRule
 from memgrid.errors import InvalidInputError, NotFoundError
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS tenant_settings (
+    tenant_id TEXT PRIMARY KEY, settings TEXT NOT NULL, updated_at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS principals (
     id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL,
     acts_for TEXT NOT NULL, created_at REAL NOT NULL, UNIQUE (tenant_id, name));
@@ -100,6 +102,15 @@ class AccessStore:
         self._x("INSERT INTO tenants VALUES (?, ?, ?)", (tenant_id, name, time.time()))
         admin = self.create_principal(tenant_id, "admin", "admin")
         return tenant_id, admin, self.create_key(admin.id).secret or ""
+
+    def tenant_settings(self, tenant_id: str) -> TenantSettings:
+        rows = self._x("SELECT settings FROM tenant_settings WHERE tenant_id = ?", (tenant_id,))
+        return TenantSettings.model_validate_json(rows[0][0]) if rows else TenantSettings()
+
+    def set_tenant_settings(self, tenant_id: str, settings: TenantSettings) -> None:
+        self._x("INSERT INTO tenant_settings VALUES (?, ?, ?) ON CONFLICT (tenant_id) DO UPDATE "
+                "SET settings = excluded.settings, updated_at = excluded.updated_at",
+                (tenant_id, settings.model_dump_json(), time.time()))
 
     def create_principal(self, tenant_id: str, kind: PrincipalKind, name: str,
                          acts_for: list[str] | None = None) -> Principal:

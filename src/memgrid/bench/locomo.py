@@ -51,6 +51,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "no-time": {"weight_time": 0}, "no-session": {"session_weight": 0},
     "no-session-units": {"weight_session_units": 0},
     "with-entity": {"weight_entity": 0.2}, "with-neighbor": {"neighbor_weight": 0.3},
+    "with-links": {"link_weight": 0.2}, "with-topics": {"weight_topic_units": 1.0},
 }
 
 
@@ -77,7 +78,7 @@ class MemgridSystem:
         for session_id, _, messages in conv.sessions:
             self.mem.add(messages, user_id=self.user, session_id=session_id, source="bench")
             turns += len(messages)
-        if self.retrieval.weight_session_units > 0:
+        if self.retrieval.weight_session_units > 0 or self.retrieval.weight_topic_units > 0:
             self.mem.consolidate(user_id=self.user)  # part of the write path's cost
         return turns, time.perf_counter() - start
 

@@ -175,6 +175,23 @@ def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json
 
 
 @app.command()
+def related(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json: JsonOpt = False,
+            limit: Annotated[int, typer.Option(help="how many")] = 10) -> None:
+    """Memories linked to this one on write (similar meaning, same people or things)."""
+    links = run(db, embedder, lambda m: m.related(memory_id, limit=limit))
+    found = [r.model_dump(mode="json") for r in links]
+    if as_json:
+        emit_json(found)
+        return
+    table = Table(title=f"related to {memory_id}")
+    for col in ("weight", "kinds", "id", "text"):
+        table.add_column(col, overflow="fold")
+    for r in found:
+        table.add_row(f"{r['weight']:.2f}", ",".join(r["kinds"]), r["memory"]["id"], r["memory"]["text"])
+    console.print(table)
+
+
+@app.command()
 def profile(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
             as_json: JsonOpt = False) -> None:
     """The facts currently true about a user (core memory), each with its evidence id."""
@@ -196,14 +213,15 @@ def profile(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
 @app.command()
 def consolidate(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
                 agent: AgentOpt = None, as_json: JsonOpt = False) -> None:
-    """Build or refresh derived session units (incremental); verbatim memories stay as they are."""
+    """Build or refresh session units and topic summaries (incremental; verbatim stays)."""
     report = run(db, embedder, lambda m: m.consolidate(user_id=user, agent_id=agent))
     if as_json:
-        emit_json({"sessions": report.sessions, "created": report.created, "updated": report.updated,
-                   "unchanged": report.unchanged})
+        emit_json(report.counts())
     else:
+        t = report.topics
         console.print(f"{report.sessions} sessions: {report.created} created, {report.updated} updated, "
-                      f"{report.unchanged} unchanged")
+                      f"{report.unchanged} unchanged; {t.topics} topics: {t.created} created, "
+                      f"{t.updated} updated, {t.unchanged} unchanged, {t.removed} removed")
 
 
 @app.command()

@@ -7,6 +7,8 @@ from memgrid.models import Scope
 from memgrid.storage.base import Store
 from memgrid.validation import Filters
 
+DEFAULT_ARCHIVE_THRESHOLD = 0.05
+
 
 def archive_cold(store: Store, scope: Scope, now: float, threshold: float, half_life_days: float) -> int:
     """Archive every memory of the scope whose retention is below the threshold; returns how many."""

@@ -1,4 +1,5 @@
-"""Consolidation without an LLM: one derived `session` unit per conversation session.
+"""Consolidation without an LLM: one derived `session` unit per conversation session, and topic
+summaries across sessions (lifecycle.topics).
 
 A session unit holds the session's turns as one transcript, so full-text search can match a
 question whose words are spread over several turns (the coarse granularity that turn-level
@@ -14,6 +15,8 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
+from memgrid.config import TopicConfig
+from memgrid.lifecycle.topics import TopicReport, build_topics
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.storage.base import Store
 from memgrid.validation import Filters
@@ -30,6 +33,14 @@ class ConsolidationReport:
     updated: int = 0
     unchanged: int = 0
     units: list[str] = field(default_factory=list)
+    topics: TopicReport = field(default_factory=TopicReport)
+
+    def counts(self) -> dict[str, int]:
+        """Flat numbers for JSON surfaces (CLI --json, REST)."""
+        t = self.topics
+        return {"sessions": self.sessions, "created": self.created, "updated": self.updated,
+                "unchanged": self.unchanged, "topics": t.topics, "topics_created": t.created,
+                "topics_updated": t.updated, "topics_unchanged": t.unchanged, "topics_removed": t.removed}
 
 
 def _transcript(turns: list[StoredMemory], max_chars: int) -> str:
@@ -46,8 +57,9 @@ def _transcript(turns: list[StoredMemory], max_chars: int) -> str:
     return "\n".join(lines)
 
 
-def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int) -> ConsolidationReport:
-    """Create or refresh the session units of one user (or agent) scope."""
+def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
+                topics: TopicConfig | None = None) -> ConsolidationReport:
+    """Create or refresh the session units and topic summaries of one user (or agent) scope."""
     sessions: dict[str | None, list[StoredMemory]] = {}
     existing: dict[str | None, StoredMemory] = {}
     after: int | None = None
@@ -92,4 +104,5 @@ def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int) -> C
     writer.write(fresh, "consolidate")
     report.created = len(fresh) - report.updated
     report.units.extend(m.id for m in fresh)
+    report.topics = build_topics(store, writer, scope, topics or TopicConfig(), max_chars)
     return report

@@ -36,8 +36,9 @@ def time_scoped(store: Store, scope: Scope, filters: Filters, plan: QueryPlan,
     return store.dense_search(scope, replace(filters, time_range=plan.time_range), vector, k)
 
 
-def session_units(store: Store, scope: Scope, filters: Filters, plan: QueryPlan, k: int) -> Ranked:
-    """BM25 over consolidated session transcripts: sessions whose turns together hold the
-    question's words, even when no single turn does."""
-    units = replace(filters, kinds=("session",), exclude_kinds=())
+def derived_units(store: Store, scope: Scope, filters: Filters, plan: QueryPlan, k: int,
+                  kind: str) -> Ranked:
+    """BM25 over consolidated units (session transcripts, topic summaries): groups of memories
+    that together hold the question's words, even when no single memory does."""
+    units = replace(filters, kinds=(kind,), exclude_kinds=())
     return store.text_search(scope, units, plan.terms, k, column="index_text")

@@ -8,6 +8,7 @@ from dataclasses import replace
 from memgrid.config import RetrievalConfig
 from memgrid.embedders.base import CachedEmbedder
 from memgrid.lifecycle.consolidate import SESSION_KIND
+from memgrid.lifecycle.topics import TOPIC_KIND
 from memgrid.models import ChannelScore, Scope, SearchHit
 from memgrid.read import channels, rerank
 from memgrid.read.fusion import rrf
@@ -23,10 +24,11 @@ class Retriever:
         self.config = config
 
     def search(self, query: str, scope: Scope, filters: Filters, limit: int,
-               reference_time: float | None = None) -> list[SearchHit]:
-        cfg = self.config
-        if not filters.kinds:  # derived session units rank sessions; they are not hits themselves
-            filters = replace(filters, exclude_kinds=(*filters.exclude_kinds, SESSION_KIND))
+               reference_time: float | None = None, config: RetrievalConfig | None = None) -> list[SearchHit]:
+        """`config` overrides the instance's read-path settings for one call (a tenant's policy)."""
+        cfg = config or self.config
+        if not filters.kinds:  # derived units rank what they summarise; they are not hits themselves
+            filters = replace(filters, exclude_kinds=(*filters.exclude_kinds, SESSION_KIND, TOPIC_KIND))
         now = time.time() if reference_time is None else reference_time
         plan = plan_query(query, now)
         vector = self.embedder.embed([query])[0]
@@ -43,14 +45,20 @@ class Retriever:
         scores, explain = rrf(ranked, weights, cfg.rrf_k)
         if cfg.neighbor_weight > 0:
             rerank.spread_to_neighbors(cfg, self.store, scope, filters, scores, explain)
+        if cfg.link_weight > 0:
+            rerank.spread_along_links(cfg, self.store, scope, filters, scores, explain)
         placed = self.store.placement(list(scores))
         if cfg.session_weight > 0:
             rerank.boost_sessions(cfg, scores, explain, placed)
         if cfg.weight_session_units > 0 and SESSION_KIND in filters.exclude_kinds:
-            units = channels.session_units(self.store, scope, filters, plan, 10)
+            units = channels.derived_units(self.store, scope, filters, plan, 10, SESSION_KIND)
             where = self.store.placement([seq for seq, _ in units])
             rank = {where[seq].session_id: r for r, (seq, _) in enumerate(units, 1) if seq in where}
             rerank.boost_ranked_sessions(cfg, scores, explain, placed, rank)
+        if cfg.weight_topic_units > 0 and TOPIC_KIND in filters.exclude_kinds:
+            topics = channels.derived_units(self.store, scope, filters, plan, cfg.topic_top, TOPIC_KIND)
+            rerank.boost_topic_members(cfg, self.store, scope, filters, scores, explain, topics)
+            placed = self.store.placement(list(scores))
         if cfg.recency_weight > 0:
             rerank.boost_recent(cfg, scores, explain, placed, now)
         if cfg.retention_weight > 0:

@@ -36,6 +36,19 @@ def boost_ranked_sessions(cfg: RetrievalConfig, scores: dict[int, float], explai
             explain.setdefault(seq, {})["session_unit"] = (r, 0.0)
 
 
+def boost_topic_members(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
+                        scores: dict[int, float], explain: Explain, topics: list[tuple[int, float]]) -> None:
+    """Members of topics whose summary matched the query move up (or join), by topic rank."""
+    rank = {seq: r for r, (seq, _) in enumerate(topics, 1)}
+    bonus: dict[int, float] = {}
+    for topic, edges in store.links(list(rank)).items():
+        lift = cfg.weight_topic_units / (cfg.rrf_k + rank[topic])
+        for member, _weight, kind in edges:
+            if kind == "member":
+                bonus[member] = max(bonus.get(member, 0.0), lift)
+    _spread(store, scope, filters, scores, explain, bonus, "topic")
+
+
 def boost_recent(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
                  placed: dict[int, Placement], now: float) -> None:
     half_life = cfg.recency_half_life_days * 86400.0
@@ -78,18 +91,43 @@ def weight_retention(cfg: RetrievalConfig, scores: dict[int, float], explain: Ex
         explain.setdefault(seq, {})["retention"] = (0, r)
 
 
-def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
-                        scores: dict[int, float], explain: Explain) -> None:
-    """Adjacent turns share context ('What did she say to that?'): pass them part of a score.
-    A neighbour joins only if the caller's scope, filters and access rule admit it."""
-    top = sorted(scores, key=lambda s: -scores[s])[: cfg.neighbor_from]
-    spread: dict[int, float] = {}
-    for seq, near in store.neighbors(top, radius=1).items():
-        for other in near:
-            spread[other] = max(spread.get(other, 0.0), scores[seq] * cfg.neighbor_weight)
-    admitted = store.matching([s for s in spread if s not in scores], scope, filters)
-    for seq, bonus in spread.items():
+def _spread(store: Store, scope: Scope, filters: Filters, scores: dict[int, float], explain: Explain,
+            bonus: dict[int, float], label: str) -> None:
+    """Add spread activation to scores. A memory not already a candidate joins only if the
+    caller's scope, filters and access rule admit it."""
+    admitted = store.matching([s for s in bonus if s not in scores], scope, filters)
+    for seq, extra in bonus.items():
         if seq not in scores and seq not in admitted:
             continue
-        scores[seq] = scores.get(seq, 0.0) + bonus
-        explain.setdefault(seq, {})["neighbor"] = (0, bonus)
+        scores[seq] = scores.get(seq, 0.0) + extra
+        explain.setdefault(seq, {})[label] = (0, extra)
+
+
+def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
+                        scores: dict[int, float], explain: Explain) -> None:
+    """Adjacent turns share context ('What did she say to that?'): pass them part of a score."""
+    top = sorted(scores, key=lambda s: -scores[s])[: cfg.neighbor_from]
+    bonus: dict[int, float] = {}
+    for seq, near in store.neighbors(top, radius=1).items():
+        for other in near:
+            bonus[other] = max(bonus.get(other, 0.0), scores[seq] * cfg.neighbor_weight)
+    _spread(store, scope, filters, scores, explain, bonus, "neighbor")
+
+
+def spread_along_links(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
+                       scores: dict[int, float], explain: Explain) -> None:
+    """Bounded spreading activation over write-time links: the top hits pass a share of their
+    score, scaled by link weight, to what they link to, for up to `link_hops` hops (each hop
+    decays by link_weight again, and only the strongest path to a memory counts)."""
+    frontier = {s: scores[s] for s in sorted(scores, key=lambda s: -scores[s])[: cfg.link_from]}
+    bonus: dict[int, float] = {}
+    for _ in range(cfg.link_hops):
+        reached: dict[int, float] = {}
+        for seq, edges in store.links(list(frontier)).items():
+            for other, weight, _kind in edges:
+                activation = frontier[seq] * cfg.link_weight * weight
+                if activation > max(bonus.get(other, 0.0), reached.get(other, 0.0)):
+                    reached[other] = activation
+        bonus.update(reached)
+        frontier = reached
+    _spread(store, scope, filters, scores, explain, bonus, "link")

@@ -13,10 +13,10 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind
+from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind, TenantSettings
 from memgrid.access.rules import Resource
 from memgrid.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from memgrid.models import HistoryEntry, MemoryRecord, Page, SearchHit
+from memgrid.models import HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
 from memgrid.server.service import MemoryService
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -83,7 +83,8 @@ class CountResponse(BaseModel):
 
 class LifecycleRequest(_Body):
     user_id: Ident | None = Field(default=None, description="defaults to the caller's user")
-    threshold: float = Field(default=0.05, gt=0, lt=1, description="archive: retention below this")
+    threshold: float | None = Field(default=None, gt=0, lt=1,
+                                    description="archive: retention below this (default: the tenant's)")
 
 
 class ConsolidateResponse(BaseModel):
@@ -91,6 +92,11 @@ class ConsolidateResponse(BaseModel):
     created: int
     updated: int
     unchanged: int
+    topics: int
+    topics_created: int
+    topics_updated: int
+    topics_unchanged: int
+    topics_removed: int
 
 
 class PrincipalRequest(_Body):
@@ -223,15 +229,18 @@ def create_app(service: MemoryService, root_key: str | None = None) -> FastAPI:
     def history(memory_id: PathIdent, p: Caller) -> list[HistoryEntry]:
         return service.history(p, memory_id)
 
+    @app.get("/v1/memories/{memory_id}/related")
+    def related(memory_id: PathIdent, p: Caller,
+                limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[RelatedMemory]:
+        return service.related(p, memory_id, limit)
+
     @app.post("/v1/erase")
     def erase(body: EraseRequest, p: Caller) -> CountResponse:
         return CountResponse(count=service.erase(p, body.user_id))
 
     @app.post("/v1/lifecycle/consolidate")
     def consolidate(body: LifecycleRequest, p: Caller) -> ConsolidateResponse:
-        r = service.consolidate(p, body.user_id)
-        return ConsolidateResponse(sessions=r.sessions, created=r.created, updated=r.updated,
-                                   unchanged=r.unchanged)
+        return ConsolidateResponse(**service.consolidate(p, body.user_id).counts())
 
     @app.post("/v1/lifecycle/archive")
     def archive(body: LifecycleRequest, p: Caller) -> CountResponse:
@@ -250,6 +259,16 @@ def create_app(service: MemoryService, root_key: str | None = None) -> FastAPI:
         tenant_id, admin, key = service.access.create_tenant(body.name)
         service.access.audit(tenant_id, None, "tenant.create", tenant_id, "ok")
         return TenantCreated(tenant_id=tenant_id, admin=admin, api_key=key)
+
+    @app.get("/v1/admin/settings")
+    def settings(p: Caller) -> TenantSettings:
+        """The tenant's lifecycle policy (unset fields use the server's defaults)."""
+        return service.settings(p)
+
+    @app.put("/v1/admin/settings")
+    def update_settings(body: TenantSettings, p: Caller) -> TenantSettings:
+        """Replace the tenant's lifecycle policy (admins)."""
+        return service.update_settings(p, body)
 
     @app.get("/v1/admin/tenant")
     def tenant(p: Caller) -> dict[str, Any]:

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from memgrid.access.models import ApiKey, Grant, Principal
+from memgrid.access.models import ApiKey, Grant, Principal, TenantSettings
 from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
-from memgrid.models import HistoryEntry, MemoryRecord, Page, SearchHit
+from memgrid.models import HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
 from memgrid.threads import in_thread
 
 
@@ -85,13 +85,25 @@ class Client:
         entries = self._call("GET", f"/v1/memories/{memory_id}/history")
         return [HistoryEntry.model_validate(h) for h in entries]
 
+    def related(self, memory_id: str, *, limit: int = 10) -> builtins.list[RelatedMemory]:
+        found = self._call("GET", f"/v1/memories/{memory_id}/related", params={"limit": limit})
+        return [RelatedMemory.model_validate(r) for r in found]
+
+    def settings(self) -> TenantSettings:
+        return TenantSettings.model_validate(self._call("GET", "/v1/admin/settings"))
+
+    def update_settings(self, settings: TenantSettings) -> TenantSettings:
+        body = settings.model_dump(exclude_none=True)
+        return TenantSettings.model_validate(self._call("PUT", "/v1/admin/settings", json=body))
+
     def erase(self, *, user_id: str) -> int:
         return int(self._call("POST", "/v1/erase", json={"user_id": user_id})["count"])
 
     def consolidate(self, *, user_id: str | None = None) -> dict[str, int]:
         return dict(self._call("POST", "/v1/lifecycle/consolidate", json={"user_id": user_id}))
 
-    def archive_cold(self, *, user_id: str | None = None, threshold: float = 0.05) -> int:
+    def archive_cold(self, *, user_id: str | None = None, threshold: float | None = None) -> int:
+        """Archive cold memories; the threshold defaults to the tenant's policy."""
         body = {"user_id": user_id, "threshold": threshold}
         return int(self._call("POST", "/v1/lifecycle/archive", json=body)["count"])
 
@@ -147,6 +159,9 @@ class AsyncClient:
     update = in_thread(Client.update)
     delete = in_thread(Client.delete)
     history = in_thread(Client.history)
+    related = in_thread(Client.related)
+    settings = in_thread(Client.settings)
+    update_settings = in_thread(Client.update_settings)
     erase = in_thread(Client.erase)
     consolidate = in_thread(Client.consolidate)
     archive_cold = in_thread(Client.archive_cold)

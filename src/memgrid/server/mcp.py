@@ -46,6 +46,12 @@ def build_mcp(service: MemoryService, api_key: str) -> MCPServer:
         return service.context(caller(), query, token_budget=token_budget)
 
     @server.tool()
+    def related(memory_id: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Memories linked to a recalled one (similar meaning, same people or things)."""
+        return [{"id": r.memory.id, "text": r.memory.text, "weight": r.weight, "kinds": r.kinds}
+                for r in service.related(caller(), memory_id, limit)]
+
+    @server.tool()
     def forget(memory_id: str) -> str:
         """Delete one memory this principal may change."""
         service.delete(caller(), memory_id)

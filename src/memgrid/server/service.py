@@ -11,17 +11,18 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind
+from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind, TenantSettings
 from memgrid.access.rules import AccessRule, readable
 from memgrid.access.store import AccessStore
 from memgrid.config import MemgridConfig
 from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
-from memgrid.lifecycle.archive import archive_cold
+from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts
 from memgrid.memory import Memory, decode_cursor, encode_cursor
-from memgrid.models import HistoryEntry, MemoryRecord, Page, Scope, SearchHit, StoredMemory
+from memgrid.models import HistoryEntry, MemoryRecord, Page, RelatedMemory, Scope, SearchHit, StoredMemory
 from memgrid.read.assemble import assemble
+from memgrid.read.related import related_memories
 from memgrid.validation import (
     Filters,
     check_metadata,
@@ -129,8 +130,10 @@ class MemoryService:
             parsed.include_archived = include_archived
             scope = Scope(p.tenant_id, session_id=check_scope_value("session_id", session_id))
             text = check_text(query, self.memory.config.max_text_chars, "query")
+            retrieval = self.access.tenant_settings(p.tenant_id).retrieval(self.memory.config.retrieval)
             hits = self.memory.retriever.search(text, scope, parsed, limit,
-                                                parse_timestamp(reference_time, "reference_time"))
+                                                parse_timestamp(reference_time, "reference_time"),
+                                                config=retrieval)
             return [h.model_copy(update={"memory": self._project(h.memory, rule)}) for h in hits]
 
         return self._audited(p, "memory.search", None, run, {"limit": limit})
@@ -198,6 +201,16 @@ class MemoryService:
 
         return self._audited(p, "memory.history", memory_id, run)
 
+    def related(self, p: Principal, memory_id: str, limit: int = 10) -> list[RelatedMemory]:
+        def run() -> list[RelatedMemory]:
+            if not 1 <= limit <= 100:
+                raise InvalidInputError("limit must be between 1 and 100")
+            memory, rule = self._readable(p, memory_id)
+            found = related_memories(self.store, memory, limit, Filters(access=rule))
+            return [r.model_copy(update={"memory": self._project(r.memory, rule)}) for r in found]
+
+        return self._audited(p, "memory.related", memory_id, run)
+
     def _deleted_owner(self, memory_id: str, p: Principal) -> bool:
         owner = self.store.history_owner(p.tenant_id, memory_id)
         return owner is not None and owner in p.own_users()
@@ -220,17 +233,23 @@ class MemoryService:
     def consolidate(self, p: Principal, user_id: str | None = None) -> ConsolidationReport:
         def run() -> ConsolidationReport:
             scope = self._own_user(p, user_id)
-            return consolidate(self.store, self.memory.writer, scope, self.memory.config.max_text_chars)
+            config = self.memory.config
+            return consolidate(self.store, self.memory.writer, scope, config.max_text_chars, config.topics)
 
         return self._audited(p, "lifecycle.consolidate", user_id, run)
 
-    def archive_cold(self, p: Principal, user_id: str | None = None, threshold: float = 0.05) -> int:
+    def archive_cold(self, p: Principal, user_id: str | None = None, threshold: float | None = None) -> int:
+        """Archive a user's cold memories by the tenant's policy (threshold, half-life) unless
+        the caller names a threshold."""
         def run() -> int:
-            if not 0.0 < threshold < 1.0:
+            settings = self.access.tenant_settings(p.tenant_id)
+            cut = threshold if threshold is not None else (
+                settings.archive_threshold or DEFAULT_ARCHIVE_THRESHOLD)
+            if not 0.0 < cut < 1.0:
                 raise InvalidInputError("threshold must be between 0 and 1")
             scope = self._own_user(p, user_id)
-            cfg = self.memory.config.retrieval
-            return archive_cold(self.store, scope, time.time(), threshold, cfg.retention_half_life_days)
+            half_life = settings.retrieval(self.memory.config.retrieval).retention_half_life_days
+            return archive_cold(self.store, scope, time.time(), cut, half_life)
 
         return self._audited(p, "lifecycle.archive", user_id, run)
 
@@ -248,6 +267,20 @@ class MemoryService:
         return self._audited(p, "lifecycle.profile", user_id, run)
 
     # -- administration ---------------------------------------------------------------------
+
+    def settings(self, p: Principal) -> TenantSettings:
+        return self._audited(p, "tenant.settings.read", p.tenant_id,
+                             lambda: self.access.tenant_settings(p.tenant_id))
+
+    def update_settings(self, p: Principal, settings: TenantSettings) -> TenantSettings:
+        """Replace the tenant's lifecycle policy (admins only); unset fields use server defaults."""
+        def run() -> TenantSettings:
+            self._require_admin(p)
+            self.access.set_tenant_settings(p.tenant_id, settings)
+            return settings
+
+        return self._audited(p, "tenant.settings.update", p.tenant_id, run,
+                             settings.model_dump(exclude_none=True))
 
     def create_principal(self, p: Principal, kind: PrincipalKind, name: str,
                          acts_for: list[str] | None = None) -> Principal:

@@ -29,6 +29,20 @@ class Placement:
 Closing = tuple[StoredMemory, float | None, str]  # (superseded memory, its valid_to, superseded_by)
 
 
+@dataclass(frozen=True, slots=True)
+class Link:
+    """An association made on write. `src` is a memory of the batch being inserted (its seq is
+    assigned then); `dst` is another of the batch or the seq of a stored memory."""
+
+    src: StoredMemory
+    dst: StoredMemory | int
+    kind: str  # "similar" (nearest in meaning) or "entity" (names the same people or things)
+    weight: float  # in (0, 1]
+
+
+Edge = tuple[int, float, str]  # (other seq, weight, kind)
+
+
 class Store(Protocol):
     """What the write and read paths need from a backend, and nothing more."""
 
@@ -36,9 +50,9 @@ class Store(Protocol):
         """Record (or verify) which embedder built the stored vectors."""
 
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = ()) -> None:
-        """Write rows, full text, vectors and ADD history atomically, and in the same transaction
-        close superseded facts (valid_to, superseded_by, a new version in their history)."""
+               closes: Sequence[Closing] = (), links: Sequence[Link] = ()) -> None:
+        """Write rows, full text, vectors, links and ADD history atomically, and in the same
+        transaction close superseded facts (valid_to, superseded_by, a new version in their history)."""
 
     def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
         """The memory currently holding each fact key for the scope's user (not superseded)."""
@@ -85,6 +99,12 @@ class Store(Protocol):
         """Session and time of many candidates, cheaply (no full rows)."""
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]: ...
+
+    def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
+        """Stored vectors of these memories (consolidation clusters them without re-embedding)."""
+
+    def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
+        """Links of each memory, in both directions, strongest first."""
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
         """Count a recall (access_count, last_accessed_at) without creating a version."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Closing, Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Edge, Link, Placement, TextHit, VectorHit
 from memgrid.storage.postgres_schema import migrate
 from memgrid.storage.sql import (
     COLUMNS,
@@ -30,8 +30,10 @@ from memgrid.storage.sql import (
     UPDATABLE,
     RecallBuffer,
     closing_statements,
+    edges_from,
     history_sql,
     insert_values,
+    link_rows,
     row_to_memory,
     scope_sql,
     scope_stats,
@@ -111,7 +113,7 @@ class PostgresStore:
             self.dims, self.embedder_name = dims, name
 
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = ()) -> None:
+               closes: Sequence[Closing] = (), links: Sequence[Link] = ()) -> None:
         if not memories:
             return
         placeholders = ", ".join(["%s"] * INSERT_COLUMNS.count(",")) + ", %s::vector"
@@ -128,6 +130,8 @@ class PostgresStore:
                     history_sql("%s", "ADD"),
                     [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
                       json.dumps(m.metadata), m.created_at, actor) for m in memories])
+                cur.executemany("INSERT INTO links (src, dst, kind, weight) VALUES (%s, %s, %s, %s) "
+                                "ON CONFLICT DO NOTHING", link_rows(links))
 
     def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None:
         rows = self._q(f"SELECT {COLUMNS} FROM memories WHERE id = %s AND tenant_id = %s",
@@ -272,6 +276,18 @@ class PostgresStore:
         for a, b in rows:
             out.setdefault(a, []).append(b)
         return out
+
+    def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
+        rows = self._q("SELECT seq, embedding::text FROM memories WHERE seq = ANY(%s) "
+                       "AND embedding IS NOT NULL", (list(seqs),))
+        return {r[0]: np.array(json.loads(r[1]), np.float32) for r in rows}
+
+    def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
+        if not seqs:
+            return {}
+        return edges_from(self._q(
+            "SELECT src, dst, weight, kind FROM links WHERE src = ANY(%s) UNION ALL "
+            "SELECT dst, src, weight, kind FROM links WHERE dst = ANY(%s)", (list(seqs), list(seqs))))
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
         with self._lock:

@@ -60,7 +60,18 @@ CREATE INDEX ix_memories_fact ON memories (tenant_id, user_id, fact_key) WHERE f
 CREATE INDEX ix_memories_mentioned ON memories (tenant_id, user_id, mentioned_from);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# links between memories, made on write (see the SQLite schema v5); they go with either end
+_V3 = """
+CREATE TABLE links (
+    src BIGINT NOT NULL REFERENCES memories (seq) ON DELETE CASCADE,
+    dst BIGINT NOT NULL REFERENCES memories (seq) ON DELETE CASCADE,
+    kind TEXT NOT NULL, weight DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (src, dst, kind)
+);
+CREATE INDEX ix_links_dst ON links (dst);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from memgrid.access.rules import access_sql
 from memgrid.models import Provenance, Scope, StoredMemory
+from memgrid.storage.base import Edge, Link
 from memgrid.validation import Filters
 
 COLUMNS = (
@@ -52,6 +53,26 @@ def row_to_memory(row: Sequence[Any]) -> StoredMemory:
         position=position, seq=seq, fact_key=fact_key, fact_value=fact_value,
         mentioned_from=mentioned_from, mentioned_to=mentioned_to, archived=bool(archived),
     )
+
+
+def link_rows(links: Sequence[Link]) -> list[tuple[int, int, str, float]]:
+    """(src, dst, kind, weight) rows once the batch has its seqs; self-links dropped."""
+    rows = []
+    for link in links:
+        dst = link.dst if isinstance(link.dst, int) else link.dst.seq
+        if link.src.seq is not None and dst is not None and dst != link.src.seq:
+            rows.append((link.src.seq, dst, link.kind, link.weight))
+    return rows
+
+
+def edges_from(rows: Sequence[tuple[Any, ...]]) -> dict[int, list[Edge]]:
+    """Rows of (seq, other, weight, kind) -> each seq's edges, strongest first."""
+    out: dict[int, list[Edge]] = {}
+    for seq, other, weight, kind in rows:
+        out.setdefault(seq, []).append((other, weight, kind))
+    for edges in out.values():
+        edges.sort(key=lambda e: -e[1])
+    return out
 
 
 def insert_values(m: StoredMemory, embedding: Any) -> tuple[Any, ...]:

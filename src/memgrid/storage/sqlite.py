@@ -18,7 +18,7 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Closing, Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Edge, Link, Placement, TextHit, VectorHit
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
@@ -29,8 +29,10 @@ from memgrid.storage.sql import (
     UPDATABLE,
     RecallBuffer,
     closing_statements,
+    edges_from,
     history_sql,
     insert_values,
+    link_rows,
     row_to_memory,
     scope_sql,
     scope_stats,
@@ -181,7 +183,7 @@ class SQLiteStore:
 
     @_exclusive
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = ()) -> None:
+               closes: Sequence[Closing] = (), links: Sequence[Link] = ()) -> None:
         if not memories:
             return
         with self._tx() as conn:
@@ -197,6 +199,8 @@ class SQLiteStore:
                 [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
                   json.dumps(m.metadata), m.created_at, actor) for m in memories],
             )
+            conn.executemany("INSERT OR IGNORE INTO links (src, dst, kind, weight) VALUES (?, ?, ?, ?)",
+                             link_rows(links))
         embedded = [m for m in memories if m.embedding is not None]
         if self.vectors is not None and embedded:
             self.vectors.add([m.seq for m in embedded if m.seq is not None],
@@ -453,6 +457,23 @@ class SQLiteStore:
                     (row[0], row[1], row[2], row[3] - radius, row[3] + radius, seq)).fetchall()
                 out[seq] = [r[0] for r in near]
         return out
+
+    def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
+        with self._lock:
+            rows = self._by_seq("SELECT seq, embedding FROM memories", seqs, "embedding IS NOT NULL")
+            return {r[0]: np.frombuffer(r[1], np.float32) for r in rows}
+
+    def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
+        rows: list[tuple[Any, ...]] = []
+        with self._lock:
+            for start in range(0, len(seqs), 400):
+                chunk = list(seqs[start : start + 400])
+                marks = ",".join("?" * len(chunk))
+                rows += self.conn.execute(
+                    f"SELECT src, dst, weight, kind FROM links WHERE src IN ({marks}) UNION ALL "
+                    f"SELECT dst, src, weight, kind FROM links WHERE dst IN ({marks})",
+                    chunk + chunk).fetchall()
+        return edges_from(rows)
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
         with self._lock:

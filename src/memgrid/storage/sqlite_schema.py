@@ -124,8 +124,22 @@ CREATE TRIGGER memories_au AFTER UPDATE OF index_text, entities, kind ON memorie
 END;
 """
 
+# v5: links between memories (A-MEM style), made on write and followed by spreading activation
+# on read. Seqs, not ids: compact and joined by primary key; a deleted memory takes its links along.
+_V5 = """
+CREATE TABLE links (
+    src INTEGER NOT NULL, dst INTEGER NOT NULL, kind TEXT NOT NULL, weight REAL NOT NULL,
+    PRIMARY KEY (src, dst, kind)
+) WITHOUT ROWID;
+CREATE INDEX ix_links_dst ON links(dst);
+CREATE TRIGGER links_ad AFTER DELETE ON memories BEGIN
+    DELETE FROM links WHERE src = old.seq;
+    DELETE FROM links WHERE dst = old.seq;
+END;
+"""
+
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

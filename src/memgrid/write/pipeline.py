@@ -1,24 +1,28 @@
-"""The write path in one place: ingest -> extract -> resolve -> store, with no LLM call."""
+"""The write path in one place: ingest -> extract -> resolve -> link -> store, with no LLM call."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
+from memgrid.config import LinkConfig
 from memgrid.embedders.base import CachedEmbedder
 from memgrid.errors import InvalidInputError
 from memgrid.models import Provenance, Scope, StoredMemory
-from memgrid.storage.base import Closing, Store
+from memgrid.storage.base import Closing, Link, Store
 from memgrid.validation import check_metadata, check_text, parse_timestamp
 from memgrid.write.facts import FactJudge, ValueChangeJudge
 from memgrid.write.ingest import Message, normalize
+from memgrid.write.links import find_links
 from memgrid.write.units import content_hash, index_text, to_unit
 
 
 class Writer:
     def __init__(self, store: Store, embedder: CachedEmbedder, max_chars: int,
-                 judge: FactJudge | None = None) -> None:
+                 judge: FactJudge | None = None, links: LinkConfig | None = None) -> None:
         self.store = store
+        self.links = links or LinkConfig()
         self.embedder = embedder
         self.max_chars = max_chars
         self.judge: FactJudge = judge or ValueChangeJudge()
@@ -77,14 +81,16 @@ class Writer:
             raise InvalidInputError("update needs text, metadata, importance or event_time")
         return changes
 
-    def write(self, units: list[StoredMemory], actor: str | None) -> list[StoredMemory]:
-        """Embed in batches, then one transaction for rows, full text, vectors, history and the
-        facts the new memories supersede."""
+    def write(self, units: list[StoredMemory], actor: str | None,
+              links: Sequence[Link] = ()) -> list[StoredMemory]:
+        """Embed in batches, then one transaction for rows, full text, vectors, history, links
+        (found here, plus any the caller made) and the facts the new memories supersede."""
         if units:
             vectors = self.embedder.embed([u.index_text for u in units])
             for unit, vector in zip(units, vectors, strict=True):
                 unit.embedding = vector
-            self.store.insert(units, actor, closes=self._supersede(units))
+            self.store.insert(units, actor, closes=self._supersede(units),
+                              links=[*find_links(self.store, units, self.links), *links])
         return units
 
     def _supersede(self, units: list[StoredMemory]) -> list[Closing]:

@@ -1,0 +1,164 @@
+"""Topic summaries without an LLM: one user's memories clustered by meaning across sessions.
+
+Online leader clustering in insertion order: a memory joins the nearest topic whose centroid it
+is close enough to (and which has room), else it seeds a new topic. Insertion order makes reruns
+stable: old memories get the same topics again, so only topics that gained or lost members are
+rewritten (a fingerprint per topic), and the rest are left alone.
+
+A topic unit is extractive: a label of its most distinctive keywords and its most central
+memories verbatim. Its provenance lists every member and it has a `member` link to each, so a
+reader (or search) dereferences it to the exact evidence. Verbatim memories are never touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from memgrid.config import TopicConfig
+from memgrid.models import Provenance, Scope, StoredMemory
+from memgrid.storage.base import Link, Store
+from memgrid.validation import Filters
+from memgrid.write.pipeline import Writer
+from memgrid.write.units import format_date, new_id
+
+TOPIC_KIND = "topic"
+
+
+@dataclass
+class TopicReport:
+    topics: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    units: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Topic:
+    members: list[StoredMemory]
+    vectors: list[np.ndarray]
+    total: np.ndarray
+
+    def centroid(self) -> np.ndarray:
+        return self.total / (np.linalg.norm(self.total) or 1.0)
+
+
+def cluster(memories: list[StoredMemory], vectors: dict[int, np.ndarray],
+            config: TopicConfig) -> list[_Topic]:
+    """Leader clustering in the given order (insertion order makes it incremental)."""
+    topics: list[_Topic] = []
+    centroids: list[np.ndarray] = []
+    for m in memories:
+        raw = vectors.get(m.seq or -1)
+        if raw is None:
+            continue
+        v = raw / (np.linalg.norm(raw) or 1.0)
+        best = -1
+        if centroids:
+            sims = np.stack(centroids) @ v
+            for j in np.argsort(-sims):
+                if sims[j] < config.min_similarity:
+                    break
+                if len(topics[j].members) < config.max_members:
+                    best = int(j)
+                    break
+        if best < 0:
+            topics.append(_Topic([m], [v], v.copy()))
+            centroids.append(v)
+        else:
+            t = topics[best]
+            t.members.append(m)
+            t.vectors.append(v)
+            t.total = t.total + v
+            centroids[best] = t.centroid()
+    return [t for t in topics if len(t.members) >= config.min_members]
+
+
+def _label(topic: _Topic, doc_freq: Counter[str], docs: int, n: int = 5) -> list[str]:
+    """Keywords frequent in the topic and rare elsewhere (tf-idf over the user's memories)."""
+    tf = Counter(k for m in topic.members for k in set(m.keywords))
+    score = {k: c * math.log((1 + docs) / (1 + doc_freq[k])) for k, c in tf.items() if c > 1}
+    return sorted(score, key=lambda k: (-score[k], k))[:n]
+
+
+def _summary(topic: _Topic, label: list[str], central: int, max_chars: int) -> tuple[str, str]:
+    """(text a reader sees, text search indexes): the label and the most central members; the
+    index also holds every member, so words spread over the topic match it."""
+    c = topic.centroid()
+    order = sorted(range(len(topic.members)), key=lambda i: -float(topic.vectors[i] @ c))
+    first, last = topic.members[0], topic.members[-1]
+    head = (f"Topic: {', '.join(label) or 'misc'} ({len(topic.members)} memories, "
+            f"{format_date(first.event_time)} to {format_date(last.event_time)})")
+    lines = [head]
+    for i in order[:central]:
+        m = topic.members[i]
+        lines.append(f"- [{format_date(m.event_time)}] {m.speaker or m.role or 'user'}: {m.text}")
+    text = "\n".join(lines)[:max_chars]
+    index = "\n".join([head, *(f"{m.speaker or ''}: {m.text}" for m in topic.members)])[:max_chars]
+    return text, index
+
+
+def build_topics(store: Store, writer: Writer, scope: Scope, config: TopicConfig,
+                 max_chars: int) -> TopicReport:
+    """Create, refresh or remove the topic units of one user (or agent) scope."""
+    report = TopicReport()
+    if not config.enabled:
+        return report
+    memories: list[StoredMemory] = []
+    existing: dict[str, StoredMemory] = {}
+    after: int | None = None
+    while page := store.list_memories(scope, Filters(), after, 1000):
+        after = page[-1].seq
+        for m in page:
+            if m.kind == TOPIC_KIND and isinstance(m.metadata.get("seed"), str):
+                existing[m.metadata["seed"]] = m
+            elif m.provenance.method == "verbatim":
+                memories.append(m)
+    vectors = store.embeddings([m.seq for m in memories if m.seq is not None])
+    topics = cluster(memories, vectors, config)
+    doc_freq = Counter(k for m in memories for k in set(m.keywords))
+    report.topics = len(topics)
+    fresh: list[StoredMemory] = []
+    links: list[Link] = []
+    now = time.time()
+    for topic in topics:
+        seed = topic.members[0]
+        fingerprint = hashlib.sha256(
+            "\x1f".join(m.id + str(m.version) for m in topic.members).encode()).hexdigest()
+        old = existing.pop(seed.id, None)
+        if old is not None and old.metadata.get("fingerprint") == fingerprint:
+            report.unchanged += 1
+            continue
+        if old is not None:
+            store.delete(old, "consolidate")  # replaced; its history keeps the old version
+            report.updated += 1
+        label = _label(topic, doc_freq, len(memories))
+        text, index = _summary(topic, label, config.central, max_chars)
+        unit = StoredMemory(
+            id=new_id(), text=text, index_text=index, kind=TOPIC_KIND,
+            scope=Scope(scope.tenant_id, seed.scope.user_id, seed.scope.agent_id, None),
+            visibility="shared" if all(m.visibility == "shared" for m in topic.members) else "private",
+            role="system", speaker=None,
+            provenance=Provenance(writer=seed.scope.user_id, source="consolidate", method="derived",
+                                  source_ids=tuple(m.id for m in topic.members)),
+            content_hash=fingerprint, created_at=now, updated_at=now, event_time=seed.event_time,
+            metadata={"seed": seed.id, "fingerprint": fingerprint, "label": label,
+                      "members": len(topic.members)})
+        fresh.append(unit)
+        c = topic.centroid()
+        links += [Link(unit, m.seq, "member", round(max(float(v @ c), 1e-3), 4))
+                  for m, v in zip(topic.members, topic.vectors, strict=True) if m.seq is not None]
+    for stale in existing.values():  # its members moved or were deleted
+        store.delete(stale, "consolidate")
+        report.removed += 1
+    writer.write(fresh, "consolidate", links)
+    report.created = len(fresh) - report.updated
+    report.units.extend(m.id for m in fresh)
+    return report

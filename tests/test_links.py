@@ -1,0 +1,77 @@
+"""Links made on write (A-MEM style) and spreading activation over them, on both backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memgrid import Memory
+from memgrid.config import LinkConfig
+from memgrid.errors import InvalidInputError, NotFoundError
+from tests.conftest import hashing_config
+
+
+def _link_rows(mem: Memory) -> int:
+    store: Any = mem.store
+    if hasattr(store, "_q"):
+        return int(store._q("SELECT count(*) FROM links")[0][0])
+    return int(store.conn.execute("SELECT count(*) FROM links").fetchone()[0])
+
+
+def test_new_memories_link_to_related_ones_within_the_user(mem: Memory) -> None:
+    rex = mem.add("We adopted a beagle called Rexford from the Lakeside shelter", user_id="ana")[0]
+    mem.add("Completely unrelated: quarterly tax forms are due", user_id="ana")
+    park = mem.add("Rexford loved the Lakeside dog park this morning", user_id="ana")[0]
+    other = mem.add("Rexford is also the name of my boss at Lakeside", user_id="ben")[0]
+    found = mem.related(park.id)
+    by_id = {r.memory.id: r for r in found}
+    assert rex.id in by_id and "entity" in by_id[rex.id].kinds
+    assert 0 < by_id[rex.id].weight <= 1
+    assert other.id not in by_id  # another user's memory is never linked
+    assert park.id in {r.memory.id for r in mem.related(rex.id)}  # links read both ways
+    assert [r.weight for r in found] == sorted((r.weight for r in found), reverse=True)
+
+
+def test_links_within_one_batch_and_kinds(mem: Memory) -> None:
+    a, b = mem.add(["Mira Okafor starts at Globex on Monday",
+                    "Mira Okafor will commute to Globex by train"], user_id="u", session_id="s")
+    kinds = {k for r in mem.related(b.id) if r.memory.id == a.id for k in r.kinds}
+    assert "entity" in kinds and "similar" in kinds
+
+
+def test_delete_and_erase_take_links_along(mem: Memory) -> None:
+    a = mem.add("Juniper the cat sleeps on the Zanzibar rug", user_id="u")[0]
+    b = mem.add("Juniper knocked the Zanzibar vase over", user_id="u")[0]
+    assert b.id in {r.memory.id for r in mem.related(a.id)}
+    mem.delete(b.id)
+    assert mem.related(a.id) == []
+    mem.add("Juniper likes the Zanzibar window", user_id="u")
+    assert _link_rows(mem) > 0
+    mem.erase(user_id="u")
+    assert _link_rows(mem) == 0
+    with pytest.raises(NotFoundError):
+        mem.related(a.id)
+
+
+def test_spreading_activation_reaches_linked_memories(tmp_path: Path, model_home: Path) -> None:
+    config = hashing_config(model_home, tmp_path / "spread.db")
+    config.retrieval.link_weight = 1.0
+    with Memory(config=config) as mem:
+        mem.add("Ravensworth Farm hosts the harvest fair", user_id="u")
+        mem.add("We brought pumpkins home from Ravensworth Farm", user_id="u")
+        hits = mem.search("harvest fair", user_id="u", limit=5)
+        linked = [h for h in hits if "link" in h.explain]
+        assert any("pumpkins" in h.memory.text for h in linked)
+
+
+def test_links_can_be_turned_off_and_limits_are_checked(tmp_path: Path, model_home: Path) -> None:
+    config = hashing_config(model_home, tmp_path / "off.db", links=LinkConfig(neighbors=0))
+    with Memory(config=config) as mem:
+        a = mem.add("Quillon bakes sourdough", user_id="u")[0]
+        mem.add("Quillon bakes rye", user_id="u")
+        assert mem.related(a.id) == []
+        assert _link_rows(mem) == 0
+        with pytest.raises(InvalidInputError, match="limit"):
+            mem.related(a.id, limit=0)

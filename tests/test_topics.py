@@ -1,0 +1,71 @@
+"""Topic summaries: clustered across sessions, extractive, incremental, dereferenceable, erasable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from memgrid import Memory
+from memgrid.config import TopicConfig
+from tests.conftest import hashing_config
+
+POTTERY = ["pottery class: clay bowls on the wheel", "pottery class: glazing clay bowls blue",
+           "pottery class: clay bowls came out of the kiln"]
+RUNNING = ["marathon training: long run of twenty miles", "marathon training: tempo run on the track",
+           "marathon training: easy run with the club"]
+
+
+def _topics(mem: Memory, user: str = "u") -> list:
+    return mem.list(user_id=user, filters={"kind": "topic"}).items
+
+
+def test_topics_cluster_across_sessions_and_point_to_their_evidence(mem: Memory) -> None:
+    for i, (pot, run) in enumerate(zip(POTTERY, RUNNING, strict=True)):
+        mem.add([pot, run], user_id="u", session_id=f"s{i}")
+    report = mem.consolidate(user_id="u").topics
+    assert (report.topics, report.created, report.unchanged) == (2, 2, 0)
+    topics = {t.metadata["label"][0]: t for t in _topics(mem)}
+    pottery = next(t for t in topics.values() if "pottery" in t.metadata["label"]
+                   or "clay" in t.metadata["label"])
+    members = {m.id: m for m in mem.list(user_id="u", filters={"kind": "message"}).items}
+    assert {members[s].text for s in pottery.provenance.source_ids} == set(POTTERY)
+    assert pottery.provenance.method == "derived" and pottery.text.startswith("Topic: ")
+    linked = {r.memory.text for r in mem.related(pottery.id) if "member" in r.kinds}
+    assert linked == set(POTTERY)  # a reader dereferences the summary to the exact evidence
+    assert all(m.version == 1 for m in members.values())  # verbatim memories untouched
+
+
+def test_topics_are_incremental_and_erased_with_the_user(mem: Memory) -> None:
+    mem.add(POTTERY + RUNNING, user_id="u", session_id="s")
+    first = mem.consolidate(user_id="u").topics
+    again = mem.consolidate(user_id="u").topics
+    assert (again.created, again.updated, again.unchanged) == (0, 0, first.topics)
+    mem.add("pottery class: clay bowls for grandma", user_id="u", session_id="s2")
+    third = mem.consolidate(user_id="u").topics
+    assert (third.created, third.updated, third.unchanged) == (0, 1, first.topics - 1)
+    assert len(_topics(mem)) == first.topics
+    mem.erase(user_id="u")
+    assert _topics(mem) == [] and mem.list(user_id="u").items == []
+
+
+def test_topic_summary_is_private_if_any_member_is(mem: Memory) -> None:
+    mem.add(POTTERY[:2], user_id="u", session_id="a", visibility="shared")
+    mem.add(POTTERY[2], user_id="u", session_id="b")
+    mem.add(RUNNING, user_id="u", session_id="c", visibility="shared")
+    mem.consolidate(user_id="u")
+    assert sorted(t.visibility for t in _topics(mem)) == ["private", "shared"]
+
+
+def test_topic_channel_lifts_members_and_can_be_disabled(tmp_path: Path, model_home: Path) -> None:
+    config = hashing_config(model_home, tmp_path / "t.db")
+    config.retrieval.weight_topic_units = 4.0
+    with Memory(config=config) as mem:
+        mem.add(POTTERY + RUNNING, user_id="u", session_id="s")
+        mem.consolidate(user_id="u")
+        hits = mem.search("kiln glazing wheel", user_id="u", limit=6)
+        assert all(h.memory.kind == "message" for h in hits)
+        lifted = {h.memory.text for h in hits if "topic" in h.explain}
+        assert lifted >= set(POTTERY)
+    off = hashing_config(model_home, tmp_path / "off.db", topics=TopicConfig(enabled=False))
+    with Memory(config=off) as mem:
+        mem.add(POTTERY, user_id="u", session_id="s")
+        assert mem.consolidate(user_id="u").topics.topics == 0 and _topics(mem) == []
