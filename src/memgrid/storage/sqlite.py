@@ -120,14 +120,16 @@ class SQLiteStore:
         return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
 
     def _by_seq(self, select: str, seqs: Sequence[int], where: str = "",
-                params: Sequence[Any] = ()) -> Iterator[tuple[Any, ...]]:
+                params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """`select ... WHERE seq IN (...) [AND where]`, chunked under SQLite's variable limit."""
         ids = [int(s) for s in seqs]
+        rows: list[tuple[Any, ...]] = []
         for start in range(0, len(ids), 900):
             chunk = ids[start : start + 900]
             sql = f"{select} WHERE seq IN ({','.join('?' * len(chunk))})"
             sql += f" AND {where}" if where else ""
-            yield from self.conn.execute(sql, [*chunk, *params])
+            rows += self.conn.execute(sql, [*chunk, *params]).fetchall()
+        return rows
 
     def _fetch_vectors(self, keys: np.ndarray) -> np.ndarray:
         out = np.zeros((len(keys), self._dims()), np.float32)
