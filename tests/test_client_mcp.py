@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from memgrid import AsyncClient, Client, NotFoundError, PermissionDeniedError
+from memgrid.access.models import TenantSettings
 from memgrid.server.app import create_app
 from memgrid.server.client import AuthenticationError
 from memgrid.server.mcp import build_mcp
@@ -58,6 +59,12 @@ def test_client_verbs_and_sharing(served: tuple[MemoryService, TestClient, str])
     assert alice.consolidate()["created"] == 2
     assert alice.profile()["self|residence"].text == "I moved to Porto"
     assert alice.archive_cold(threshold=0.001) == 0  # everything was just said
+    assert m.id in {r.memory.id for r in alice.related(next(
+        x.id for x in alice.list().items if x.text == "alice private diary notes"))}
+    assert alice.settings() == TenantSettings()
+    with pytest.raises(PermissionDeniedError):
+        alice.update_settings(TenantSettings(archive_threshold=0.2))
+    assert admin.update_settings(TenantSettings(archive_threshold=0.2)).archive_threshold == 0.2
     with pytest.raises(PermissionDeniedError):
         bob.erase(user_id=alice_p.id)
     assert alice.erase(user_id=alice_p.id) == 5  # three turns and two session units

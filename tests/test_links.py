@@ -10,6 +10,8 @@ import pytest
 from memgrid import Memory
 from memgrid.config import LinkConfig
 from memgrid.errors import InvalidInputError, NotFoundError
+from memgrid.models import Scope
+from memgrid.validation import Filters
 from tests.conftest import hashing_config
 
 
@@ -75,3 +77,16 @@ def test_links_can_be_turned_off_and_limits_are_checked(tmp_path: Path, model_ho
         assert _link_rows(mem) == 0
         with pytest.raises(InvalidInputError, match="limit"):
             mem.related(a.id, limit=0)
+
+
+def test_batched_nearest_matches_single_queries(mem: Memory) -> None:
+    mem.add([f"note {i} about {w}" for i, w in enumerate(["tea", "coffee", "rain", "tea time"] * 10)],
+            user_id="u")
+    mem.add("someone else's tea note", user_id="other")
+    scope, filters = Scope("default", "u"), Filters(exclude_kinds=("session",))
+    vectors = mem.embedder.embed(["tea", "weather and rain", "coffee beans"])
+    batched = mem.store.dense_search_many(scope, filters, vectors, 5)
+    single = [mem.store.dense_search(scope, filters, v, 5) for v in vectors]
+    assert [[s for s, _ in row] for row in batched] == [[s for s, _ in row] for row in single]
+    owners = {m.seq: m.scope.user_id for m in mem.store.list_memories(Scope("default"), Filters(), None, 100)}
+    assert all(owners[s] == "u" for row in batched for s, _ in row)

@@ -1,6 +1,6 @@
 """memgrid: long-term memory for AI agents. Local-first, zero-LLM core, hybrid recall."""
 
-from memgrid.config import EmbedderConfig, MemgridConfig, RetrievalConfig
+from memgrid.config import EmbedderConfig, LinkConfig, MemgridConfig, RetrievalConfig, TopicConfig
 from memgrid.errors import (
     EmbedderError,
     InvalidInputError,
@@ -10,7 +10,7 @@ from memgrid.errors import (
     StorageError,
 )
 from memgrid.memory import AsyncMemory, Memory
-from memgrid.models import HistoryEntry, MemoryRecord, Page, Provenance, SearchHit, Stats
+from memgrid.models import HistoryEntry, MemoryRecord, Page, Provenance, RelatedMemory, SearchHit, Stats
 
 __all__ = [
     "AsyncMemory",
@@ -18,6 +18,7 @@ __all__ = [
     "EmbedderError",
     "HistoryEntry",
     "InvalidInputError",
+    "LinkConfig",
     "MemgridConfig",
     "MemgridError",
     "Memory",
@@ -26,10 +27,12 @@ __all__ = [
     "Page",
     "PermissionDeniedError",
     "Provenance",
+    "RelatedMemory",
     "RetrievalConfig",
     "SearchHit",
     "Stats",
     "StorageError",
+    "TopicConfig",
 ]
 __version__ = "0.1.0"
 

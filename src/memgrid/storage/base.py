@@ -88,6 +88,11 @@ class Store(Protocol):
         self, scope: Scope, filters: Filters, vector: np.ndarray, k: int
     ) -> list[VectorHit]: ...
 
+    def dense_search_many(
+        self, scope: Scope, filters: Filters, vectors: np.ndarray, k: int
+    ) -> list[list[VectorHit]]:
+        """dense_search for many query vectors at once (linking a batch on write)."""
+
     def text_search(
         self, scope: Scope, filters: Filters, terms: Sequence[str], k: int, column: str | None
     ) -> list[TextHit]: ...
@@ -99,6 +104,9 @@ class Store(Protocol):
         """Session and time of many candidates, cheaply (no full rows)."""
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]: ...
+
+    def entities_of(self, seqs: Sequence[int]) -> dict[int, list[str]]:
+        """The names each memory mentions (linking on write reads only these, not whole rows)."""
 
     def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored vectors of these memories (consolidation clusters them without re-embedding)."""

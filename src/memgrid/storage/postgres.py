@@ -229,6 +229,10 @@ class PostgresStore:
             "AND session_id IS NOT DISTINCT FROM %s", (scope.tenant_id, scope.user_id, scope.session_id))
         return 0 if rows[0][0] is None else int(rows[0][0]) + 1
 
+    def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
+                          k: int) -> list[list[VectorHit]]:
+        return [self.dense_search(scope, filters, v, k) for v in vectors]
+
     def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
         where, params = scope_sql(scope, filters, dialect=POSTGRES)
         v = _vec(vector)
@@ -276,6 +280,10 @@ class PostgresStore:
         for a, b in rows:
             out.setdefault(a, []).append(b)
         return out
+
+    def entities_of(self, seqs: Sequence[int]) -> dict[int, list[str]]:
+        rows = self._q("SELECT seq, entities FROM memories WHERE seq = ANY(%s)", (list(seqs),))
+        return {r[0]: list(r[1]) for r in rows}
 
     def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
         rows = self._q("SELECT seq, embedding::text FROM memories WHERE seq = ANY(%s) "

@@ -354,6 +354,24 @@ class SQLiteStore:
                     return hits
             return self._exact_search(scope, filters, vector, k)
 
+    def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
+                          k: int) -> list[list[VectorHit]]:
+        with self._lock:
+            self._sync_vectors()
+            if self.vectors is None or not len(self.vectors) or not filters.is_empty():
+                return [self._exact_search(scope, filters, v, k) for v in vectors]
+            want = max(2 * k, 32)
+            batch = self.vectors.search_many(vectors, want)
+            allowed = self._in_scope(list({s for row in batch for s, _ in row}), scope, filters.exclude_kinds)
+            out: list[list[VectorHit]] = []
+            for vector, row in zip(vectors, batch, strict=True):
+                hits = [(s, score) for s, score in row if s in allowed]
+                if len(hits) < k:  # a sparse scope: the single-query path widens or goes exact
+                    hits = (self._ann_search(scope, vector, k, filters.exclude_kinds)
+                            or self._exact_search(scope, filters, vector, k))
+                out.append(hits[:k])
+            return out
+
     def _in_scope(self, seqs: Sequence[int], scope: Scope, exclude_kinds: Sequence[str] = ()) -> set[int]:
         """Which of these seqs belong to the scope. The unary '+' keeps SQLite from driving the
         lookup with the scope index (a scan of the whole scope); rows are found by primary key."""
@@ -459,6 +477,10 @@ class SQLiteStore:
                     (row[0], row[1], row[2], row[3] - radius, row[3] + radius, seq)).fetchall()
                 out[seq] = [r[0] for r in near]
         return out
+
+    def entities_of(self, seqs: Sequence[int]) -> dict[int, list[str]]:
+        with self._lock:
+            return {r[0]: json.loads(r[1]) for r in self._by_seq("SELECT seq, entities FROM memories", seqs)}
 
     def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
         with self._lock:

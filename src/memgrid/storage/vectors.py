@@ -86,6 +86,18 @@ class VectorIndex:
         matches = self.index.search(np.asarray(vector, np.float32), min(k, len(self.index)))
         return [(int(key), 1.0 - float(d)) for key, d in zip(matches.keys, matches.distances, strict=True)]
 
+    def search_many(self, vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """One batched ANN call for many queries (linking a batch on write)."""
+        if len(self.index) == 0 or k <= 0 or len(vectors) == 0:
+            return [[] for _ in range(len(vectors))]
+        found = self.index.search(np.asarray(vectors, np.float32), min(k, len(self.index)))
+        keys, distances, counts = found.keys, found.distances, getattr(found, "counts", None)
+        if counts is None:  # usearch answers a one-row batch as a single Matches
+            keys, distances, counts = keys[None, :], distances[None, :], [len(keys)]
+        return [[(int(key), 1.0 - float(d)) for key, d in
+                 zip(keys[i][: counts[i]], distances[i][: counts[i]], strict=True)]
+                for i in range(len(vectors))]
+
     def __len__(self) -> int:
         return len(self.index)
 

@@ -53,24 +53,41 @@ def find_links(store: Store, units: Sequence[StoredMemory], config: LinkConfig) 
     # people in the conversation are named in most of its turns: they link everything to everything
     speakers = {w.lower() for u in units if u.speaker for w in u.speaker.split()}
     filters = Filters(exclude_kinds=DERIVED_KINDS)
+    scopes = [link_scope(u.scope) for u in units]
+    names = [set(_name_terms(u.entities, speakers)) for u in units]
+    groups: list[Scope] = []
+    for s in scopes:
+        if s is not None and s not in groups:
+            groups.append(s)
+    nearest: dict[int, list[tuple[int, float]]] = {}
+    naming: list[dict[int, set[str]]] = []  # per group: stored memories naming what the batch names
+    for group in groups:
+        rows = [i for i, s in enumerate(scopes) if s == group]
+        for i, hits in zip(rows, store.dense_search_many(group, filters, matrix[rows], config.neighbors),
+                           strict=True):
+            nearest[i] = hits
+        wanted = set().union(*(names[i] for i in rows))
+        # one query for the batch, not one per memory: the best matches of any name it mentions
+        found = store.text_search(group, filters, sorted(wanted), config.neighbors * 10, "entities")
+        naming.append({seq: set(_name_terms(names_of, speakers))
+                       for seq, names_of in store.entities_of([seq for seq, _ in found]).items()})
     links: list[Link] = []
-    names: list[set[str]] = [set() for _ in units]
     for i, unit in enumerate(units):
-        scope = link_scope(unit.scope)
+        scope = scopes[i]
         if scope is None:
             continue
-        similar: list[tuple[float, StoredMemory | int]] = [
-            (float(sim), seq) for seq, sim in store.dense_search(scope, filters, matrix[i], config.neighbors)]
-        similar += [(float(within[i, j]), units[j]) for j in range(i)
-                    if link_scope(units[j].scope) == scope]
+        similar: list[tuple[float, StoredMemory | int]] = [(float(sim), seq) for seq, sim in nearest[i]]
+        similar += [(float(within[i, j]), units[j]) for j in range(i) if scopes[j] == scope]
         similar.sort(key=lambda pair: -pair[0])
         links += [Link(unit, dst, "similar", round(sim, 4))
                   for sim, dst in similar[: config.neighbors] if sim >= config.min_similarity]
-        names[i] = set(_name_terms(unit.entities, speakers))
-        if names[i]:
-            hits = store.text_search(scope, filters, sorted(names[i]), config.neighbors, column="entities")
-            top = hits[0][1] if hits else 1.0
-            links += [Link(unit, seq, "entity", round(max(score / top, 1e-3), 4)) for seq, score in hits]
-            links += [Link(unit, units[j], "entity", _overlap(names[i], names[j]))
-                      for j in range(i) if names[i] & names[j] and link_scope(units[j].scope) == scope]
+        if not names[i]:
+            continue
+        shared: list[tuple[float, int, StoredMemory | int]] = [  # (overlap, recency, target)
+            (_overlap(names[i], theirs), seq, seq) for seq, theirs in naming[groups.index(scope)].items()
+            if names[i] & theirs]
+        shared += [(_overlap(names[i], names[j]), 1 << 62, units[j]) for j in range(i)
+                   if names[i] & names[j] and scopes[j] == scope]
+        shared.sort(key=lambda t: (-t[0], -t[1]))
+        links += [Link(unit, dst, "entity", w) for w, _, dst in shared[: config.neighbors]]
     return links
