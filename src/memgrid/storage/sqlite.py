@@ -432,7 +432,7 @@ class SQLiteStore:
             filters = replace(filters, kinds=())
         with self._lock:
             if filters.is_empty():
-                want = max(4 * k, 64)
+                want = max(2 * k, 64)
                 rows = self.conn.execute(
                     "SELECT rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
                     "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?", (match, want)).fetchall()
