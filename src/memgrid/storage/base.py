@@ -105,8 +105,10 @@ class Store(Protocol):
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]: ...
 
-    def entities_of(self, seqs: Sequence[int]) -> dict[int, list[str]]:
-        """The names each memory mentions (linking on write reads only these, not whole rows)."""
+    def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
+                 per_name: int) -> dict[int, list[str]]:
+        """The latest memories naming each of `names` (lowercase words), with all the names each
+        one mentions. Unranked and bounded per name, so linking costs the same at any size."""
 
     def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
         """Stored vectors of these memories (consolidation clusters them without re-embedding)."""

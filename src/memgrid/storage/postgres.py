@@ -281,9 +281,18 @@ class PostgresStore:
             out.setdefault(a, []).append(b)
         return out
 
-    def entities_of(self, seqs: Sequence[int]) -> dict[int, list[str]]:
-        rows = self._q("SELECT seq, entities FROM memories WHERE seq = ANY(%s)", (list(seqs),))
-        return {r[0]: list(r[1]) for r in rows}
+    def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
+                 per_name: int) -> dict[int, list[str]]:
+        where, params = scope_sql(scope, filters, dialect=POSTGRES)
+        out: dict[int, list[str]] = {}
+        for name in names:
+            if not name.isalnum():
+                continue
+            rows = self._q(
+                f"SELECT m.seq, m.entities FROM memories m WHERE m.entity_tsv @@ to_tsquery('simple', %s) "
+                f"AND {where} ORDER BY m.seq DESC LIMIT %s", [name, *params, per_name])
+            out.update((r[0], list(r[1])) for r in rows)
+        return out
 
     def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
         rows = self._q("SELECT seq, embedding::text FROM memories WHERE seq = ANY(%s) "

@@ -478,9 +478,19 @@ class SQLiteStore:
                 out[seq] = [r[0] for r in near]
         return out
 
-    def entities_of(self, seqs: Sequence[int]) -> dict[int, list[str]]:
+    def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
+                 per_name: int) -> dict[int, list[str]]:
+        where, params = scope_sql(scope, filters)
+        out: dict[int, list[str]] = {}
         with self._lock:
-            return {r[0]: json.loads(r[1]) for r in self._by_seq("SELECT seq, entities FROM memories", seqs)}
+            for name in names:  # FTS5 walks the name's postings newest first and stops at the limit
+                rows = self.conn.execute(
+                    f"SELECT m.seq, m.entities FROM memories_fts "
+                    f"JOIN memories m ON m.seq = memories_fts.rowid "
+                    f"WHERE memories_fts MATCH ? AND {where} ORDER BY memories_fts.rowid DESC LIMIT ?",
+                    ['entities : "' + name.replace('"', '""') + '"', *params, per_name]).fetchall()
+                out.update((r[0], json.loads(r[1])) for r in rows)
+        return out
 
     def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
         with self._lock:

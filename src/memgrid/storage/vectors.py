@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from usearch.index import Index
@@ -87,10 +88,17 @@ class VectorIndex:
         return [(int(key), 1.0 - float(d)) for key, d in zip(matches.keys, matches.distances, strict=True)]
 
     def search_many(self, vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-        """One batched ANN call for many queries (linking a batch on write)."""
+        """One batched ANN call for many queries (linking a batch on write). A few neighbours
+        need a narrower beam than search's 256: the beam, not the batch, is the cost."""
         if len(self.index) == 0 or k <= 0 or len(vectors) == 0:
             return [[] for _ in range(len(vectors))]
-        found = self.index.search(np.asarray(vectors, np.float32), min(k, len(self.index)))
+        index: Any = self.index  # the stubs call expansion_search read-only; it is settable
+        beam = index.expansion_search
+        index.expansion_search = max(2 * k, 64)
+        try:
+            found = index.search(np.asarray(vectors, np.float32), min(k, len(index)))
+        finally:
+            index.expansion_search = beam
         keys, distances, counts = found.keys, found.distances, getattr(found, "counts", None)
         if counts is None:  # usearch answers a one-row batch as a single Matches
             keys, distances, counts = keys[None, :], distances[None, :], [len(keys)]

@@ -67,10 +67,9 @@ def find_links(store: Store, units: Sequence[StoredMemory], config: LinkConfig) 
                            strict=True):
             nearest[i] = hits
         wanted = set().union(*(names[i] for i in rows))
-        # one query for the batch, not one per memory: the best matches of any name it mentions
-        found = store.text_search(group, filters, sorted(wanted), config.neighbors * 10, "entities")
-        naming.append({seq: set(_name_terms(names_of, speakers))
-                       for seq, names_of in store.entities_of([seq for seq, _ in found]).items()})
+        # per name, its latest mentions: bounded work per batch at any store size
+        found = store.mentions(group, filters, sorted(wanted), config.neighbors)
+        naming.append({seq: set(_name_terms(theirs, speakers)) for seq, theirs in found.items()})
     links: list[Link] = []
     for i, unit in enumerate(units):
         scope = scopes[i]
