@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from memgrid.access.models import Grant
+from memgrid.access.models import Grant, Principal
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.server.app import create_app
 from memgrid.server.service import MemoryService, open_service
@@ -284,3 +284,25 @@ def test_lifecycle_policy_is_per_tenant(tenant: Tenant) -> None:
     assert [h.memory.text for h in weighted] == ["new notes about the boiler", "older notes about the boiler"]
     assert all("retention" in h.explain for h in weighted)
     assert all("retention" not in h.explain for h in t.service.search(carol, "boiler notes"))
+
+
+def test_activation_never_travels_through_unreadable_memories(tmp_path: Path, model_home: Path) -> None:
+    config = hashing_config(model_home, tmp_path / "hops.db")
+    config.retrieval.link_weight, config.retrieval.link_hops = 1.0, 2
+    service = open_service(config)
+    _, admin, _ = service.access.create_tenant("t")
+    alice = service.access.create_principal(admin.tenant_id, "user", "alice")
+    bob = service.access.create_principal(admin.tenant_id, "user", "bob")
+    service.add(alice, "Zorblax painted the harbour", visibility="shared")
+    service.add(alice, "Zorblax secretly owes Quintar money")  # private bridge
+    service.add(alice, "Quintar collects old maps", visibility="shared")
+    service.access.create_grant(Grant(tenant_id=admin.tenant_id, grantee=bob.id, owner=alice.id,
+                                      created_by=admin.id))
+
+    def linked(who: Principal) -> set[str]:
+        hits = service.search(who, "painted harbour", limit=10)
+        return {h.memory.text for h in hits if "link" in h.explain}
+
+    assert "Quintar collects old maps" in linked(alice)  # two hops through the bridge
+    assert "Quintar collects old maps" not in linked(bob)
+    service.memory.close()

@@ -52,6 +52,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "no-session-units": {"weight_session_units": 0},
     "with-entity": {"weight_entity": 0.2}, "with-neighbor": {"neighbor_weight": 0.3},
     "with-links": {"link_weight": 0.2}, "with-topics": {"weight_topic_units": 1.0},
+    "with-retention": {"retention_weight": 0.5},
 }
 
 

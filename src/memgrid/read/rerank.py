@@ -116,18 +116,20 @@ def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scope: Scope, filter
 
 def spread_along_links(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
                        scores: dict[int, float], explain: Explain) -> None:
-    """Bounded spreading activation over write-time links: the top hits pass a share of their
-    score, scaled by link weight, to what they link to, for up to `link_hops` hops (each hop
-    decays by link_weight again, and only the strongest path to a memory counts)."""
+    """Bounded spreading activation over write-time links (similar, entity): the top hits pass a
+    share of their score, scaled by link weight, to what they link to, for up to `link_hops` hops
+    (each hop decays by link_weight again; the strongest path counts). Activation travels only
+    through memories the caller may read, so an unreadable memory cannot shape the ranking."""
     frontier = {s: scores[s] for s in sorted(scores, key=lambda s: -scores[s])[: cfg.link_from]}
     bonus: dict[int, float] = {}
     for _ in range(cfg.link_hops):
         reached: dict[int, float] = {}
         for seq, edges in store.links(list(frontier)).items():
-            for other, weight, _kind in edges:
+            for other, weight, kind in edges:
                 activation = frontier[seq] * cfg.link_weight * weight
-                if activation > max(bonus.get(other, 0.0), reached.get(other, 0.0)):
+                if kind != "member" and activation > max(bonus.get(other, 0.0), reached.get(other, 0.0)):
                     reached[other] = activation
-        bonus.update(reached)
-        frontier = reached
+        readable = store.matching([s for s in reached if s not in scores], scope, filters)
+        frontier = {s: a for s, a in reached.items() if s in scores or s in readable}
+        bonus.update(frontier)
     _spread(store, scope, filters, scores, explain, bonus, "link")
