@@ -8,10 +8,12 @@ from memgrid import Memory
 from memgrid.config import TopicConfig
 from tests.conftest import hashing_config
 
-POTTERY = ["pottery class: clay bowls on the wheel", "pottery class: glazing clay bowls blue",
-           "pottery class: clay bowls came out of the kiln"]
-RUNNING = ["marathon training: long run of twenty miles", "marathon training: tempo run on the track",
-           "marathon training: easy run with the club"]
+POTTERY = ["pottery class: clay bowls and glaze on the wheel",
+           "pottery class: clay bowls and glaze in the kiln",
+           "pottery class: clay bowls and glaze for the shelf"]
+RUNNING = ["marathon training: long easy run with the running club",
+           "marathon training: long tempo run with the running club",
+           "marathon training: long hill run with the running club"]
 
 
 def _topics(mem: Memory, user: str = "u") -> list:
@@ -39,7 +41,7 @@ def test_topics_are_incremental_and_erased_with_the_user(mem: Memory) -> None:
     first = mem.consolidate(user_id="u").topics
     again = mem.consolidate(user_id="u").topics
     assert (again.created, again.updated, again.unchanged) == (0, 0, first.topics)
-    mem.add("pottery class: clay bowls for grandma", user_id="u", session_id="s2")
+    mem.add("pottery class: clay bowls and glaze for grandma", user_id="u", session_id="s2")
     third = mem.consolidate(user_id="u").topics
     assert (third.created, third.updated, third.unchanged) == (0, 1, first.topics - 1)
     assert len(_topics(mem)) == first.topics
@@ -61,7 +63,7 @@ def test_topic_channel_lifts_members_and_can_be_disabled(tmp_path: Path, model_h
     with Memory(config=config) as mem:
         mem.add(POTTERY + RUNNING, user_id="u", session_id="s")
         mem.consolidate(user_id="u")
-        hits = mem.search("kiln glazing wheel", user_id="u", limit=6)
+        hits = mem.search("glaze kiln wheel", user_id="u", limit=6)
         assert all(h.memory.kind == "message" for h in hits)
         lifted = {h.memory.text for h in hits if "topic" in h.explain}
         assert lifted >= set(POTTERY)

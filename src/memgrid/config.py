@@ -74,7 +74,7 @@ class TopicConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = True
-    min_similarity: float = Field(default=0.55, ge=-1, le=1, description="cosine to join a topic")
+    min_similarity: float = Field(default=0.7, ge=-1, le=1, description="cosine to join a topic")
     max_members: int = Field(default=20, ge=2, le=500)
     min_members: int = Field(default=3, ge=2, description="smaller clusters get no summary")
     central: int = Field(default=5, ge=1, le=50, description="members quoted in the summary")

@@ -1,9 +1,10 @@
 """Topic summaries without an LLM: one user's memories clustered by meaning across sessions.
 
-Online leader clustering in insertion order: a memory joins the nearest topic whose centroid it
-is close enough to (and which has room), else it seeds a new topic. Insertion order makes reruns
-stable: old memories get the same topics again, so only topics that gained or lost members are
-rewritten (a fingerprint per topic), and the rest are left alone.
+Online leader clustering in insertion order, on embeddings of the memories' own text: a memory
+joins the nearest topic whose centroid it is close enough to (and which has room), else it seeds
+a new topic. Insertion order makes reruns stable: old memories get the same topics again, so
+only topics that gained or lost members are rewritten (a fingerprint per topic), and the rest
+are left alone.
 
 A topic unit is extractive: a label of its most distinctive keywords and its most central
 memories verbatim. Its provenance lists every member and it has a `member` link to each, so a
@@ -121,7 +122,12 @@ def build_topics(store: Store, writer: Writer, scope: Scope, config: TopicConfig
                 existing[m.metadata["seed"]] = m
             elif m.provenance.method == "verbatim":
                 memories.append(m)
-    vectors = store.embeddings([m.seq for m in memories if m.seq is not None])
+    # what was said, not the indexed "[date] speaker:" form: dates and names would make topics
+    # of days and people rather than of subjects
+    vectors: dict[int, np.ndarray] = {}
+    if memories:
+        embedded = writer.embedder.embed([m.text for m in memories])
+        vectors = {m.seq: v for m, v in zip(memories, embedded, strict=True) if m.seq is not None}
     topics = cluster(memories, vectors, config)
     doc_freq = Counter(k for m in memories for k in set(m.keywords))
     report.topics = len(topics)

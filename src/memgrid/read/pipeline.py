@@ -57,8 +57,7 @@ class Retriever:
             rerank.boost_ranked_sessions(cfg, scores, explain, placed, rank)
         if cfg.weight_topic_units > 0 and TOPIC_KIND in filters.exclude_kinds:
             topics = channels.derived_units(self.store, scope, filters, plan, cfg.topic_top, TOPIC_KIND)
-            rerank.boost_topic_members(cfg, self.store, scope, filters, scores, explain, topics)
-            placed = self.store.placement(list(scores))
+            rerank.boost_topic_members(cfg, self.store, scores, explain, topics)
         if cfg.recency_weight > 0:
             rerank.boost_recent(cfg, scores, explain, placed, now)
         if cfg.retention_weight > 0:

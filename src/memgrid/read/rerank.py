@@ -36,17 +36,19 @@ def boost_ranked_sessions(cfg: RetrievalConfig, scores: dict[int, float], explai
             explain.setdefault(seq, {})["session_unit"] = (r, 0.0)
 
 
-def boost_topic_members(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
-                        scores: dict[int, float], explain: Explain, topics: list[tuple[int, float]]) -> None:
-    """Members of topics whose summary matched the query move up (or join), by topic rank."""
+def boost_topic_members(cfg: RetrievalConfig, store: Store, scores: dict[int, float], explain: Explain,
+                        topics: list[tuple[int, float]]) -> None:
+    """Candidates that belong to a topic whose summary matched the query move up, by topic rank
+    (like session units: a rerank of what the channels found, not a flood of every member)."""
     rank = {seq: r for r, (seq, _) in enumerate(topics, 1)}
-    bonus: dict[int, float] = {}
+    best: dict[int, int] = {}
     for topic, edges in store.links(list(rank)).items():
-        lift = cfg.weight_topic_units / (cfg.rrf_k + rank[topic])
         for member, _weight, kind in edges:
-            if kind == "member":
-                bonus[member] = max(bonus.get(member, 0.0), lift)
-    _spread(store, scope, filters, scores, explain, bonus, "topic")
+            if kind == "member" and member in scores:
+                best[member] = min(best.get(member, rank[topic]), rank[topic])
+    for seq, r in best.items():
+        scores[seq] += cfg.weight_topic_units / (cfg.rrf_k + r)
+        explain.setdefault(seq, {})["topic"] = (r, 0.0)
 
 
 def boost_recent(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,

@@ -110,9 +110,6 @@ class Store(Protocol):
         """The latest memories naming each of `names` (lowercase words), with all the names each
         one mentions. Unranked and bounded per name, so linking costs the same at any size."""
 
-    def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
-        """Stored vectors of these memories (consolidation clusters them without re-embedding)."""
-
     def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
         """Links of each memory, in both directions, strongest first."""
 

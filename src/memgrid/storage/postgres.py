@@ -294,11 +294,6 @@ class PostgresStore:
             out.update((r[0], list(r[1])) for r in rows)
         return out
 
-    def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
-        rows = self._q("SELECT seq, embedding::text FROM memories WHERE seq = ANY(%s) "
-                       "AND embedding IS NOT NULL", (list(seqs),))
-        return {r[0]: np.array(json.loads(r[1]), np.float32) for r in rows}
-
     def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
         if not seqs:
             return {}

@@ -492,11 +492,6 @@ class SQLiteStore:
                 out.update((r[0], json.loads(r[1])) for r in rows)
         return out
 
-    def embeddings(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
-        with self._lock:
-            rows = self._by_seq("SELECT seq, embedding FROM memories", seqs, "embedding IS NOT NULL")
-            return {r[0]: np.frombuffer(r[1], np.float32) for r in rows}
-
     def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
         rows: list[tuple[Any, ...]] = []
         with self._lock:
