@@ -46,16 +46,20 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(server: tuple[ServerP
     rng = random.Random(7)
     for _round in range(3):
         outcome: dict[str, Any] = {}
+        live: dict[str, str] = {}
 
-        def writers(out: dict[str, Any] = outcome) -> None:
-            out.update(asyncio.run(drive(proc.url, keys, seconds=2.0, add_ratio=1.0)))
+        def writers(out: dict[str, Any] = outcome, seen: dict[str, str] = live) -> None:
+            out.update(asyncio.run(drive(proc.url, keys, seconds=3.0, add_ratio=1.0, acknowledged=seen)))
 
         thread = threading.Thread(target=writers)
         thread.start()
-        time.sleep(rng.uniform(0.3, 1.2))
+        waited = time.monotonic() + 3.0
+        while not live and time.monotonic() < waited:  # kill mid-stream, after writes are landing
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0.05, 0.6))
         proc.kill()
         thread.join()
         proc.start()
         acked = list(outcome["acknowledged"])
-        assert acked, "no write was acknowledged before the kill"
+        assert acked, "no write was acknowledged within 3 s of starting the writers"
         assert asyncio.run(count_present(proc.url, admin_key, acked)) == len(acked)

@@ -107,11 +107,12 @@ async def make_users(url: str, admin_key: str, n: int) -> list[str]:
 
 
 async def drive(url: str, keys: list[str], seconds: float, add_ratio: float,
-                max_ops: int | None = None) -> dict[str, Any]:
-    """Each client loops add/search until time (or max_ops) runs out; adds are recorded on ack."""
+                max_ops: int | None = None, acknowledged: dict[str, str] | None = None) -> dict[str, Any]:
+    """Each client loops add/search until time (or max_ops) runs out; adds are recorded on ack
+    (into `acknowledged` if given, so a caller in another thread can watch them arrive)."""
     latencies: dict[str, list[float]] = {"add": [], "search": []}
     errors: list[str] = []
-    acknowledged: dict[str, str] = {}
+    acknowledged = {} if acknowledged is None else acknowledged
     deadline = time.perf_counter() + seconds
 
     async def one_client(index: int, key: str) -> None:

@@ -425,6 +425,8 @@ class SQLiteStore:
         def any_of(words: Sequence[str]) -> str:
             return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
+        with self._lock:
+            terms = self._informative(terms, column)
         match = f"{column} : ({any_of(terms)})" if column else any_of(terms)
         if filters.kinds and replace(filters, kinds=()).is_empty():
             # kinds live in the FTS index too: restrict there and keep the fast path
@@ -446,6 +448,20 @@ class SQLiteStore:
                    f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
             rows = self.conn.execute(sql, [match, *params, k]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _informative(self, terms: Sequence[str], column: str | None) -> list[str]:
+        """Drop terms found in more than half of all rows. FTS5's BM25 gives them an IDF of
+        ~0 (they cannot change the ranking), yet scoring their long posting lists is most of a
+        query's cost (a speaker's name in a two-person chat). Max(seq) bounds the row count
+        from above, so a term is dropped only when it is common for certain."""
+        if len(terms) < 2:
+            return list(terms)
+        rows = self.conn.execute("SELECT max(seq) FROM memories").fetchone()[0] or 0
+        prefix = f"{column} : " if column else ""
+        keep = [t for t in terms if 2 * self.conn.execute(
+            "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?",
+            (prefix + '"' + t.replace('"', '""') + '"',)).fetchone()[0] <= rows]
+        return keep or list(terms)
 
     def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
         if not seqs:
