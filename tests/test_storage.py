@@ -95,3 +95,15 @@ def test_newer_schema_is_refused(tmp_path: Path, model_home: Path) -> None:
     conn.close()
     with pytest.raises(StorageError, match="newer"):
         Memory(config=hashing_config(model_home, db))
+
+
+def test_bm25_skips_terms_in_most_rows_without_changing_the_ranking(tmp_path: Path, model_home: Path) -> None:
+    with Memory(config=hashing_config(model_home, tmp_path / "idf.db")) as mem:
+        mem.add([f"alpha note number {i}" for i in range(10)], user_id="u")
+        wanted = mem.add(["alpha and beta together", "beta alone here"], user_id="u")
+        store = mem.store
+        assert store._informative(["alpha", "beta"], "index_text") == ["beta"]  # alpha: 11 of 12 rows
+        assert store._informative(["alpha"], "index_text") == ["alpha"]  # a lone term always stays
+        assert store._informative(["alpha", "note"], "index_text") == ["alpha", "note"]  # all common
+        hits = mem.search("alpha beta", user_id="u", limit=2, filters={"kind": "message"})
+        assert {h.memory.id for h in hits} == {m.id for m in wanted}
