@@ -33,7 +33,7 @@ class RetrievalConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    candidates: int = Field(default=100, ge=1, description="hits each channel contributes")
+    candidates: int = Field(default=70, ge=1, description="hits each channel contributes")
     rrf_k: float = Field(default=60.0, gt=0)
     weight_dense: float = Field(default=0.5, ge=0)
     weight_bm25: float = Field(default=1.0, ge=0)
