@@ -36,7 +36,7 @@ class Link:
 
     src: StoredMemory
     dst: StoredMemory | int
-    kind: str  # "similar" (nearest in meaning) or "entity" (names the same people or things)
+    kind: str  # "similar" (nearest in meaning), "entity" (same names), "member" (topic -> member)
     weight: float  # in (0, 1]
 
 
