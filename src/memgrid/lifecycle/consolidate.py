@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 
 from memgrid.config import TopicConfig
+from memgrid.lifecycle.reports import UnitCounts
 from memgrid.lifecycle.topics import TopicReport, build_topics
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.storage.base import Store
@@ -27,12 +28,10 @@ SESSION_KIND = "session"
 
 
 @dataclass
-class ConsolidationReport:
+class ConsolidationReport(UnitCounts):
+    """Session units in the inherited counts; topic summaries in `topics`."""
+
     sessions: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    units: list[str] = field(default_factory=list)
     topics: TopicReport = field(default_factory=TopicReport)
 
     def counts(self) -> dict[str, int]:

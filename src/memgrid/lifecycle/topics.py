@@ -17,11 +17,12 @@ import hashlib
 import math
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from memgrid.config import TopicConfig
+from memgrid.lifecycle.reports import UnitCounts
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.storage.base import Link, Store
 from memgrid.validation import Filters
@@ -32,13 +33,9 @@ TOPIC_KIND = "topic"
 
 
 @dataclass
-class TopicReport:
+class TopicReport(UnitCounts):
     topics: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    units: list[str] = field(default_factory=list)
+    removed: int = 0  # topics whose members all moved elsewhere or were deleted
 
 
 @dataclass
