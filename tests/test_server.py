@@ -216,8 +216,9 @@ def test_tenants_over_rest_need_the_root_key(tmp_path: Path, model_home: Path) -
 
 def test_lifecycle_over_rest(tenant: Tenant) -> None:
     t = tenant
-    t.call("alice", "POST", "/v1/memories", json={"text": "I live in Denver", "visibility": "shared",
-                                                  "session_id": "s1", "timestamp": "2023-01-01"})
+    denver = t.call("alice", "POST", "/v1/memories", json={
+        "text": "I live in Denver", "visibility": "shared", "session_id": "s1",
+        "timestamp": "2023-01-01"}).json()[0]["id"]
     t.call("alice", "POST", "/v1/memories", json={"text": "I moved to Austin", "session_id": "s2",
                                                   "timestamp": "2023-02-01"})
     made = t.call("alice", "POST", "/v1/lifecycle/consolidate", json={})
@@ -230,6 +231,10 @@ def test_lifecycle_over_rest(tenant: Tenant) -> None:
     # bob sees only shared facts, and the private current one is not among them
     seen = t.call("bob", "GET", "/v1/lifecycle/profile", params={"user_id": t.alice["id"]}).json()
     assert seen == {}
+    chain = t.call("alice", "GET", f"/v1/memories/{denver}/chain").json()
+    assert [m["text"] for m in chain] == ["I live in Denver", "I moved to Austin"]
+    assert [m["text"] for m in t.call("bob", "GET", f"/v1/memories/{denver}/chain").json()] == [
+        "I live in Denver"]  # the private newer version is not shown to bob
     archived = t.call("alice", "POST", "/v1/lifecycle/archive", json={"threshold": 0.999})
     assert archived.status_code == 200 and archived.json()["count"] >= 2
 

@@ -14,7 +14,7 @@ from memgrid.embedders import create_embedder
 from memgrid.errors import InvalidInputError, NotFoundError
 from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
-from memgrid.lifecycle.profile import current_facts
+from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.models import (
     HistoryEntry,
     MemoryRecord,
@@ -200,18 +200,7 @@ class Memory:
 
     def chain(self, memory_id: str) -> builtins.list[MemoryRecord]:
         """A fact's versions across memories, oldest first: what it superseded and what replaced it."""
-        memory = self._get(memory_id)
-        older: builtins.list[StoredMemory] = []
-        cursor = memory
-        while cursor.supersedes and (prev := self.store.get(self.tenant_id, cursor.supersedes)):
-            older.insert(0, prev)
-            cursor = prev
-        newer: builtins.list[StoredMemory] = []
-        cursor = memory
-        while cursor.superseded_by and (nxt := self.store.get(self.tenant_id, cursor.superseded_by)):
-            newer.append(nxt)
-            cursor = nxt
-        return [m.to_record() for m in (*older, memory, *newer)]
+        return [m.to_record() for m in fact_chain(self.store, self._get(memory_id))]
 
     def related(self, memory_id: str, *, limit: int = 10) -> builtins.list[RelatedMemory]:
         """Memories linked to this one on write: nearest in meaning and naming the same things."""

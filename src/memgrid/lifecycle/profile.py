@@ -17,3 +17,18 @@ def current_facts(store: Store, scope: Scope) -> dict[str, StoredMemory]:
             if m.fact_key and m.superseded_by is None:
                 facts[m.fact_key] = m
     return dict(sorted(facts.items()))
+
+
+def fact_chain(store: Store, memory: StoredMemory) -> list[StoredMemory]:
+    """A fact's versions across memories, oldest first: what it superseded and what replaced it."""
+    older: list[StoredMemory] = []
+    cursor = memory
+    while cursor.supersedes and (prev := store.get(memory.scope.tenant_id, cursor.supersedes)):
+        older.insert(0, prev)
+        cursor = prev
+    newer: list[StoredMemory] = []
+    cursor = memory
+    while cursor.superseded_by and (nxt := store.get(memory.scope.tenant_id, cursor.superseded_by)):
+        newer.append(nxt)
+        cursor = nxt
+    return [*older, memory, *newer]

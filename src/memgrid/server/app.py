@@ -229,6 +229,11 @@ def create_app(service: MemoryService, root_key: str | None = None) -> FastAPI:
     def history(memory_id: PathIdent, p: Caller) -> list[HistoryEntry]:
         return service.history(p, memory_id)
 
+    @app.get("/v1/memories/{memory_id}/chain")
+    def chain(memory_id: PathIdent, p: Caller) -> list[MemoryRecord]:
+        """A fact's versions across memories, oldest first (supersedes / superseded_by)."""
+        return service.chain(p, memory_id)
+
     @app.get("/v1/memories/{memory_id}/related")
     def related(memory_id: PathIdent, p: Caller,
                 limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[RelatedMemory]:

@@ -85,6 +85,9 @@ class Client:
         entries = self._call("GET", f"/v1/memories/{memory_id}/history")
         return [HistoryEntry.model_validate(h) for h in entries]
 
+    def chain(self, memory_id: str) -> builtins.list[MemoryRecord]:
+        return [MemoryRecord.model_validate(r) for r in self._call("GET", f"/v1/memories/{memory_id}/chain")]
+
     def related(self, memory_id: str, *, limit: int = 10) -> builtins.list[RelatedMemory]:
         found = self._call("GET", f"/v1/memories/{memory_id}/related", params={"limit": limit})
         return [RelatedMemory.model_validate(r) for r in found]
@@ -160,6 +163,7 @@ class AsyncClient:
     delete = in_thread(Client.delete)
     history = in_thread(Client.history)
     related = in_thread(Client.related)
+    chain = in_thread(Client.chain)
     settings = in_thread(Client.settings)
     update_settings = in_thread(Client.update_settings)
     erase = in_thread(Client.erase)

@@ -18,7 +18,7 @@ from memgrid.config import MemgridConfig
 from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
 from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
-from memgrid.lifecycle.profile import current_facts
+from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.memory import Memory, decode_cursor, encode_cursor
 from memgrid.models import HistoryEntry, MemoryRecord, Page, RelatedMemory, Scope, SearchHit, StoredMemory
 from memgrid.read.assemble import assemble
@@ -200,6 +200,16 @@ class MemoryService:
             return entries
 
         return self._audited(p, "memory.history", memory_id, run)
+
+    def chain(self, p: Principal, memory_id: str) -> list[MemoryRecord]:
+        """A fact's versions, oldest first, as far as the caller may read them (an unreadable
+        version is left out, never shown or hinted at)."""
+        def run() -> list[MemoryRecord]:
+            memory, rule = self._readable(p, memory_id)
+            return [self._project(m.to_record(), rule) for m in fact_chain(self.store, memory)
+                    if readable(rule, [m])]
+
+        return self._audited(p, "memory.chain", memory_id, run)
 
     def related(self, p: Principal, memory_id: str, limit: int = 10) -> list[RelatedMemory]:
         def run() -> list[RelatedMemory]:
