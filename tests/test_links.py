@@ -90,3 +90,16 @@ def test_batched_nearest_matches_single_queries(mem: Memory) -> None:
     assert [[s for s, _ in row] for row in batched] == [[s for s, _ in row] for row in single]
     owners = {m.seq: m.scope.user_id for m in mem.store.list_memories(Scope("default"), Filters(), None, 100)}
     assert all(owners[s] == "u" for row in batched for s, _ in row)
+
+
+def test_consolidate_backfills_links_of_memories_stored_without_them(mem: Memory) -> None:
+    mem.writer.links = LinkConfig(neighbors=0)  # as written by a memgrid before links existed
+    a = mem.add("Ottoline adopted a greyhound named Biscuit", user_id="u", session_id="s1")[0]
+    b = mem.add("Biscuit the greyhound sleeps all day, says Ottoline", user_id="u", session_id="s2")[0]
+    assert _link_rows(mem) == 0 and mem.related(a.id) == []
+    mem.writer.links = LinkConfig()
+    report = mem.consolidate(user_id="u")
+    assert report.backfilled == 2 and report.counts()["backfilled"] == 2
+    assert b.id in {r.memory.id for r in mem.related(a.id)}
+    assert mem.consolidate(user_id="u").backfilled == 0  # linked memories are left alone
+    assert mem.get(a.id).version == 1  # the memories themselves are untouched

@@ -221,7 +221,8 @@ def consolidate(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = N
         t = report.topics
         console.print(f"{report.sessions} sessions: {report.created} created, {report.updated} updated, "
                       f"{report.unchanged} unchanged; {t.topics} topics: {t.created} created, "
-                      f"{t.updated} updated, {t.unchanged} unchanged, {t.removed} removed")
+                      f"{t.updated} updated, {t.unchanged} unchanged, {t.removed} removed; "
+                      f"{report.backfilled} older memories linked")
 
 
 @app.command()

@@ -33,13 +33,15 @@ class ConsolidationReport(UnitCounts):
 
     sessions: int = 0
     topics: TopicReport = field(default_factory=TopicReport)
+    backfilled: int = 0  # memories that had no links yet and were linked by this pass
 
     def counts(self) -> dict[str, int]:
         """Flat numbers for JSON surfaces (CLI --json, REST)."""
         t = self.topics
         return {"sessions": self.sessions, "created": self.created, "updated": self.updated,
                 "unchanged": self.unchanged, "topics": t.topics, "topics_created": t.created,
-                "topics_updated": t.updated, "topics_unchanged": t.unchanged, "topics_removed": t.removed}
+                "topics_updated": t.updated, "topics_unchanged": t.unchanged, "topics_removed": t.removed,
+                "backfilled": self.backfilled}
 
 
 def _transcript(turns: list[StoredMemory], max_chars: int) -> str:
@@ -62,14 +64,16 @@ def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
     sessions: dict[str | None, list[StoredMemory]] = {}
     existing: dict[str | None, StoredMemory] = {}
     after: int | None = None
+    verbatim: list[StoredMemory] = []
     while page := store.list_memories(scope, Filters.everything(), after, 1000):
         after = page[-1].seq
+        verbatim.extend(m for m in page if m.provenance.method == "verbatim")
         for m in page:
             if m.kind == SESSION_KIND:
                 existing[m.scope.session_id] = m
             elif m.provenance.method == "verbatim" and m.scope.session_id is not None:
                 sessions.setdefault(m.scope.session_id, []).append(m)
-    report = ConsolidationReport(sessions=len(sessions))
+    report = ConsolidationReport(sessions=len(sessions), backfilled=writer.backfill_links(verbatim))
     fresh: list[StoredMemory] = []
     for session_id, turns in sessions.items():
         turns.sort(key=lambda t: (t.position or 0, t.seq or 0))

@@ -97,6 +97,7 @@ class ConsolidateResponse(BaseModel):
     topics_updated: int
     topics_unchanged: int
     topics_removed: int
+    backfilled: int
 
 
 class PrincipalRequest(_Body):

@@ -110,6 +110,9 @@ class Store(Protocol):
         """The latest memories naming each of `names` (lowercase words), with all the names each
         one mentions. Unranked and bounded per name, so linking costs the same at any size."""
 
+    def add_links(self, links: Sequence[Link]) -> None:
+        """Store links between memories already stored (a backfill); existing ones are kept."""
+
     def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
         """Links of each memory, in both directions, strongest first."""
 

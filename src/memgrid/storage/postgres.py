@@ -294,6 +294,11 @@ class PostgresStore:
             out.update((r[0], list(r[1])) for r in rows)
         return out
 
+    def add_links(self, links: Sequence[Link]) -> None:
+        with self._tx() as conn, conn.cursor() as cur:
+            cur.executemany("INSERT INTO links (src, dst, kind, weight) VALUES (%s, %s, %s, %s) "
+                            "ON CONFLICT DO NOTHING", link_rows(links))
+
     def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
         if not seqs:
             return {}

@@ -508,6 +508,12 @@ class SQLiteStore:
                 out.update((r[0], json.loads(r[1])) for r in rows)
         return out
 
+    @_exclusive
+    def add_links(self, links: Sequence[Link]) -> None:
+        with self._tx() as conn:
+            conn.executemany("INSERT OR IGNORE INTO links (src, dst, kind, weight) VALUES (?, ?, ?, ?)",
+                             link_rows(links))
+
     def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
         rows: list[tuple[Any, ...]] = []
         with self._lock:

@@ -93,6 +93,19 @@ class Writer:
                               links=[*find_links(self.store, units, self.links), *links])
         return units
 
+    def backfill_links(self, memories: Sequence[StoredMemory], batch: int = 256) -> int:
+        """Link stored memories that have no links yet (written before links existed, e.g. a
+        database upgraded in place). Idempotent; returns how many memories it linked."""
+        candidates = [m for m in memories if m.seq is not None and m.provenance.method == "verbatim"]
+        linked = self.store.links([m.seq for m in candidates if m.seq is not None])
+        missing = [m for m in candidates if m.seq not in linked]
+        for start in range(0, len(missing), batch):
+            chunk = missing[start : start + batch]
+            for m, vector in zip(chunk, self.embedder.embed([m.index_text for m in chunk]), strict=True):
+                m.embedding = vector
+            self.store.add_links(find_links(self.store, chunk, self.links))
+        return len(missing)
+
     def _supersede(self, units: list[StoredMemory]) -> list[Closing]:
         """Chain each fact key through the batch, starting from its current holder in the store.
         Nothing is deleted: the old memory gets valid_to and superseded_by, the new supersedes."""
