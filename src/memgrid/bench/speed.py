@@ -16,7 +16,7 @@ from typing import Any
 
 from memgrid.bench.metrics import percentile_ms
 from memgrid.bench.report import write_json
-from memgrid.config import EmbedderConfig, MemgridConfig, default_home
+from memgrid.config import EmbedderConfig, LinkConfig, MemgridConfig, default_home
 from memgrid.embedders import create_embedder
 from memgrid.memory import Memory
 
@@ -74,18 +74,19 @@ def embedder_cost(provider: str, home: Path, texts: list[str], queries: list[str
 
 def run_speed(sizes: list[int], embedder: str = "static", n_queries: int = 200,
               json_out: Path | None = None, data: Path = Path("../shared/data/locomo"),
-              log: Any = print) -> dict[str, Any]:
+              log: Any = print, links: bool = True) -> dict[str, Any]:
     home = default_home()
     turns, questions = corpus(data)
     rng = random.Random(7)
-    result: dict[str, Any] = {"embedder": embedder,
+    result: dict[str, Any] = {"embedder": embedder, "links": links,
                               **embedder_cost(embedder, home, unique_texts(turns, 4000, 10**9, rng),
                                               questions)}
     log(f"embedder {embedder}: {result['embedder_batch_per_s']} texts/s batched, "
         f"{result['embedder_single_ms_p50']} ms per single query")
     workdir = Path(tempfile.mkdtemp(prefix="memgrid-speed-"))
     config = MemgridConfig(home=home, path=workdir / "speed.db",
-                           embedder=EmbedderConfig(provider=embedder, cache_size=0))  # type: ignore[arg-type]
+                           embedder=EmbedderConfig(provider=embedder, cache_size=0),  # type: ignore[arg-type]
+                           links=LinkConfig(neighbors=LinkConfig().neighbors if links else 0))
     result["sizes"] = {}
     with Memory(config=config) as mem:
         stored = 0

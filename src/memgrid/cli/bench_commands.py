@@ -46,11 +46,14 @@ def speed(
     embedder: Annotated[str, typer.Option()] = "static",
     queries: Annotated[int, typer.Option()] = 200,
     json_out: Annotated[Path | None, typer.Option("--json")] = None,
+    links: Annotated[bool, typer.Option(help="make links on write (the default); --no-links to "
+                                             "measure what they cost")] = True,
 ) -> None:
     """Ingest turns/s and search p50/p95 at each size, beside the embedder's own cost."""
     from memgrid.bench.speed import run_speed
 
-    run_speed([int(s) for s in sizes.split(",")], embedder, queries, json_out, log=console.print)
+    run_speed([int(s) for s in sizes.split(",")], embedder, queries, json_out, log=console.print,
+              links=links)
 
 
 @bench_app.command("longmemeval")

@@ -33,7 +33,7 @@ class ConsolidationReport(UnitCounts):
 
     sessions: int = 0
     topics: TopicReport = field(default_factory=TopicReport)
-    backfilled: int = 0  # memories that had no links yet and were linked by this pass
+    backfilled: int = 0  # memories without any link that this pass searched links for
 
     def counts(self) -> dict[str, int]:
         """Flat numbers for JSON surfaces (CLI --json, REST)."""
@@ -64,15 +64,17 @@ def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
     sessions: dict[str | None, list[StoredMemory]] = {}
     existing: dict[str | None, StoredMemory] = {}
     after: int | None = None
-    verbatim: list[StoredMemory] = []
+    listed: list[StoredMemory] = []  # one scan serves sessions, link backfill and topics
     while page := store.list_memories(scope, Filters.everything(), after, 1000):
         after = page[-1].seq
-        verbatim.extend(m for m in page if m.provenance.method == "verbatim")
-        for m in page:
-            if m.kind == SESSION_KIND:
-                existing[m.scope.session_id] = m
-            elif m.provenance.method == "verbatim" and m.scope.session_id is not None:
-                sessions.setdefault(m.scope.session_id, []).append(m)
+        listed.extend(page)
+    verbatim = [m for m in listed if m.provenance.method == "verbatim"]
+    for m in listed:
+        if m.kind == SESSION_KIND:
+            existing[m.scope.session_id] = m
+    for m in verbatim:
+        if m.scope.session_id is not None:
+            sessions.setdefault(m.scope.session_id, []).append(m)
     report = ConsolidationReport(sessions=len(sessions), backfilled=writer.backfill_links(verbatim))
     fresh: list[StoredMemory] = []
     for session_id, turns in sessions.items():
@@ -107,5 +109,5 @@ def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
     writer.write(fresh, "consolidate")
     report.created = len(fresh) - report.updated
     report.units.extend(m.id for m in fresh)
-    report.topics = build_topics(store, writer, scope, topics or TopicConfig(), max_chars)
+    report.topics = build_topics(store, writer, scope, listed, topics or TopicConfig(), max_chars)
     return report

@@ -17,6 +17,7 @@ import hashlib
 import math
 import time
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,6 @@ from memgrid.config import TopicConfig
 from memgrid.lifecycle.reports import UnitCounts
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.storage.base import Link, Store
-from memgrid.validation import Filters
 from memgrid.write.pipeline import Writer
 from memgrid.write.units import format_date, new_id
 
@@ -103,22 +103,16 @@ def _summary(topic: _Topic, label: list[str], central: int, max_chars: int) -> t
     return text, index
 
 
-def build_topics(store: Store, writer: Writer, scope: Scope, config: TopicConfig,
-                 max_chars: int) -> TopicReport:
-    """Create, refresh or remove the topic units of one user (or agent) scope."""
+def build_topics(store: Store, writer: Writer, scope: Scope, listed: Sequence[StoredMemory],
+                 config: TopicConfig, max_chars: int) -> TopicReport:
+    """Create, refresh or remove the topic units of one user (or agent) scope, given every
+    memory of the scope in insertion order (consolidate has listed them already)."""
     report = TopicReport()
     if not config.enabled:
         return report
-    memories: list[StoredMemory] = []
-    existing: dict[str, StoredMemory] = {}
-    after: int | None = None
-    while page := store.list_memories(scope, Filters(), after, 1000):
-        after = page[-1].seq
-        for m in page:
-            if m.kind == TOPIC_KIND and isinstance(m.metadata.get("seed"), str):
-                existing[m.metadata["seed"]] = m
-            elif m.provenance.method == "verbatim":
-                memories.append(m)
+    existing = {m.metadata["seed"]: m for m in listed
+                if m.kind == TOPIC_KIND and isinstance(m.metadata.get("seed"), str)}
+    memories = [m for m in listed if m.provenance.method == "verbatim" and not m.archived]
     # what was said, not the indexed "[date] speaker:" form: dates and names would make topics
     # of days and people rather than of subjects
     vectors: dict[int, np.ndarray] = {}
