@@ -479,19 +479,18 @@ class SQLiteStore:
             return {r[0]: Placement(*r[1:]) for r in rows}
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
+        if not seqs:
+            return {}
         out: dict[int, list[int]] = {}
         with self._lock:
-            for seq in seqs:
-                row = self.conn.execute(
-                    "SELECT tenant_id, user_id, session_id, position FROM memories WHERE seq = ?",
-                    (seq,)).fetchone()
-                if row is None or row[3] is None:
-                    continue
-                near = self.conn.execute(
-                    "SELECT seq FROM memories WHERE tenant_id = ? AND user_id IS ? AND session_id IS ? "
-                    "AND position BETWEEN ? AND ? AND seq != ? ORDER BY position",
-                    (row[0], row[1], row[2], row[3] - radius, row[3] + radius, seq)).fetchall()
-                out[seq] = [r[0] for r in near]
+            rows = self.conn.execute(
+                "SELECT a.seq, b.seq FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
+                "AND b.user_id IS a.user_id AND b.session_id IS a.session_id "
+                "AND b.position BETWEEN a.position - ? AND a.position + ? AND b.seq != a.seq "
+                f"WHERE a.seq IN ({','.join('?' * len(seqs))}) ORDER BY a.seq, b.position",
+                (radius, radius, *seqs)).fetchall()
+        for a, b in rows:
+            out.setdefault(a, []).append(b)
         return out
 
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
