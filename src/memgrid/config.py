@@ -35,19 +35,21 @@ class RetrievalConfig(BaseModel):
 
     candidates: int = Field(default=70, ge=1, description="hits each channel contributes")
     rrf_k: float = Field(default=60.0, gt=0)
+    score_weight: float = Field(default=12.0, ge=0,
+                                description="channel scores scaled to [0, 1], times rank 1's share")
     weight_dense: float = Field(default=0.5, ge=0)
     weight_bm25: float = Field(default=1.0, ge=0)
     weight_entity: float = Field(default=0.0, ge=0)
     weight_time: float = Field(default=0.5, ge=0)
     recency_weight: float = Field(default=0.0, ge=0, description="boost for recent memories")
     recency_half_life_days: float = Field(default=30.0, gt=0)
-    neighbor_weight: float = Field(default=0.15, ge=0, description="share of score passed to adjacent turns")
+    neighbor_weight: float = Field(default=0.35, ge=0, description="share of score passed to adjacent turns")
     neighbor_from: int = Field(default=20, ge=1, description="how many top hits pass score to neighbours")
-    session_weight: float = Field(default=1.0, ge=0, description="boost from the hit's session rank")
+    session_weight: float = Field(default=3.0, ge=0, description="boost from the hit's session rank")
     superseded_weight: float = Field(default=0.5, ge=0, le=1, description="score factor for superseded facts")
     retention_weight: float = Field(default=0.0, ge=0, le=1, description="how much forgetting weights rank")
     retention_half_life_days: float = Field(default=30.0, gt=0)
-    weight_session_units: float = Field(default=4.0, ge=0,
+    weight_session_units: float = Field(default=24.0, ge=0,
                                         description="rank sessions by their consolidated transcripts")
     weight_topic_units: float = Field(default=0.0, ge=0, description="lift members of matching topics")
     topic_top: int = Field(default=5, ge=1, description="how many matching topics lift their members")

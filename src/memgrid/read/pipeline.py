@@ -11,7 +11,7 @@ from memgrid.lifecycle.consolidate import SESSION_KIND
 from memgrid.lifecycle.topics import TOPIC_KIND
 from memgrid.models import ChannelScore, Scope, SearchHit
 from memgrid.read import channels, rerank
-from memgrid.read.fusion import rrf
+from memgrid.read.fusion import fuse
 from memgrid.read.query import plan_query
 from memgrid.storage.base import Store
 from memgrid.validation import Filters
@@ -42,7 +42,7 @@ class Retriever:
         }
         weights = {"dense": cfg.weight_dense, "bm25": cfg.weight_bm25,
                    "entity": cfg.weight_entity, "time": cfg.weight_time}
-        scores, explain = rrf(ranked, weights, cfg.rrf_k)
+        scores, explain = fuse(ranked, weights, cfg.rrf_k, cfg.score_weight)
         if cfg.neighbor_weight > 0:
             rerank.spread_to_neighbors(cfg, self.store, scope, filters, scores, explain)
         if cfg.link_weight > 0:
