@@ -171,7 +171,8 @@ class StoredMemory:
         created = to_datetime(self.created_at)
         updated = to_datetime(self.updated_at)
         assert created is not None and updated is not None
-        return MemoryRecord(
+        # every field is already typed and checked on the way in: construct without re-validating
+        return MemoryRecord.model_construct(
             id=self.id,
             text=self.text,
             kind=self.kind,
@@ -179,7 +180,7 @@ class StoredMemory:
             user_id=self.scope.user_id,
             agent_id=self.scope.agent_id,
             session_id=self.scope.session_id,
-            visibility=self.visibility,  # type: ignore[arg-type]
+            visibility=self.visibility,
             role=self.role,
             speaker=self.speaker,
             provenance=self.provenance,

@@ -88,6 +88,8 @@ class SQLiteStore:
             raise StorageError(f"cannot open {target} as a memgrid database: {exc}") from exc
         self._data_version = self._read_data_version()
         self._seen_changes = self._vector_changes()
+        self._term_counts: dict[str, int] = {}  # FTS match -> rows, valid while rows are unchanged
+        self._term_counts_at: tuple[int | None, int] | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -453,14 +455,30 @@ class SQLiteStore:
         """Drop terms found in more than half of all rows. FTS5's BM25 gives them an IDF of
         ~0 (they cannot change the ranking), yet scoring their long posting lists is most of a
         query's cost (a speaker's name in a two-person chat). Max(seq) bounds the row count
-        from above, so a term is dropped only when it is common for certain."""
+        from above, so a term is dropped only when it is common for certain. Counts are cached
+        until the rows change (max(seq) and the vector change counter, which any text change
+        moves because new text is re-embedded)."""
         if len(terms) < 2:
             return list(terms)
-        rows = self.conn.execute("SELECT max(seq) FROM memories").fetchone()[0] or 0
+        state = self.conn.execute(
+            "SELECT (SELECT max(seq) FROM memories), (SELECT n FROM vector_changes)").fetchone()
+        if state != self._term_counts_at:
+            self._term_counts.clear()
+            self._term_counts_at = state
+        rows = state[0] or 0
         prefix = f"{column} : " if column else ""
-        keep = [t for t in terms if 2 * self.conn.execute(
-            "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?",
-            (prefix + '"' + t.replace('"', '""') + '"',)).fetchone()[0] <= rows]
+        keep = []
+        for term in terms:
+            query = prefix + '"' + term.replace('"', '""') + '"'
+            count = self._term_counts.get(query)
+            if count is None:
+                if len(self._term_counts) >= 100_000:
+                    self._term_counts.clear()
+                count = self.conn.execute(
+                    "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (query,)).fetchone()[0]
+                self._term_counts[query] = count
+            if 2 * count <= rows:
+                keep.append(term)
         return keep or list(terms)
 
     def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
