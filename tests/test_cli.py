@@ -86,3 +86,16 @@ def test_lifecycle_verbs(cli) -> None:  # type: ignore[no-untyped-def]
     assert len(json.loads(cli("search", "live", "--user", "u", "--archived", "--json"))) == 2
     cli("add", "a session note", "--user", "u", "--session", "s1")
     assert json.loads(cli("consolidate", "--user", "u", "--json"))["created"] == 1
+
+
+@pytest.mark.skipif(not (LOCOMO / "conv-30.json").exists(), reason="shared LoCoMo data not present")
+def test_bench_locomo_runs_peers_beside_memgrid(tmp_path: Path, model_home: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEMGRID_HOME", str(model_home))
+    out = tmp_path / "r.json"
+    result = runner.invoke(app, ["bench", "locomo", "--data", str(LOCOMO / "conv-30.json"),
+                                 "--embedder", "hashing", "--peers", "bm25,memgrid", "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert list(json.loads(out.read_text())) == ["memgrid", "bm25"]  # each system once, in order
+    bad = runner.invoke(app, ["bench", "locomo", "--data", str(LOCOMO / "conv-30.json"), "--peers", "nope"])
+    assert bad.exit_code != 0 and "unknown system 'nope'" in bad.output

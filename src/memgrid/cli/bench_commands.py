@@ -12,14 +12,17 @@ import typer
 from memgrid.cli.app import bench_app, console
 from memgrid.config import RetrievalConfig, default_home
 
+_PEERS_HELP = "comma list of peers run after --systems on the same data: mem0,bm25,hybrid,dense"
 
-def _recall_bench(runner: Callable[..., Any], data: Path, systems: str, embedder: str,
+
+def _recall_bench(runner: Callable[..., Any], data: Path, systems: str, peers: str, embedder: str,
                   config: str | None, json_out: Path | None) -> None:
     """Shared by the recall harnesses: parse the options, turn bad ones into a usage error."""
     retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
+    names = [s.strip() for s in f"{systems},{peers}".split(",") if s.strip()]
     try:
-        runner(data, [s.strip() for s in systems.split(",") if s.strip()], embedder,
-               default_home(), retrieval, json_out, log=console.print)
+        runner(data, list(dict.fromkeys(names)), embedder, default_home(), retrieval, json_out,
+               log=console.print)
     except (ValueError, FileNotFoundError) as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -30,6 +33,7 @@ def locomo(
         "../shared/data/locomo"),
     systems: Annotated[str, typer.Option(help="comma list: memgrid,dense,bm25,hybrid,mem0,"
                                               "memgrid-no-<mechanism>")] = "memgrid",
+    peers: Annotated[str, typer.Option(help=_PEERS_HELP)] = "",
     embedder: Annotated[str, typer.Option(help="static | minilm | hashing")] = "static",
     config: Annotated[str | None, typer.Option(help="JSON of RetrievalConfig overrides")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON (+ .png)")] = None,
@@ -37,7 +41,7 @@ def locomo(
     """Turn-level evidence recall@k, hit@k, NDCG@10 per category, with speed, for each system."""
     from memgrid.bench.locomo import run_locomo
 
-    _recall_bench(run_locomo, data, systems, embedder, config, json_out)
+    _recall_bench(run_locomo, data, systems, peers, embedder, config, json_out)
 
 
 @bench_app.command("speed")
@@ -61,6 +65,7 @@ def longmemeval(
     data: Annotated[Path, typer.Option(help="LongMemEval JSON (a list of questions)")],
     systems: Annotated[str, typer.Option(help="comma list: memgrid,dense,bm25,hybrid,"
                                               "memgrid-no-<mechanism>")] = "memgrid",
+    peers: Annotated[str, typer.Option(help=_PEERS_HELP)] = "",
     embedder: Annotated[str, typer.Option(help="static | minilm | hashing")] = "static",
     config: Annotated[str | None, typer.Option(help="JSON of RetrievalConfig overrides")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON (+ .png)")] = None,
@@ -68,7 +73,7 @@ def longmemeval(
     """Session- and turn-level recall_any/recall_all/NDCG@k per question type."""
     from memgrid.bench.longmemeval import run_longmemeval
 
-    _recall_bench(run_longmemeval, data, systems, embedder, config, json_out)
+    _recall_bench(run_longmemeval, data, systems, peers, embedder, config, json_out)
 
 
 @bench_app.command("load")
