@@ -485,10 +485,8 @@ class SQLiteStore:
         if not seqs:
             return set()
         where, params = scope_sql(scope, filters)
-        with self._lock:
-            rows = self.conn.execute(
-                f"SELECT m.seq FROM memories m WHERE m.seq IN ({','.join('?' * len(seqs))}) AND {where}",
-                [*seqs, *params]).fetchall()
+        with self._lock:  # NOT INDEXED: find rows by primary key, never scan the scope's index
+            rows = self._by_seq("SELECT m.seq FROM memories m NOT INDEXED", seqs, where, params)
         return {r[0] for r in rows}
 
     def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
