@@ -81,3 +81,18 @@ def test_mem0_peer_runs_offline(model_home: Path) -> None:
         assert len(units) == 5 and all(u[0] in known for u in units)
     finally:
         peer.close()
+
+
+@pytest.mark.skipif(not (LOCOMO / "conv-30.json").exists(), reason="shared LoCoMo data not present")
+def test_locomo_system_removes_its_scratch_databases(model_home: Path) -> None:
+    from memgrid.bench.locomo import MemgridSystem
+    from memgrid.config import RetrievalConfig
+    from memgrid.importers import load_locomo
+
+    conv = load_locomo(LOCOMO / "conv-30.json")
+    conv.sessions = conv.sessions[:1]
+    system = MemgridSystem("memgrid", RetrievalConfig(), "hashing", model_home)
+    system.ingest(conv)
+    assert any(system.workdir.iterdir())
+    system.close()
+    assert not system.workdir.exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -134,6 +135,7 @@ def run_knowledge_update(users: int = 40, sessions: int = 8, seed: int = 3,
                     current = ids[seq[-1]]
                     hits1 += got[:1] == [current]
                     hits5 += current in got
+        shutil.rmtree(workdir, ignore_errors=True)
         results[name] = {
             "links_expected": expected_links, "links_predicted": predicted,
             "link_precision": round(correct / predicted, 4) if predicted else 0.0,

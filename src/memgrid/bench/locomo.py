@@ -7,6 +7,7 @@ the dia_ids it covers, and spends one slot of k per turn (no credit for giant un
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -92,6 +93,7 @@ class MemgridSystem:
     def close(self) -> None:
         if self.mem is not None:
             self.mem.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 @dataclass

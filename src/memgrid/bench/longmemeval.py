@@ -9,6 +9,7 @@ them) and ndcg_any@k, k = 1, 3, 5, 10, per question type; abstention questions (
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import time
 from collections import defaultdict
@@ -128,6 +129,7 @@ def run_system(name: str, retrieval: RetrievalConfig, questions: list[dict[str, 
             ranked_sessions = unique_in_order([h.memory.session_id or "" for h in hits])
             scores.add(q["question_type"], ranked_sessions, {str(s) for s in q["answer_session_ids"]},
                        ranked_turns, answer_turns)
+    shutil.rmtree(workdir, ignore_errors=True)
     return {**scores.summary(), **speed_summary(ingest_s, turns_total, latencies)}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -116,6 +117,7 @@ def run_speed(sizes: list[int], embedder: str = "static", n_queries: int = 200,
             log(f"{size:>8} memories: ingest {row['ingest_turns_per_s']} turns/s "
                 f"({row['ingest_vs_embedder']:.0%} of embedder), search p50 {row['search_ms_p50']} ms "
                 f"p95 {row['search_ms_p95']} ms, RSS {row['rss_mb']} MB, files {row['db_mb']} MB")
+    shutil.rmtree(workdir, ignore_errors=True)
     write_json(json_out, result)
     return result
 

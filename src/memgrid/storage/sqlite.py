@@ -351,7 +351,7 @@ class SQLiteStore:
         with self._lock:
             self._sync_vectors()
             if self.vectors is not None and len(self.vectors) and filters.is_empty():
-                hits = self._ann_search(scope, vector, k, filters.exclude_kinds)
+                hits = self._ann_search(scope, filters, vector, k)
                 if hits is not None:
                     return hits
             return self._exact_search(scope, filters, vector, k)
@@ -364,40 +364,26 @@ class SQLiteStore:
                 return [self._exact_search(scope, filters, v, k) for v in vectors]
             want = max(2 * k, 32)
             batch = self.vectors.search_many(vectors, want)
-            allowed = self._in_scope(list({s for row in batch for s, _ in row}), scope, filters.exclude_kinds)
+            allowed = self.matching(list({s for row in batch for s, _ in row}), scope, filters)
             out: list[list[VectorHit]] = []
             for vector, row in zip(vectors, batch, strict=True):
                 hits = [(s, score) for s, score in row if s in allowed]
                 if len(hits) < k:  # a sparse scope: the single-query path widens or goes exact
-                    hits = (self._ann_search(scope, vector, k, filters.exclude_kinds)
+                    hits = (self._ann_search(scope, filters, vector, k)
                             or self._exact_search(scope, filters, vector, k))
                 out.append(hits[:k])
             return out
 
-    def _in_scope(self, seqs: Sequence[int], scope: Scope, exclude_kinds: Sequence[str] = ()) -> set[int]:
-        """Which of these seqs belong to the scope. The unary '+' keeps SQLite from driving the
-        lookup with the scope index (a scan of the whole scope); rows are found by primary key."""
-        conditions, params = ["+tenant_id = ?", "+archived = 0"], [scope.tenant_id]
-        for column, value in (("user_id", scope.user_id), ("agent_id", scope.agent_id),
-                              ("session_id", scope.session_id)):
-            if value is not None:
-                conditions.append(f"+{column} = ?")
-                params.append(value)
-        if exclude_kinds:
-            conditions.append(f"+kind NOT IN ({','.join('?' * len(exclude_kinds))})")
-            params.extend(exclude_kinds)
-        return {r[0] for r in self._by_seq("SELECT seq FROM memories", seqs, " AND ".join(conditions),
-                                           params)}
-
-    def _ann_search(self, scope: Scope, vector: np.ndarray, k: int,
-                    exclude_kinds: Sequence[str] = ()) -> list[VectorHit] | None:
-        """ANN with scope post-filter; None when the scope is too sparse in the index (go exact)."""
+    def _ann_search(self, scope: Scope, filters: Filters, vector: np.ndarray,
+                    k: int) -> list[VectorHit] | None:
+        """ANN with scope post-filter (filters.is_empty(): only archived and excluded kinds);
+        None when the scope is too sparse in the index (go exact)."""
         assert self.vectors is not None
         want = max(2 * k, 32)
         total = len(self.vectors)
         while True:
             candidates = self.vectors.search(vector, want)
-            allowed = self._in_scope([s for s, _ in candidates], scope, exclude_kinds)
+            allowed = self.matching([s for s, _ in candidates], scope, filters)
             hits = [(s, score) for s, score in candidates if s in allowed]
             if len(hits) >= k:
                 return hits[:k]
@@ -440,7 +426,7 @@ class SQLiteStore:
                 rows = self.conn.execute(
                     "SELECT rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
                     "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?", (match, want)).fetchall()
-                allowed = self._in_scope([r[0] for r in rows], scope, filters.exclude_kinds)
+                allowed = self.matching([r[0] for r in rows], scope, filters)
                 hits = [(int(r[0]), -float(r[1])) for r in rows if r[0] in allowed]
                 if len(hits) >= k or len(rows) < want:
                     return hits[:k]
@@ -482,10 +468,12 @@ class SQLiteStore:
         return keep or list(terms)
 
     def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
+        """Which of these seqs the scope and filters admit. NOT INDEXED: rows are found by primary
+        key; SQLite would otherwise drive the lookup with a scope index (a scan of the whole user)."""
         if not seqs:
             return set()
         where, params = scope_sql(scope, filters)
-        with self._lock:  # NOT INDEXED: find rows by primary key, never scan the scope's index
+        with self._lock:
             rows = self._by_seq("SELECT m.seq FROM memories m NOT INDEXED", seqs, where, params)
         return {r[0] for r in rows}
 
