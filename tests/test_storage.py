@@ -6,10 +6,12 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from memgrid import Memory, StorageError
 from memgrid.storage.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+from memgrid.storage.vectors import VectorIndex
 from tests.conftest import hashing_config
 
 
@@ -123,3 +125,17 @@ def test_cached_term_counts_follow_writes_edits_and_deletes(tmp_path: Path, mode
         for m in alphas:
             mem.delete(m.id)
         assert store._informative(["alpha", "beta"], "index_text") == ["alpha", "beta"]
+
+
+def test_same_inserts_build_the_same_ann_graph() -> None:
+    """Search results are reproducible: the HNSW graph does not depend on thread timing."""
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(3000, 32)).astype(np.float32)
+    queries = rng.normal(size=(20, 32)).astype(np.float32)
+    found = []
+    for _ in range(2):
+        index = VectorIndex(None, 32, "test")
+        for start in range(0, 3000, 1000):
+            index.add(np.arange(start, start + 1000), vectors[start : start + 1000])
+        found.append([index.search(q, 100) for q in queries])
+    assert found[0] == found[1]
