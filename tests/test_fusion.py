@@ -1,6 +1,10 @@
 """Fusion: ranks put channels on one footing; scaled scores keep the margin of a clear winner."""
 
-from memgrid.read.fusion import fuse
+from memgrid.config import RetrievalConfig
+from memgrid.read.fusion import Explain, fuse
+from memgrid.read.rerank import discount_questions
+from memgrid.storage.base import Placement
+from memgrid.text import question_share
 
 
 def test_rank_only_fusion_ignores_raw_scores() -> None:
@@ -28,3 +32,24 @@ def test_a_lone_or_tied_candidate_counts_as_its_channels_best() -> None:
     scores, _ = fuse({"a": [(1, 3.0), (2, 3.0)], "b": [(3, 0.2)]}, {"a": 1.0, "b": 1.0}, k=60, score_weight=2)
     assert scores[1] > scores[2] > 0  # rank still orders ties
     assert scores[3] == scores[1]  # a channel's only hit is its best one
+
+
+def test_question_share_counts_question_sentences_by_length() -> None:
+    assert question_share("What got you into running?") == 1.0
+    assert question_share("I ran 10k today. It was great!") == 0.0
+    mixed = question_share("I signed up for a pottery class. Have you tried it?")
+    assert 0.3 < mixed < 0.7
+    assert question_share("") == 0.0 and question_share("no punctuation at all") == 0.0
+
+
+def test_turns_that_only_ask_rank_below_turns_that_tell() -> None:
+    def at(text: str) -> Placement:
+        return Placement("s1", 0.0, None, 0.5, 0, None, text)
+
+    placed = {1: at("What do you love about camping?"), 2: at("Camping by the lake resets me."),
+              3: at("Wow! Camping, huh? I went to the mountains last week.")}
+    scores = {1: 1.0, 2: 1.0, 3: 1.0}
+    explain: Explain = {}
+    discount_questions(RetrievalConfig(question_discount=0.25), scores, explain, placed)
+    assert scores[1] == 0.75 and scores[2] == 1.0 and 0.75 < scores[3] < 1.0
+    assert explain[1]["question"] == (0, 1.0) and 2 not in explain

@@ -46,6 +46,8 @@ class RetrievalConfig(BaseModel):
     neighbor_weight: float = Field(default=0.35, ge=0, description="share of score passed to adjacent turns")
     neighbor_from: int = Field(default=20, ge=1, description="how many top hits pass score to neighbours")
     session_weight: float = Field(default=3.0, ge=0, description="boost from the hit's session rank")
+    question_discount: float = Field(default=0.25, ge=0, le=1,
+                                     description="score cut for turns that only ask")
     superseded_weight: float = Field(default=0.5, ge=0, le=1, description="score factor for superseded facts")
     retention_weight: float = Field(default=0.0, ge=0, le=1, description="how much forgetting weights rank")
     retention_half_life_days: float = Field(default=30.0, gt=0)

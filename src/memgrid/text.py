@@ -29,6 +29,17 @@ _NOT_ENTITIES = STOPWORDS | frozenset(
     "congrats congratulations nice cool good glad".split())
 
 
+_SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
+
+
+def question_share(text: str) -> float:
+    """How much of a text (by characters) is questions. In a dialogue the question asks and the
+    reply tells: a turn that only asks rarely holds what a later question needs."""
+    sentences = [s.strip() for s in _SENTENCE.findall(text)]
+    total = sum(len(s) for s in sentences)
+    return sum(len(s) for s in sentences if s.endswith("?")) / total if total else 0.0
+
+
 def tokens(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 

@@ -64,6 +64,8 @@ class Retriever:
             rerank.weight_retention(cfg, scores, explain, placed, now)
         if filters.as_of is None:  # "as of T" already keeps only what was true then
             rerank.prefer_current(cfg, self.store, scope, filters, scores, explain, placed)
+        if cfg.question_discount > 0:
+            rerank.discount_questions(cfg, scores, explain, placed)
         best = sorted(scores, key=lambda s: -scores[s])[:limit]
         memories = self.store.get_by_seq(best)
         best = [s for s in best if s in memories]  # deleted by another writer meanwhile

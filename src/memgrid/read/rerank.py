@@ -9,6 +9,7 @@ from memgrid.lifecycle.retention import retention
 from memgrid.models import Scope
 from memgrid.read.fusion import Explain
 from memgrid.storage.base import Placement, Store
+from memgrid.text import question_share
 from memgrid.validation import Filters
 
 
@@ -91,6 +92,17 @@ def weight_retention(cfg: RetrievalConfig, scores: dict[int, float], explain: Ex
         r = retention(now, p.when, p.last_access, p.importance, p.access_count, cfg.retention_half_life_days)
         scores[seq] *= 1.0 - cfg.retention_weight + cfg.retention_weight * r
         explain.setdefault(seq, {})["retention"] = (0, r)
+
+
+def discount_questions(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
+                       placed: dict[int, Placement]) -> None:
+    """Turns that only ask rank a little below turns that tell. Applied last, so a question
+    still passes its full score to the reply beside it (spreading and session boosts)."""
+    for seq, p in placed.items():
+        share = question_share(p.text)
+        if share > 0:
+            scores[seq] *= 1.0 - cfg.question_discount * share
+            explain.setdefault(seq, {})["question"] = (0, share)
 
 
 def _spread(store: Store, scope: Scope, filters: Filters, scores: dict[int, float], explain: Explain,

@@ -25,6 +25,7 @@ class Placement:
     importance: float
     access_count: int
     last_access: float | None
+    text: str
 
 Closing = tuple[StoredMemory, float | None, str]  # (superseded memory, its valid_to, superseded_by)
 
