@@ -57,6 +57,20 @@ def test_search_ranks_and_explains(mem: Memory) -> None:
     assert hits[0].evidence == (hits[0].memory.id,)
 
 
+def test_the_reply_to_a_matching_question_is_found(mem: Memory) -> None:
+    """The answer often shares no words with the question asked later; the turn that asked does."""
+    mem.add([
+        {"role": "user", "speaker": "Maria", "content": "How often do you and your kids work out together?"},
+        {"role": "assistant", "speaker": "John", "content": "Three times a week; it keeps us on track."},
+        {"role": "user", "speaker": "Maria", "content": "I baked cookies for the shelter yesterday."},
+        {"role": "assistant", "speaker": "John", "content": "My kids love the park on weekends."},
+    ], user_id="alice", session_id="s1")
+    hits = mem.search("How often does John work out with his family?", user_id="alice", limit=2)
+    assert [h.memory.text for h in hits] == ["Three times a week; it keeps us on track.",
+                                              "How often do you and your kids work out together?"]
+    assert "neighbor" in hits[0].explain and "question" in hits[1].explain
+
+
 def test_search_filters(mem: Memory) -> None:
     mem.add("note about apples", user_id="alice", metadata={"topic": "fruit"}, kind="fact")
     mem.add("note about pears", user_id="alice", metadata={"topic": "other"})

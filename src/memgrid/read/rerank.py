@@ -119,12 +119,16 @@ def _spread(store: Store, scope: Scope, filters: Filters, scores: dict[int, floa
 
 def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
                         scores: dict[int, float], explain: Explain) -> None:
-    """Adjacent turns share context ('What did she say to that?'): pass them part of a score."""
+    """Adjacent turns share context ('What did she say to that?'): pass them part of a score.
+    A turn that asks passes more to the turn after it: the reply holds the answer, often in
+    words unlike the later question's ('How often do you work out?' -> 'Three times a week')."""
     top = sorted(scores, key=lambda s: -scores[s])[: cfg.neighbor_from]
+    asks = {s: question_share(p.text) for s, p in store.placement(top).items()} if cfg.reply_weight else {}
     bonus: dict[int, float] = {}
     for seq, near in store.neighbors(top, radius=1).items():
-        for other in near:
-            bonus[other] = max(bonus.get(other, 0.0), scores[seq] * cfg.neighbor_weight)
+        for other, offset in near:
+            share = cfg.neighbor_weight + (cfg.reply_weight * asks.get(seq, 0.0) if offset == 1 else 0.0)
+            bonus[other] = max(bonus.get(other, 0.0), scores[seq] * share)
     _spread(store, scope, filters, scores, explain, bonus, "neighbor")
 
 

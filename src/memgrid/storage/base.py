@@ -104,7 +104,9 @@ class Store(Protocol):
     def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
         """Session and time of many candidates, cheaply (no full rows)."""
 
-    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]: ...
+    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[tuple[int, int]]]:
+        """Each seq's turns within `radius` positions in its session, as (seq, offset)."""
+        ...
 
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
                  per_name: int) -> dict[int, list[str]]:

@@ -268,17 +268,18 @@ class PostgresStore:
         rows = self._q(f"SELECT {PLACEMENT_COLUMNS} FROM memories WHERE seq = ANY(%s)", (list(seqs),))
         return {r[0]: Placement(*r[1:]) for r in rows}
 
-    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
+    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[tuple[int, int]]]:
         if not seqs:
             return {}
         rows = self._q(
-            "SELECT a.seq, b.seq FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
+            "SELECT a.seq, b.seq, b.position - a.position "
+            "FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
             "AND b.user_id IS NOT DISTINCT FROM a.user_id AND b.session_id IS NOT DISTINCT FROM a.session_id "
             "AND b.position BETWEEN a.position - %s AND a.position + %s AND b.seq <> a.seq "
             "WHERE a.seq = ANY(%s) ORDER BY a.seq, b.position", (radius, radius, list(seqs)))
-        out: dict[int, list[int]] = {}
-        for a, b in rows:
-            out.setdefault(a, []).append(b)
+        out: dict[int, list[tuple[int, int]]] = {}
+        for a, b, offset in rows:
+            out.setdefault(a, []).append((b, offset))
         return out
 
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],

@@ -482,19 +482,20 @@ class SQLiteStore:
             rows = self._by_seq(f"SELECT {PLACEMENT_COLUMNS} FROM memories", seqs)
             return {r[0]: Placement(*r[1:]) for r in rows}
 
-    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[int]]:
+    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[tuple[int, int]]]:
         if not seqs:
             return {}
-        out: dict[int, list[int]] = {}
+        out: dict[int, list[tuple[int, int]]] = {}
         with self._lock:
             rows = self.conn.execute(
-                "SELECT a.seq, b.seq FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
+                "SELECT a.seq, b.seq, b.position - a.position "
+                "FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
                 "AND b.user_id IS a.user_id AND b.session_id IS a.session_id "
                 "AND b.position BETWEEN a.position - ? AND a.position + ? AND b.seq != a.seq "
                 f"WHERE a.seq IN ({','.join('?' * len(seqs))}) ORDER BY a.seq, b.position",
                 (radius, radius, *seqs)).fetchall()
-        for a, b in rows:
-            out.setdefault(a, []).append(b)
+        for a, b, offset in rows:
+            out.setdefault(a, []).append((b, offset))
         return out
 
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
