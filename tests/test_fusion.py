@@ -2,7 +2,7 @@
 
 from memgrid.config import RetrievalConfig
 from memgrid.read.fusion import Explain, fuse
-from memgrid.read.rerank import discount_questions
+from memgrid.read.rerank import discount_questions, prefer_named_speakers
 from memgrid.storage.base import Placement
 from memgrid.text import question_share
 
@@ -44,7 +44,7 @@ def test_question_share_counts_question_sentences_by_length() -> None:
 
 def test_turns_that_only_ask_rank_below_turns_that_tell() -> None:
     def at(text: str) -> Placement:
-        return Placement("s1", 0.0, None, 0.5, 0, None, text)
+        return Placement("s1", 0.0, None, 0.5, 0, None, text, None)
 
     placed = {1: at("What do you love about camping?"), 2: at("Camping by the lake resets me."),
               3: at("Wow! Camping, huh? I went to the mountains last week.")}
@@ -53,3 +53,18 @@ def test_turns_that_only_ask_rank_below_turns_that_tell() -> None:
     discount_questions(RetrievalConfig(question_discount=0.25), scores, explain, placed)
     assert scores[1] == 0.75 and scores[2] == 1.0 and 0.75 < scores[3] < 1.0
     assert explain[1]["question"] == (0, 1.0) and 2 not in explain
+
+
+def test_turns_by_the_speaker_the_query_names_rank_first() -> None:
+    def by(speaker: str | None) -> Placement:
+        return Placement("s1", 0.0, None, 0.5, 0, None, "I love hiking.", speaker)
+
+    placed = {1: by("Melanie"), 2: by("Caroline"), 3: by(None)}
+    cfg = RetrievalConfig(speaker_discount=0.1)
+    scores = {1: 1.0, 2: 1.0, 3: 1.0}
+    explain: Explain = {}
+    prefer_named_speakers(cfg, ["melanie"], scores, explain, placed)
+    assert scores == {1: 1.0, 2: 0.9, 3: 0.9} and explain[2]["other_speaker"] == (0, 0.1)
+    unchanged = {1: 1.0, 2: 1.0, 3: 1.0}
+    prefer_named_speakers(cfg, ["paris"], unchanged, {}, placed)  # names no speaker: no effect
+    assert unchanged == {1: 1.0, 2: 1.0, 3: 1.0}

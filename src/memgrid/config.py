@@ -50,6 +50,8 @@ class RetrievalConfig(BaseModel):
     session_weight: float = Field(default=3.0, ge=0, description="boost from the hit's session rank")
     question_discount: float = Field(default=0.25, ge=0, le=1,
                                      description="score cut for turns that only ask")
+    speaker_discount: float = Field(default=0.1, ge=0, le=1,
+                                    description="score cut for turns by others if the query names a speaker")
     superseded_weight: float = Field(default=0.5, ge=0, le=1, description="score factor for superseded facts")
     retention_weight: float = Field(default=0.0, ge=0, le=1, description="how much forgetting weights rank")
     retention_half_life_days: float = Field(default=30.0, gt=0)

@@ -66,6 +66,8 @@ class Retriever:
             rerank.prefer_current(cfg, self.store, scope, filters, scores, explain, placed)
         if cfg.question_discount > 0:
             rerank.discount_questions(cfg, scores, explain, placed)
+        if cfg.speaker_discount > 0 and plan.names:
+            rerank.prefer_named_speakers(cfg, plan.names, scores, explain, placed)
         best = sorted(scores, key=lambda s: -scores[s])[:limit]
         memories = self.store.get_by_seq(best)
         best = [s for s in best if s in memories]  # deleted by another writer meanwhile

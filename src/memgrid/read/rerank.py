@@ -9,7 +9,7 @@ from memgrid.lifecycle.retention import retention
 from memgrid.models import Scope
 from memgrid.read.fusion import Explain
 from memgrid.storage.base import Placement, Store
-from memgrid.text import question_share
+from memgrid.text import question_share, tokens
 from memgrid.validation import Filters
 
 
@@ -103,6 +103,21 @@ def discount_questions(cfg: RetrievalConfig, scores: dict[int, float], explain: 
         if share > 0:
             scores[seq] *= 1.0 - cfg.question_discount * share
             explain.setdefault(seq, {})["question"] = (0, share)
+
+
+def prefer_named_speakers(cfg: RetrievalConfig, names: list[str], scores: dict[int, float],
+                          explain: Explain, placed: dict[int, Placement]) -> None:
+    """A question about Melanie is answered mostly by what Melanie said (83% of evidence turns on
+    the LoCoMo dev split, about half by chance). When the query names someone who speaks among
+    the candidates, turns by everyone else rank a little lower."""
+    wanted = set(names)
+    by_named = {seq: not wanted.isdisjoint(tokens(p.speaker or "")) for seq, p in placed.items()}
+    if not any(by_named.values()):
+        return
+    for seq, named in by_named.items():
+        if not named:
+            scores[seq] *= 1.0 - cfg.speaker_discount
+            explain.setdefault(seq, {})["other_speaker"] = (0, cfg.speaker_discount)
 
 
 def _spread(store: Store, scope: Scope, filters: Filters, scores: dict[int, float], explain: Explain,

@@ -26,6 +26,7 @@ class Placement:
     access_count: int
     last_access: float | None
     text: str
+    speaker: str | None
 
 Closing = tuple[StoredMemory, float | None, str]  # (superseded memory, its valid_to, superseded_by)
 

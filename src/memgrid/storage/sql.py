@@ -28,7 +28,7 @@ UPDATABLE = {
 }
 JSON_FIELDS = {"metadata", "keywords", "entities"}
 PLACEMENT_COLUMNS = ("seq, session_id, COALESCE(event_time, created_at), superseded_by, "
-                     "importance, access_count, last_accessed_at, text")
+                     "importance, access_count, last_accessed_at, text, speaker")
 
 
 def _json(value: Any) -> Any:
