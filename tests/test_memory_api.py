@@ -71,6 +71,19 @@ def test_the_reply_to_a_matching_question_is_found(mem: Memory) -> None:
     assert "neighbor" in hits[0].explain and "question" in hits[1].explain
 
 
+def test_turns_two_away_share_a_hits_context(mem: Memory) -> None:
+    """A strong hit lifts the turn two away (its elaboration), above the weak turn between."""
+    mem.add(["My pottery class made a blue vase", "Nice, blue is my favourite colour.",
+             "Fresh tulips from the market", "Lovely."], user_id="alice", session_id="s1")
+    mem.add(["The weather was cold and grey", "We watched a long movie at home",
+             "Traffic on the bridge was slow"], user_id="alice", session_id="s2")
+    hits = mem.search("the vase from pottery class", user_id="alice", limit=3)
+    assert [h.memory.text for h in hits] == ["My pottery class made a blue vase",
+                                            "Fresh tulips from the market",
+                                            "Nice, blue is my favourite colour."]
+    assert "neighbor" in hits[1].explain
+
+
 def test_search_filters(mem: Memory) -> None:
     mem.add("note about apples", user_id="alice", metadata={"topic": "fruit"}, kind="fact")
     mem.add("note about pears", user_id="alice", metadata={"topic": "other"})

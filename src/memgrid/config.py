@@ -44,6 +44,7 @@ class RetrievalConfig(BaseModel):
     recency_weight: float = Field(default=0.0, ge=0, description="boost for recent memories")
     recency_half_life_days: float = Field(default=30.0, gt=0)
     neighbor_weight: float = Field(default=0.35, ge=0, description="share of score passed to adjacent turns")
+    second_neighbor_weight: float = Field(default=0.25, ge=0, description="share passed to turns two away")
     reply_weight: float = Field(default=0.8, ge=0,
                                 description="extra share a question passes to the turn after it")
     neighbor_from: int = Field(default=20, ge=1, description="how many top hits pass score to neighbours")

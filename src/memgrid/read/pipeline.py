@@ -43,7 +43,7 @@ class Retriever:
         weights = {"dense": cfg.weight_dense, "bm25": cfg.weight_bm25,
                    "entity": cfg.weight_entity, "time": cfg.weight_time}
         scores, explain = fuse(ranked, weights, cfg.rrf_k, cfg.score_weight)
-        if cfg.neighbor_weight > 0 or cfg.reply_weight > 0:
+        if cfg.neighbor_weight > 0 or cfg.reply_weight > 0 or cfg.second_neighbor_weight > 0:
             rerank.spread_to_neighbors(cfg, self.store, scope, filters, scores, explain)
         if cfg.link_weight > 0:
             rerank.spread_along_links(cfg, self.store, scope, filters, scores, explain)

@@ -136,13 +136,17 @@ def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scope: Scope, filter
                         scores: dict[int, float], explain: Explain) -> None:
     """Adjacent turns share context ('What did she say to that?'): pass them part of a score.
     A turn that asks passes more to the turn after it: the reply holds the answer, often in
-    words unlike the later question's ('How often do you work out?' -> 'Three times a week')."""
+    words unlike the later question's ('How often do you work out?' -> 'Three times a week').
+    Turns two away get a smaller share: 'I painted this' -> 'What inspired you?' -> the answer."""
     top = sorted(scores, key=lambda s: -scores[s])[: cfg.neighbor_from]
     asks = {s: question_share(p.text) for s, p in store.placement(top).items()} if cfg.reply_weight else {}
     bonus: dict[int, float] = {}
-    for seq, near in store.neighbors(top, radius=1).items():
+    for seq, near in store.neighbors(top, radius=2 if cfg.second_neighbor_weight else 1).items():
         for other, offset in near:
-            share = cfg.neighbor_weight + (cfg.reply_weight * asks.get(seq, 0.0) if offset == 1 else 0.0)
+            if abs(offset) == 2:
+                share = cfg.second_neighbor_weight
+            else:
+                share = cfg.neighbor_weight + (cfg.reply_weight * asks.get(seq, 0.0) if offset == 1 else 0.0)
             bonus[other] = max(bonus.get(other, 0.0), scores[seq] * share)
     _spread(store, scope, filters, scores, explain, bonus, "neighbor")
 
