@@ -35,6 +35,8 @@ _SENTENCE = re.compile(r"[^.!?]*[.!?]+|[^.!?]+$")
 def question_share(text: str) -> float:
     """How much of a text (by characters) is questions. In a dialogue the question asks and the
     reply tells: a turn that only asks rarely holds what a later question needs."""
+    if "?" not in text:
+        return 0.0
     sentences = [s.strip() for s in _SENTENCE.findall(text)]
     total = sum(len(s) for s in sentences)
     return sum(len(s) for s in sentences if s.endswith("?")) / total if total else 0.0
