@@ -96,3 +96,23 @@ def test_locomo_system_removes_its_scratch_databases(model_home: Path) -> None:
     assert any(system.workdir.iterdir())
     system.close()
     assert not system.workdir.exists()
+
+
+@pytest.mark.skipif(not (LOCOMO / "conv-30.json").exists(), reason="shared LoCoMo data not present")
+def test_locomo_runs_on_postgres_and_erases_its_users(model_home: Path, postgres_url: str) -> None:
+    import psycopg
+
+    from memgrid.bench.locomo import MemgridSystem
+    from memgrid.config import RetrievalConfig
+    from memgrid.importers import load_locomo
+
+    conv = load_locomo(LOCOMO / "conv-30.json")
+    conv.sessions = conv.sessions[:2]
+    system = MemgridSystem("memgrid", RetrievalConfig(), "hashing", model_home, db_url=postgres_url)
+    system.ingest(conv)
+    known = {m["metadata"]["dia_id"] for _, _, ms in conv.sessions for m in ms}
+    units = system.search("What did Jon lose?", 5, 0.0)
+    assert len(units) == 5 and all(u[0] in known for u in units)
+    system.close()
+    with psycopg.connect(postgres_url) as conn:
+        assert conn.execute("SELECT count(*) FROM memories").fetchone() == (0,)

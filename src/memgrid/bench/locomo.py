@@ -65,23 +65,27 @@ ABLATIONS: dict[str, dict[str, float]] = {
 
 
 class MemgridSystem:
-    def __init__(self, name: str, retrieval: RetrievalConfig, embedder: str, home: Path) -> None:
+    def __init__(self, name: str, retrieval: RetrievalConfig, embedder: str, home: Path,
+                 db_url: str | None = None) -> None:
         self.name = name
         self.retrieval = retrieval
         self.embedder = embedder
         self.home = home
+        self.db_url = db_url  # PostgreSQL: each conversation is a user there, erased when done
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         self.mem: Memory | None = None
         self.user = ""
 
     def ingest(self, conv: Conversation) -> tuple[int, float]:
-        if self.mem is not None:
-            self.mem.close()
+        self._release()
         config = MemgridConfig(home=self.home, path=self.workdir / f"{conv.sample_id}.db",
+                               db_url=self.db_url,
                                embedder=EmbedderConfig(provider=self.embedder),  # type: ignore[arg-type]
                                retrieval=self.retrieval, durability="normal")
         self.mem = Memory(config=config)
-        self.user = conv.sample_id
+        self.user = f"bench-{self.name}-{conv.sample_id}"
+        if self.db_url:
+            self.mem.erase(user_id=self.user)  # left by an interrupted run
         turns = 0
         start = time.perf_counter()
         for session_id, _, messages in conv.sessions:
@@ -96,9 +100,15 @@ class MemgridSystem:
         hits = self.mem.search(question, user_id=self.user, limit=k, reference_time=reference_time)
         return [[h.memory.metadata["dia_id"]] for h in hits]
 
-    def close(self) -> None:
+    def _release(self) -> None:
         if self.mem is not None:
+            if self.db_url:
+                self.mem.erase(user_id=self.user)
             self.mem.close()
+            self.mem = None
+
+    def close(self) -> None:
+        self._release()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
@@ -198,7 +208,7 @@ def retrieval_for(name: str, base: RetrievalConfig) -> RetrievalConfig:
 
 
 def build_systems(names: Sequence[str], embedder: str, home: Path,
-                  base: RetrievalConfig) -> list[System]:
+                  base: RetrievalConfig, db_url: str | None = None) -> list[System]:
     systems: list[System] = []
     for name in names:
         if name == "mem0":
@@ -206,7 +216,7 @@ def build_systems(names: Sequence[str], embedder: str, home: Path,
 
             systems.append(Mem0System(home))
         else:
-            systems.append(MemgridSystem(name, retrieval_for(name, base), embedder, home))
+            systems.append(MemgridSystem(name, retrieval_for(name, base), embedder, home, db_url))
     return systems
 
 
@@ -234,10 +244,10 @@ def plot(results: dict[str, dict[str, Any]], out: Path, ks: Sequence[int] = KS,
 
 def run_locomo(data: Path, systems: Sequence[str], embedder: str, home: Path,
                retrieval: RetrievalConfig | None = None, json_out: Path | None = None,
-               log: Any = print) -> dict[str, dict[str, Any]]:
+               log: Any = print, db_url: str | None = None) -> dict[str, dict[str, Any]]:
     conversations = [load_locomo(f) for f in locomo_files(data)]
     results: dict[str, dict[str, Any]] = {}
-    for system in build_systems(systems, embedder, home, retrieval or RetrievalConfig()):
+    for system in build_systems(systems, embedder, home, retrieval or RetrievalConfig(), db_url):
         results[system.name] = run_system(system, conversations)
         r = results[system.name]
         log(f"{system.name:>20}: recall@10 {r['recall@10']:.3f}  hit@10 {r['hit@10']:.3f}  "

@@ -16,13 +16,13 @@ _PEERS_HELP = "comma list of peers run after --systems on the same data: mem0,bm
 
 
 def _recall_bench(runner: Callable[..., Any], data: Path, systems: str, peers: str, embedder: str,
-                  config: str | None, json_out: Path | None) -> None:
+                  config: str | None, json_out: Path | None, **options: Any) -> None:
     """Shared by the recall harnesses: parse the options, turn bad ones into a usage error."""
     retrieval = RetrievalConfig(**json.loads(config)) if config else RetrievalConfig()
     names = [s.strip() for s in f"{systems},{peers}".split(",") if s.strip()]
     try:
         runner(data, list(dict.fromkeys(names)), embedder, default_home(), retrieval, json_out,
-               log=console.print)
+               log=console.print, **options)
     except (ValueError, FileNotFoundError) as exc:
         raise typer.BadParameter(str(exc)) from None
 
@@ -37,11 +37,13 @@ def locomo(
     embedder: Annotated[str, typer.Option(help="static | minilm | hashing")] = "static",
     config: Annotated[str | None, typer.Option(help="JSON of RetrievalConfig overrides")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON (+ .png)")] = None,
+    db_url: Annotated[str | None, typer.Option(
+        help="run memgrid's systems on this PostgreSQL (each conversation a user, erased after)")] = None,
 ) -> None:
     """Turn-level evidence recall@k, hit@k, NDCG@10 per category, with speed, for each system."""
     from memgrid.bench.locomo import run_locomo
 
-    _recall_bench(run_locomo, data, systems, peers, embedder, config, json_out)
+    _recall_bench(run_locomo, data, systems, peers, embedder, config, json_out, db_url=db_url)
 
 
 @bench_app.command("speed")
