@@ -65,3 +65,24 @@ def test_move_from_sqlite_to_postgres_keeps_ids(postgres_url: str, model_home: P
         assert server.import_records(exported) == 2
         assert [r.id for r in server.export()] == [r["id"] for r in exported]
         assert server.search("two", user_id="a")[0].memory.text == "two"
+
+
+def test_full_text_weighs_rare_words_above_common_ones(postgres_url: str, model_home: Path,
+                                                       tmp_path: Path) -> None:
+    """ts_rank alone has no IDF: a turn repeating a name everyone uses would outrank the one
+    turn with the rare word. Weighted by IDF, the rare word decides (as in SQLite's BM25)."""
+    from memgrid.models import Scope
+    from memgrid.validation import Filters
+
+    with Memory(config=pg_config(model_home, tmp_path, postgres_url)) as mem:
+        mem.add([f"Caroline said hello number {i}" for i in range(20)], user_id="u")
+        mem.add([f"the weather on day {i}" for i in range(30)], user_id="u")
+        [said] = mem.add("Caroline, Caroline, Caroline: hi Caroline", user_id="u")
+        name = mem.store.get("default", said.id)
+        rare = mem.store.get("default", mem.add("my pottery class was fun", user_id="u")[0].id)
+        assert name is not None and rare is not None
+        for _ in range(2):  # the second search answers from cached document counts
+            hits = mem.store.text_search(Scope("default", "u"), Filters(), ["caroline", "pottery"], 5,
+                                         "index_text")
+            assert hits[0][0] == rare.seq and hits[1][0] == name.seq
+        assert mem.store.text_search(Scope("default", "u"), Filters(), ["the"], 5, "index_text") == []

@@ -20,6 +20,7 @@ from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
 from memgrid.storage.base import Closing, Edge, Link, Placement, TextHit, VectorHit
 from memgrid.storage.postgres_schema import migrate
+from memgrid.storage.postgres_text import TermStats, ranked_match_sql
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
@@ -49,11 +50,6 @@ def _vec(vector: np.ndarray | None) -> str | None:
     return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, np.float32)) + "]"
 
 
-def _tsquery(terms: Sequence[str]) -> str:
-    # terms come from memgrid.text.tokens: letters and digits only, safe inside a tsquery
-    return " | ".join(t for t in terms if t.isalnum())
-
-
 class PostgresStore:
     """Same contract as SQLiteStore; one connection guarded by a lock (a pool comes with serve)."""
 
@@ -65,6 +61,8 @@ class PostgresStore:
                 "the PostgreSQL backend needs psycopg: pip install 'memgrid[postgres]'") from exc
         self._lock = threading.RLock()
         self._recalls = RecallBuffer()
+        self._term_stats = {"text": TermStats("m.tsv", "english"),
+                            "entities": TermStats("m.entity_tsv", "simple")}
         self.dims = 0
         self.embedder_name = ""
         try:
@@ -244,14 +242,18 @@ class PostgresStore:
 
     def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
                     column: str | None) -> list[TextHit]:
-        query = _tsquery(terms)
-        if not query:
+        words = list(dict.fromkeys(t for t in terms if t.isalnum()))  # safe inside a tsquery
+        if not words:
             return []
-        vector, config = ("m.entity_tsv", "simple") if column == "entities" else ("m.tsv", "english")
-        where, params = scope_sql(scope, filters, dialect=POSTGRES)
-        rows = self._q(
-            f"SELECT m.seq, ts_rank({vector}, q) AS s FROM memories m, to_tsquery('{config}', %s) q "
-            f"WHERE {vector} @@ q AND {where} ORDER BY s DESC LIMIT %s", [query, *params, k])
+        stats = self._term_stats["entities" if column == "entities" else "text"]
+        with self._lock:
+            weights = stats.weights(self._q, words)
+            if not weights:
+                return []
+            score, match, match_params = ranked_match_sql(stats, weights)
+            where, params = scope_sql(scope, filters, dialect=POSTGRES)
+            rows = self._q(f"SELECT m.seq, {score} AS s FROM memories m WHERE {match} AND {where} "
+                           f"ORDER BY s DESC LIMIT %s", [*match_params, *params, k])
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
