@@ -43,6 +43,7 @@ class RetrievalConfig(BaseModel):
     weight_time: float = Field(default=0.5, ge=0)
     recency_weight: float = Field(default=0.0, ge=0, description="boost for recent memories")
     recency_half_life_days: float = Field(default=30.0, gt=0)
+    rerank_depth: int = Field(default=60, ge=1, description="fused hits the rerank stages see (or limit)")
     neighbor_weight: float = Field(default=0.35, ge=0, description="share of score passed to adjacent turns")
     second_neighbor_weight: float = Field(default=0.25, ge=0, description="share passed to turns two away")
     reply_weight: float = Field(default=0.8, ge=0,

@@ -42,12 +42,15 @@ class Retriever:
         }
         weights = {"dense": cfg.weight_dense, "bm25": cfg.weight_bm25,
                    "entity": cfg.weight_entity, "time": cfg.weight_time}
-        scores, explain = fuse(ranked, weights, cfg.rrf_k, cfg.score_weight)
+        fused, explain = fuse(ranked, weights, cfg.rrf_k, cfg.score_weight)
+        # the tail of the fused list cannot reach the top: rerank only the head (cheaper stages)
+        scores = {s: fused[s] for s in sorted(fused, key=lambda s: -fused[s])[: max(cfg.rerank_depth, limit)]}
+        placed = self.store.placement(list(scores))
         if cfg.neighbor_weight > 0 or cfg.reply_weight > 0 or cfg.second_neighbor_weight > 0:
-            rerank.spread_to_neighbors(cfg, self.store, scope, filters, scores, explain)
+            rerank.spread_to_neighbors(cfg, self.store, scope, filters, scores, explain, placed)
         if cfg.link_weight > 0:
             rerank.spread_along_links(cfg, self.store, scope, filters, scores, explain)
-        placed = self.store.placement(list(scores))
+        placed.update(self.store.placement([s for s in scores if s not in placed]))  # spread joined
         if cfg.session_weight > 0:
             rerank.boost_sessions(cfg, scores, explain, placed)
         if cfg.weight_session_units > 0 and SESSION_KIND in filters.exclude_kinds:

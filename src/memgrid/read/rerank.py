@@ -111,11 +111,11 @@ def prefer_named_speakers(cfg: RetrievalConfig, names: list[str], scores: dict[i
     the LoCoMo dev split, about half by chance). When the query names someone who speaks among
     the candidates, turns by everyone else rank a little lower."""
     wanted = set(names)
-    by_named = {seq: not wanted.isdisjoint(tokens(p.speaker or "")) for seq, p in placed.items()}
-    if not any(by_named.values()):
+    named = {sp for sp in {p.speaker for p in placed.values()} if sp and not wanted.isdisjoint(tokens(sp))}
+    if not named:
         return
-    for seq, named in by_named.items():
-        if not named:
+    for seq, p in placed.items():
+        if p.speaker not in named:
             scores[seq] *= 1.0 - cfg.speaker_discount
             explain.setdefault(seq, {})["other_speaker"] = (0, cfg.speaker_discount)
 
@@ -133,13 +133,13 @@ def _spread(store: Store, scope: Scope, filters: Filters, scores: dict[int, floa
 
 
 def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
-                        scores: dict[int, float], explain: Explain) -> None:
+                        scores: dict[int, float], explain: Explain, placed: dict[int, Placement]) -> None:
     """Adjacent turns share context ('What did she say to that?'): pass them part of a score.
     A turn that asks passes more to the turn after it: the reply holds the answer, often in
     words unlike the later question's ('How often do you work out?' -> 'Three times a week').
     Turns two away get a smaller share: 'I painted this' -> 'What inspired you?' -> the answer."""
     top = sorted(scores, key=lambda s: -scores[s])[: cfg.neighbor_from]
-    asks = {s: question_share(p.text) for s, p in store.placement(top).items()} if cfg.reply_weight else {}
+    asks = {s: question_share(placed[s].text) for s in top if s in placed} if cfg.reply_weight else {}
     bonus: dict[int, float] = {}
     for seq, near in store.neighbors(top, radius=2 if cfg.second_neighbor_weight else 1).items():
         for other, offset in near:
