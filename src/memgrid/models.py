@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -171,8 +171,7 @@ class StoredMemory:
         created = to_datetime(self.created_at)
         updated = to_datetime(self.updated_at)
         assert created is not None and updated is not None
-        # every field is already typed and checked on the way in: construct without re-validating
-        return MemoryRecord.model_construct(
+        return MemoryRecord(
             id=self.id,
             text=self.text,
             kind=self.kind,
@@ -180,7 +179,7 @@ class StoredMemory:
             user_id=self.scope.user_id,
             agent_id=self.scope.agent_id,
             session_id=self.scope.session_id,
-            visibility=self.visibility,
+            visibility=cast(Visibility, self.visibility),  # checked on the way in
             role=self.role,
             speaker=self.speaker,
             provenance=self.provenance,

@@ -75,8 +75,7 @@ class Retriever:
         memories = self.store.get_by_seq(best)
         best = [s for s in best if s in memories]  # deleted by another writer meanwhile
         self.store.touch(best, time.time())
-        # records and explain values are typed already: construct without re-validating them
-        return [SearchHit.model_construct(score=scores[s], memory=memories[s].to_record(),
-                          explain={c: ChannelScore.model_construct(rank=r, score=v)
-                                   for c, (r, v) in explain[s].items()})
+        # plain constructors: pydantic's compiled validation beats model_construct on small models
+        return [SearchHit(score=scores[s], memory=memories[s].to_record(),
+                          explain={c: ChannelScore(rank=r, score=v) for c, (r, v) in explain[s].items()})
                 for s in best]

@@ -44,7 +44,9 @@ def row_to_memory(row: Sequence[Any]) -> StoredMemory:
     return StoredMemory(
         id=mid, text=text, index_text=index_text, kind=kind,
         scope=Scope(tenant, user, agent, session), visibility=visibility, role=role,
-        speaker=speaker, provenance=Provenance.model_validate(_json(provenance)),
+        speaker=speaker, provenance=(Provenance.model_validate_json(provenance)
+                                      if isinstance(provenance, str | bytes)
+                                      else Provenance.model_validate(provenance)),
         content_hash=content_hash, created_at=created_at, updated_at=updated_at,
         event_time=event_time, valid_from=valid_from, valid_to=valid_to, version=version,
         supersedes=supersedes, superseded_by=superseded_by, importance=importance,
