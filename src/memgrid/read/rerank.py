@@ -96,8 +96,8 @@ def weight_retention(cfg: RetrievalConfig, scores: dict[int, float], explain: Ex
 
 def discount_questions(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
                        placed: dict[int, Placement]) -> None:
-    """Turns that only ask rank a little below turns that tell. Applied last, so a question
-    still passes its full score to the reply beside it (spreading and session boosts)."""
+    """Turns that only ask rank a little below turns that tell. Applied after spreading and
+    the session boosts, so a question still passes its full score to the reply beside it."""
     for seq, p in placed.items():
         share = question_share(p.text)
         if share > 0:

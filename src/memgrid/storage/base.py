@@ -103,7 +103,8 @@ class Store(Protocol):
         """Which of these memories the scope and filters (access rule included) admit."""
 
     def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
-        """Session and time of many candidates, cheaply (no full rows)."""
+        """What rerank stages read of many candidates (session, time, text, speaker), without
+        full rows."""
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[tuple[int, int]]]:
         """Each seq's turns within `radius` positions in its session, as (seq, offset)."""
