@@ -68,3 +68,15 @@ def test_turns_by_the_speaker_the_query_names_rank_first() -> None:
     unchanged = {1: 1.0, 2: 1.0, 3: 1.0}
     prefer_named_speakers(cfg, ["paris"], unchanged, {}, placed)  # names no speaker: no effect
     assert unchanged == {1: 1.0, 2: 1.0, 3: 1.0}
+
+
+def test_bench_configurations_switch_exactly_one_thing() -> None:
+    from memgrid.bench.locomo import ABLATIONS, retrieval_for
+
+    base = RetrievalConfig()
+    for name, change in ABLATIONS.items():
+        cfg = retrieval_for(f"memgrid-{name}", base)
+        changed = {k for k in RetrievalConfig.model_fields if getattr(cfg, k) != getattr(base, k)}
+        assert changed <= set(change) and changed, name  # nothing else moves; something does
+    alone = retrieval_for("memgrid-only-time", base)
+    assert alone.weight_time == 1 and alone.weight_dense == alone.weight_bm25 == alone.score_weight == 0

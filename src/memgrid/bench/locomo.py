@@ -58,6 +58,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "no-second-neighbor": {"second_neighbor_weight": 0},
     "no-question-discount": {"question_discount": 0}, "no-reply": {"reply_weight": 0},
     "no-speaker": {"speaker_discount": 0},
+    "only-entity": {**_PLAIN, "weight_entity": 1}, "only-time": {**_PLAIN, "weight_time": 1},
     "with-entity": {"weight_entity": 0.2},
     "with-links": {"link_weight": 0.2}, "with-topics": {"weight_topic_units": 6.0},
     "with-retention": {"retention_weight": 0.5},
