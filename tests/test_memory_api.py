@@ -84,6 +84,15 @@ def test_turns_two_away_share_a_hits_context(mem: Memory) -> None:
     assert "neighbor" in hits[1].explain
 
 
+def test_neighbours_are_turns_of_the_same_session(mem: Memory) -> None:
+    turns = mem.add(["one", "two", "three"], user_id="alice", session_id="s1")
+    mem.add(["other session"], user_id="alice", session_id="s2")
+    loose = mem.add(["a fact on its own", "another fact"], user_id="alice")  # no session
+    seq = {r.id: mem.store.get("default", r.id).seq for r in [*turns, *loose]}
+    near = mem.store.neighbors([seq[turns[1].id], seq[loose[0].id]], radius=2)
+    assert near == {seq[turns[1].id]: [(seq[turns[0].id], -1), (seq[turns[2].id], 1)]}
+
+
 def test_search_filters(mem: Memory) -> None:
     mem.add("note about apples", user_id="alice", metadata={"topic": "fruit"}, kind="fact")
     mem.add("note about pears", user_id="alice", metadata={"topic": "other"})

@@ -107,7 +107,8 @@ class Store(Protocol):
         full rows."""
 
     def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[tuple[int, int]]]:
-        """Each seq's turns within `radius` positions in its session, as (seq, offset)."""
+        """Each seq's turns within `radius` positions in its session, as (seq, offset). Memories
+        without a session have no neighbours: separate adds are not a conversation."""
         ...
 
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],

@@ -275,8 +275,8 @@ class PostgresStore:
             return {}
         rows = self._q(
             "SELECT a.seq, b.seq, b.position - a.position "
-            "FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
-            "AND b.user_id IS NOT DISTINCT FROM a.user_id AND b.session_id IS NOT DISTINCT FROM a.session_id "
+            "FROM memories a JOIN memories b ON b.session_id = a.session_id AND b.tenant_id = a.tenant_id "
+            "AND b.user_id IS NOT DISTINCT FROM a.user_id "
             "AND b.position BETWEEN a.position - %s AND a.position + %s AND b.seq <> a.seq "
             "WHERE a.seq = ANY(%s) ORDER BY a.seq, b.position", (radius, radius, list(seqs)))
         out: dict[int, list[tuple[int, int]]] = {}

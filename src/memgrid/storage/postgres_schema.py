@@ -71,7 +71,13 @@ CREATE TABLE links (
 CREATE INDEX ix_links_dst ON links (dst);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# adjacent turns are found by session: IS NOT DISTINCT FROM on user_id cannot use
+# ix_memories_position, and the neighbour join fell back to scanning the whole table
+_V4 = """
+CREATE INDEX ix_memories_session_position ON memories (session_id, position) WHERE session_id IS NOT NULL;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

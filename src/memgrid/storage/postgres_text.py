@@ -4,19 +4,21 @@
 half of a chat) ranks with one that matches a rare word. On the LoCoMo dev split that cost the
 PostgreSQL backend 0.036 recall@10 against SQLite's FTS5 BM25. Here each query term's `ts_rank`
 is weighted by its BM25 IDF, from document counts taken with the GIN index and cached while the
-table grows by less than 5%: IDF moves slowly, and recounting on every write would cost more
-than the search.
+table grows by less than 5% (its size looked up at most once a second): IDF moves slowly, and
+recounting on every write would cost more than the search.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
 Query = Callable[[str, Sequence[Any]], list[tuple[Any, ...]]]
 
 REFRESH_GROWTH = 1.05
+SIZE_CHECK_S = 1.0
 
 
 def idf(rows: int, df: int) -> float:
@@ -30,15 +32,19 @@ class TermStats:
         self.vector = vector  # a generated tsvector column, e.g. m.tsv
         self.config = config  # the text search configuration that built it
         self.counted_at = 0  # table size (max seq) when the cache was filled
+        self.sized_at = -SIZE_CHECK_S  # when the table size was last looked up (monotonic)
         self.df: dict[str, int] = {}
 
     def weights(self, query: Query, terms: Sequence[str]) -> dict[str, float]:
         """IDF of each term that can match; terms in more than half the rows are left out
         when others remain (they cannot change the ranking, and their postings are long)."""
-        rows = int(query("SELECT coalesce(max(seq), 0) FROM memories", ())[0][0])
-        if rows > self.counted_at * REFRESH_GROWTH:
-            self.df.clear()
-            self.counted_at = rows
+        now = time.monotonic()
+        if now - self.sized_at > SIZE_CHECK_S:  # a round trip: not on every search
+            self.sized_at = now
+            rows = int(query("SELECT coalesce(max(seq), 0) FROM memories", ())[0][0])
+            if rows > self.counted_at * REFRESH_GROWTH:
+                self.df.clear()
+                self.counted_at = rows
         missing = [t for t in terms if t not in self.df]
         if missing:
             counts = ", ".join(f"count(*) FILTER (WHERE {self.vector} @@ to_tsquery('{self.config}', %s))"

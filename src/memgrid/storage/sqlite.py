@@ -490,7 +490,7 @@ class SQLiteStore:
             rows = self.conn.execute(
                 "SELECT a.seq, b.seq, b.position - a.position "
                 "FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
-                "AND b.user_id IS a.user_id AND b.session_id IS a.session_id "
+                "AND b.user_id IS a.user_id AND b.session_id = a.session_id "
                 "AND b.position BETWEEN a.position - ? AND a.position + ? AND b.seq != a.seq "
                 f"WHERE a.seq IN ({','.join('?' * len(seqs))}) ORDER BY a.seq, b.position",
                 (radius, radius, *seqs)).fetchall()
