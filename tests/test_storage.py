@@ -139,3 +139,19 @@ def test_same_inserts_build_the_same_ann_graph() -> None:
             index.add(np.arange(start, start + 1000), vectors[start : start + 1000])
         found.append([index.search(q, 100) for q in queries])
     assert found[0] == found[1]
+
+
+def test_consolidate_merges_full_text_segments(tmp_path: Path, model_home: Path) -> None:
+    with Memory(config=hashing_config(model_home, tmp_path / "t.db")) as mem:
+        words = [f"topic{chr(97 + i % 26)}{chr(97 + i // 26)}" for i in range(30)]
+        for i, word in enumerate(words):  # one transaction each: one FTS5 segment each, until automerge
+            mem.add([f"a turn about {word}", f"reply {i}"], user_id="u", session_id=f"s{i}")
+
+        def segments() -> int:
+            return int(mem.store.conn.execute(  # type: ignore[attr-defined]
+                "SELECT count(DISTINCT segid) FROM memories_fts_idx").fetchone()[0])
+
+        before = segments()
+        mem.consolidate(user_id="u")
+        assert segments() < before and segments() <= 2
+        assert mem.search(words[7], user_id="u", limit=1)[0].memory.text == f"a turn about {words[7]}"

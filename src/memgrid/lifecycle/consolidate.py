@@ -110,4 +110,5 @@ def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
     report.created = len(fresh) - report.updated
     report.units.extend(m.id for m in fresh)
     report.topics = build_topics(store, writer, scope, listed, topics or TopicConfig(), max_chars)
+    store.tidy()  # the pass run after imports is where an import's index maintenance belongs
     return report

@@ -125,6 +125,10 @@ class Store(Protocol):
     def touch(self, seqs: Sequence[int], at: float) -> None:
         """Count a recall (access_count, last_accessed_at) without creating a version."""
 
+    def tidy(self) -> None:
+        """After bulk writes: bounded maintenance that makes later searches cheaper (merge
+        full-text index segments, refresh planner statistics). Changes no data."""
+
     def stats(self, scope: Scope) -> dict[str, Any]: ...
 
     def close(self) -> None: ...

@@ -315,6 +315,11 @@ class PostgresStore:
                 with self._tx():
                     pass
 
+    def tidy(self) -> None:
+        """Refresh planner statistics: after a bulk import they still describe an empty table."""
+        with self._lock:
+            self.conn.execute("ANALYZE memories")
+
     def _flush_touches(self) -> None:
         if self._recalls.pending:
             with self.conn.cursor() as cur:
