@@ -53,6 +53,11 @@ def test_errors_are_one_clear_line(cli) -> None:  # type: ignore[no-untyped-def]
     assert "no memory" in cli("get", "nope", ok=False)
 
 
+def test_serve_refuses_several_processes_on_sqlite(cli) -> None:  # type: ignore[no-untyped-def]
+    out = cli("serve", "--workers", "2", ok=False)
+    assert "needs PostgreSQL" in out
+
+
 def test_export_import_jsonl(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("add", "first", "--user", "alice")
     cli("add", "second", "--user", "alice")

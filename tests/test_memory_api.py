@@ -39,6 +39,31 @@ def test_messages_keep_roles_speakers_order_and_times(mem: Memory) -> None:
     assert added[1].event_time is not None and added[1].event_time.hour == 14
 
 
+def test_concurrent_adds_to_one_session_get_distinct_positions(mem: Memory) -> None:
+    """Writers read a session's next position before embedding; two at once used to read the
+    same one. Each batch now moves past what is stored, in its transaction, keeping its order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def add(i: int) -> list[int]:
+        added = mem.add([f"writer {i} turn {j}" for j in range(3)], user_id="u", session_id="s")
+        return [a.position or 0 for a in added]
+
+    with ThreadPoolExecutor(8) as threads:
+        returned = list(threads.map(add, range(16)))
+    stored = {m.text: m.position for m in mem.list(user_id="u", session_id="s", limit=100).items}
+    assert sorted(stored.values()) == list(range(48))
+    for i, positions in enumerate(returned):
+        assert positions == [stored[f"writer {i} turn {j}"] for j in range(3)]
+        assert positions == list(range(positions[0], positions[0] + 3))
+    # an import keeps the places it brings (restoring a session, in any order, not appending)
+    exported = sorted((r.model_dump(mode="json") for r in mem.export(user_id="u")),
+                      key=lambda r: r["position"])
+    mem.erase(user_id="u")
+    mem.import_records(exported[24:])
+    mem.import_records(exported[:24])
+    assert {m.text: m.position for m in mem.list(user_id="u", session_id="s", limit=100).items} == stored
+
+
 def test_exact_duplicates_are_skipped(mem: Memory) -> None:
     msg = {"role": "user", "content": "same words", "timestamp": "2023-01-01T00:00:00"}
     assert len(mem.add([msg, msg], user_id="alice")) == 1

@@ -86,3 +86,73 @@ def test_full_text_weighs_rare_words_above_common_ones(postgres_url: str, model_
                                          "index_text")
             assert hits[0][0] == rare.seq and hits[1][0] == name.seq
         assert mem.store.text_search(Scope("default", "u"), Filters(), ["the"], 5, "index_text") == []
+
+
+def test_threads_share_a_pool_of_connections(postgres_url: str, model_home: Path, tmp_path: Path) -> None:
+    """One process's threads query PostgreSQL in parallel (a server's requests no longer queue
+    on one connection), never more than pool_size at once, and each sees only its own user."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    config = pg_config(model_home, tmp_path, postgres_url)
+    config.pool_size = 3
+    with Memory(config=config) as mem:
+        assert mem.store.pool.get_stats()["pool_size"] == 1  # opened on demand
+
+        def work(i: int) -> list[str]:
+            mem.add(f"user {i} keeps a {['kite', 'cello', 'ferret'][i % 3]}", user_id=f"u{i}")
+            return [h.memory.text for _ in range(15) for h in mem.search("what does the user keep",
+                                                                         user_id=f"u{i}")]
+
+        with ThreadPoolExecutor(8) as threads:
+            seen = list(threads.map(work, range(8)))
+        stats = mem.store.pool.get_stats()
+        assert 1 < stats["pool_size"] <= 3
+        for i, texts in enumerate(seen):
+            own = f"user {i} keeps a {['kite', 'cello', 'ferret'][i % 3]}"
+            assert len(texts) == 15 and set(texts) == {own}
+
+
+def test_unreachable_database_fails_at_once_with_a_clear_error(model_home: Path, tmp_path: Path) -> None:
+    """PostgreSQL's own reason, from a direct first connection (a pool would retry until timeout)."""
+    with pytest.raises(StorageError, match=r"cannot use 127.0.0.1:9/memgrid as a memgrid database: .*"
+                                           r"refused"):
+        Memory(config=pg_config(model_home, tmp_path, "postgresql://memgrid@127.0.0.1:9/memgrid"))
+
+
+def test_recall_counts_flushed_by_two_processes_at_once_do_not_deadlock(
+        postgres_url: str, model_home: Path, tmp_path: Path) -> None:
+    """Two stores on one database (as two server processes are) flush overlapping recall
+    counts at the same moment, in opposite orders; rows are locked in seq order, so neither
+    waits on the other in a cycle and every count lands."""
+    import random
+    import threading
+
+    config = pg_config(model_home, tmp_path, postgres_url)
+    with Memory(config=config) as one, Memory(config=config) as two:
+        seqs = [one.store.get("default", r.id).seq for r in  # type: ignore[union-attr]
+                one.add([f"note {i}" for i in range(300)], user_id="u")]
+        for store in (one.store, two.store):
+            store._recalls.flush_at = 1  # type: ignore[attr-defined]  # flush on every touch
+        rounds = 15
+        start = threading.Barrier(2)
+        failures: list[BaseException] = []
+
+        def flush(mem: Memory, order: list[int]) -> None:
+            try:
+                for r in range(rounds):
+                    start.wait()
+                    mem.store.touch(order if r % 2 else order[::-1], 1.0 + r)
+            except BaseException as exc:  # reported below
+                failures.append(exc)
+                start.abort()
+
+        shuffled = random.Random(3).sample(seqs, len(seqs))
+        threads = [threading.Thread(target=flush, args=(one, shuffled)),
+                   threading.Thread(target=flush, args=(two, shuffled[::-1]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not failures, failures
+        stored = [one.store.get("default", r.id) for r in one.list(user_id="u", limit=300).items]
+        assert {m.access_count for m in stored if m is not None} == {2 * rounds}

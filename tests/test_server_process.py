@@ -40,6 +40,23 @@ def test_32_concurrent_clients_no_errors_no_lost_adds(server: tuple[ServerProces
     assert asyncio.run(count_present(proc.url, admin_key, acked)) == len(acked)
 
 
+def test_postgres_server_in_two_processes_no_errors_no_lost_adds(tmp_path: Path, model_home: Path) -> None:
+    """`serve --workers 2`: two processes, each with its own connection pools, on one database."""
+    env = {**os.environ, "MEMGRID_HOME": str(model_home)}
+    with database("postgres", tmp_path) as db:
+        admin_key = bootstrap(db, env)
+        proc = ServerProcess(db, "hashing", env, workers=2)
+        proc.start()
+        try:
+            keys = asyncio.run(make_users(proc.url, admin_key, 16))
+            result = asyncio.run(drive(proc.url, keys, seconds=120, add_ratio=0.5, max_ops=40))
+            assert result["errors"] == 0, result["error_samples"]
+            acked = list(result["acknowledged"])
+            assert asyncio.run(count_present(proc.url, admin_key, acked)) == len(acked)
+        finally:
+            proc.stop()
+
+
 def test_sigkill_during_writes_loses_no_acknowledged_write(server: tuple[ServerProcess, str]) -> None:
     proc, admin_key = server
     keys = asyncio.run(make_users(proc.url, admin_key, 8))

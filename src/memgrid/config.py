@@ -97,6 +97,8 @@ class MemgridConfig(BaseModel):
 
     path: Path | None = Field(default=None, description="SQLite file; default <home>/memgrid.db")
     db_url: str | None = Field(default=None, description="postgresql://... to use PostgreSQL instead")
+    pool_size: int = Field(default=8, ge=1, le=1000,
+                           description="most PostgreSQL connections a process holds (opened on demand)")
     home: Path = Field(default_factory=default_home)
     embedder: EmbedderConfig = Field(default_factory=EmbedderConfig)
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)

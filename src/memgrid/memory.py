@@ -287,7 +287,7 @@ class Memory:
         for group in by_scope.values():
             known = self.store.existing_hashes(group[0].scope, [m.content_hash for m in group])
             keep.extend(m for m in group if m.content_hash not in known)
-        return len(self.writer.write(keep, "import"))
+        return len(self.writer.write(keep, "import", keep_positions=True))
 
     # -- lifecycle -------------------------------------------------------------------------
 

@@ -66,21 +66,29 @@ def _id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
-class AccessStore:
-    def __init__(self, sqlite_path: Path | None = None, postgres_url: str | None = None) -> None:
-        self._lock = threading.RLock()
-        self.postgres = postgres_url is not None
-        if postgres_url is not None:
-            import psycopg
+def _create_pg_tables(conn: Any) -> None:
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('memgrid-access'))")
+        ddl = _TABLES.format(serial="BIGSERIAL PRIMARY KEY").replace(" REAL", " DOUBLE PRECISION")
+        for statement in ddl.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+        conn.execute(_PG_GUARDS)
 
-            self.conn: Any = psycopg.connect(postgres_url, autocommit=True)
-            with self.conn.transaction():
-                self.conn.execute("SELECT pg_advisory_xact_lock(hashtext('memgrid-access'))")
-                ddl = _TABLES.format(serial="BIGSERIAL PRIMARY KEY").replace(" REAL", " DOUBLE PRECISION")
-                for statement in ddl.split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
-                self.conn.execute(_PG_GUARDS)
+
+class AccessStore:
+    """Every request authenticates and writes an audit row here, so on PostgreSQL it has its
+    own connection pool: a single shared connection would queue a server's requests."""
+
+    def __init__(self, sqlite_path: Path | None = None, postgres_url: str | None = None,
+                 pool_size: int = 8) -> None:
+        self._lock = threading.RLock()
+        self.pool: Any = None
+        self.conn: Any = None
+        if postgres_url is not None:
+            from memgrid.storage.postgres_pool import open_pool
+
+            self.pool = open_pool(postgres_url, pool_size, setup=_create_pg_tables)
         else:
             target = ":memory:" if sqlite_path is None else str(sqlite_path)
             self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
@@ -88,8 +96,10 @@ class AccessStore:
             self.conn.executescript(_TABLES.format(serial="INTEGER PRIMARY KEY") + _SQLITE_GUARDS)
 
     def _x(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        if self.postgres:
-            sql = sql.replace("?", "%s")
+        if self.pool is not None:
+            with self.pool.connection() as conn:
+                cur = conn.execute(sql.replace("?", "%s"), params)
+                return list(cur.fetchall()) if cur.description else []
         with self._lock:
             cur = self.conn.execute(sql, params)
             return list(cur.fetchall()) if cur.description else []
@@ -247,5 +257,8 @@ class AccessStore:
                            result=r[5], at=r[6], detail=json.loads(r[7])) for r in rows]
 
     def close(self) -> None:
-        with self._lock:
-            self.conn.close()
+        if self.pool is not None:
+            self.pool.close()
+        else:
+            with self._lock:
+                self.conn.close()

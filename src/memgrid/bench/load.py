@@ -44,8 +44,8 @@ def bootstrap(db: str, env: dict[str, str]) -> str:
 class ServerProcess:
     """A `memgrid serve` child process on loopback; restartable (for kill tests)."""
 
-    def __init__(self, db: str, embedder: str, env: dict[str, str]) -> None:
-        self.db, self.embedder, self.env = db, embedder, env
+    def __init__(self, db: str, embedder: str, env: dict[str, str], workers: int = 1) -> None:
+        self.db, self.embedder, self.env, self.workers = db, embedder, env, workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -53,7 +53,8 @@ class ServerProcess:
     def start(self, timeout: float = 60.0) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "memgrid", "serve", "--db", self.db, "--embedder", self.embedder,
-             "--host", "127.0.0.1", "--port", str(self.port)], env=self.env,
+             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)],
+            env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.time() + timeout
         while time.time() < deadline:
@@ -163,13 +164,14 @@ async def count_present(url: str, admin_key: str, ids: list[str]) -> int:
 
 
 def run_load(backends: list[str], clients: int = 32, seconds: float = 20.0, add_ratio: float = 0.3,
-             embedder: str = "static", json_out: Path | None = None, log: Any = print) -> dict[str, Any]:
+             embedder: str = "static", json_out: Path | None = None, log: Any = print,
+             workers: int = 1) -> dict[str, Any]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     results: dict[str, Any] = {}
     for backend in backends:
         with tempfile.TemporaryDirectory(prefix="memgrid-load-") as tmp, database(backend, Path(tmp)) as db:
             admin_key = bootstrap(db, env)
-            server = ServerProcess(db, embedder, env)
+            server = ServerProcess(db, embedder, env, workers if backend == "postgres" else 1)
             server.start()
             try:
                 keys = asyncio.run(make_users(server.url, admin_key, clients))
@@ -179,10 +181,12 @@ def run_load(backends: list[str], clients: int = 32, seconds: float = 20.0, add_
                 r["acknowledged_present"] = asyncio.run(count_present(server.url, admin_key, acked))
             finally:
                 server.stop()
+        r["workers"] = server.workers
         results[backend] = r
         add = "/".join(str(r[f"add_ms_p{q}"]) for q in (50, 95, 99))
         search = "/".join(str(r[f"search_ms_p{q}"]) for q in (50, 95, 99))
-        log(f"{backend:>9}: {r['requests_per_s']} req/s over {r['seconds']} s, {r['clients']} clients, "
+        log(f"{backend:>9} ({server.workers} process(es)): {r['requests_per_s']} req/s over "
+            f"{r['seconds']} s, {r['clients']} clients, "
             f"{r['errors']} errors; add p50/p95/p99 {add} ms; search p50/p95/p99 {search} ms; "
             f"acknowledged adds present {r['acknowledged_present']}/{r['acknowledged_adds']}")
     write_json(json_out, results)

@@ -86,12 +86,13 @@ def load(
     add_ratio: Annotated[float, typer.Option(help="share of requests that are adds")] = 0.3,
     embedder: Annotated[str, typer.Option()] = "static",
     json_out: Annotated[Path | None, typer.Option("--json")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="server processes for postgres (sqlite: 1)")] = 1,
 ) -> None:
     """Requests/s and p50/p95/p99 for concurrent add/search against a real server on loopback."""
     from memgrid.bench.load import run_load
 
     run_load([b.strip() for b in backends.split(",") if b.strip()], clients, seconds, add_ratio,
-             embedder, json_out, log=console.print)
+             embedder, json_out, log=console.print, workers=workers)
 
 
 @bench_app.command("knowledge-update")

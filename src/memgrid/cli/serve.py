@@ -26,16 +26,30 @@ def server_config(db: str | None, embedder: str) -> MemgridConfig:
 @app.command()
 def serve(db: DbOpt = None, embedder: EmbOpt = "static",
           host: Annotated[str, typer.Option()] = "127.0.0.1",
-          port: Annotated[int, typer.Option()] = 8420) -> None:
+          port: Annotated[int, typer.Option()] = 8420,
+          pool_size: Annotated[int, typer.Option(
+              min=1, help="most PostgreSQL connections a process holds (memory and access each)")] = 8,
+          workers: Annotated[int, typer.Option(
+              min=1, help="server processes (PostgreSQL only): one process runs Python on one core")] = 1,
+) -> None:
     """Start the REST server (OpenAPI docs at /docs)."""
     import uvicorn
 
-    from memgrid.server.app import create_app
+    from memgrid.server.app import CONFIG_ENV, create_app
     from memgrid.server.service import open_service
 
-    service = open_service(server_config(db, embedder))
+    config = server_config(db, embedder).model_copy(update={"pool_size": pool_size})
+    if workers > 1:
+        if not config.db_url:
+            raise typer.BadParameter(
+                "--workers above 1 needs PostgreSQL (--db postgresql://...): SQLite's vector index "
+                "lives in one process, and every other process would rebuild it after each write")
+        os.environ[CONFIG_ENV] = config.model_dump_json()
+        uvicorn.run("memgrid.server.app:app_from_env", factory=True, workers=workers, host=host,
+                    port=port, log_level="warning")
+        return
     root_key = os.environ.get("MEMGRID_ROOT_KEY") or None
-    uvicorn.run(create_app(service, root_key), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(open_service(config), root_key), host=host, port=port, log_level="warning")
 
 
 @app.command("mcp")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import os
 import time
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
@@ -17,7 +18,9 @@ from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, Principa
 from memgrid.access.rules import Resource
 from memgrid.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from memgrid.models import HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
-from memgrid.server.service import MemoryService
+from memgrid.server.service import MemoryService, open_service
+
+CONFIG_ENV = "MEMGRID_SERVE_CONFIG"  # MemgridConfig as JSON, for server processes started by uvicorn
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
 Epoch = Annotated[float, Field(allow_inf_nan=False, ge=0, le=253402300800)]
@@ -325,3 +328,13 @@ def _unauthorized(message: str) -> Exception:
     from fastapi import HTTPException
 
     return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def app_from_env() -> FastAPI:
+    """The app for one of several worker processes: uvicorn imports this in each one, and each
+    opens its own service (its own connection pools) from the config `memgrid serve` put in
+    the environment."""
+    from memgrid.config import MemgridConfig
+
+    config = MemgridConfig.model_validate_json(os.environ[CONFIG_ENV])
+    return create_app(open_service(config), os.environ.get("MEMGRID_ROOT_KEY") or None)

@@ -367,5 +367,5 @@ def open_service(config: MemgridConfig) -> MemoryService:
     """The engine and the access tables on the same database (SQLite file or PostgreSQL)."""
     memory = Memory(config=config)
     access = AccessStore(sqlite_path=None if config.db_url else config.db_path(),
-                         postgres_url=config.db_url)
+                         postgres_url=config.db_url, pool_size=config.pool_size)
     return MemoryService(memory, access)

@@ -17,7 +17,7 @@ def open_store(config: MemgridConfig) -> Store:
             raise InvalidInputError("db_url must start with postgresql://")
         from memgrid.storage.postgres import PostgresStore
 
-        return PostgresStore(config.db_url)
+        return PostgresStore(config.db_url, config.pool_size)
     from memgrid.storage.sqlite import SQLiteStore
 
     return SQLiteStore(config.db_path(), config.durability, config.vector_save_every)

@@ -52,9 +52,11 @@ class Store(Protocol):
         """Record (or verify) which embedder built the stored vectors."""
 
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = (), links: Sequence[Link] = ()) -> None:
+               closes: Sequence[Closing] = (), links: Sequence[Link] = (),
+               keep_positions: bool = False) -> None:
         """Write rows, full text, vectors, links and ADD history atomically, and in the same
-        transaction close superseded facts (valid_to, superseded_by, a new version in their history)."""
+        transaction close superseded facts (valid_to, superseded_by, a new version in their history).
+        New turns move past their session's stored ones unless `keep_positions` (an import)."""
 
     def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
         """The memory currently holding each fact key for the scope's user (not superseded)."""

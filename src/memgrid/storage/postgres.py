@@ -7,7 +7,6 @@ Timestamps stay epoch seconds (double precision) so both backends share one row 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ import numpy as np
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
 from memgrid.storage.base import Closing, Edge, Link, Placement, TextHit, VectorHit
+from memgrid.storage.postgres_pool import open_pool
 from memgrid.storage.postgres_schema import migrate
 from memgrid.storage.postgres_text import TermStats, ranked_match_sql
 from memgrid.storage.sql import (
@@ -30,6 +30,7 @@ from memgrid.storage.sql import (
     POSTGRES,
     UPDATABLE,
     RecallBuffer,
+    align_positions,
     closing_statements,
     edges_from,
     history_sql,
@@ -50,72 +51,76 @@ def _vec(vector: np.ndarray | None) -> str | None:
     return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, np.float32)) + "]"
 
 
-class PostgresStore:
-    """Same contract as SQLiteStore; one connection guarded by a lock (a pool comes with serve)."""
+# every pooled connection: a wide HNSW beam, and filtered ANN that keeps scanning until it has k
+SESSION_SETTINGS = ("SET hnsw.ef_search = 200", "SET hnsw.iterative_scan = relaxed_order")
 
-    def __init__(self, url: str) -> None:
-        try:
-            import psycopg
-        except ImportError as exc:
-            raise StorageError(
-                "the PostgreSQL backend needs psycopg: pip install 'memgrid[postgres]'") from exc
-        self._lock = threading.RLock()
+
+class PostgresStore:
+    """Same contract as SQLiteStore. Safe to share between threads: each call borrows a pooled
+    connection, so one process's requests reach PostgreSQL in parallel (up to `pool_size`)."""
+
+    def __init__(self, url: str, pool_size: int = 8) -> None:
         self._recalls = RecallBuffer()
         self._term_stats = {"text": TermStats("m.tsv", "english"),
                             "entities": TermStats("m.entity_tsv", "simple")}
         self.dims = 0
         self.embedder_name = ""
-        try:
-            self.conn = psycopg.connect(url, autocommit=True)
-            self.conn.execute("SET hnsw.ef_search = 200")
-            self.conn.execute("SET hnsw.iterative_scan = relaxed_order")  # filtered ANN stays full
-            migrate(self.conn)
-        except psycopg.Error as exc:
-            raise StorageError(f"cannot use {url.split('@')[-1]} as a memgrid database: {exc}") from exc
+        self.pool = open_pool(url, pool_size, SESSION_SETTINGS, setup=migrate)
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
-        with self._lock, self.conn.transaction():
-            self._flush_touches()
-            yield self.conn
+        with self.pool.connection() as conn, conn.transaction():
+            self._flush_touches(conn)
+            yield conn
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return list(self.conn.execute(sql, params).fetchall())
+        with self.pool.connection() as conn:
+            return list(conn.execute(sql, params).fetchall())
+
+    def _run(self, sql: str) -> None:
+        """A statement with no result that cannot run in a transaction (VACUUM, ANALYZE)."""
+        with self.pool.connection() as conn:
+            conn.execute(sql)
 
     # -- Store interface --------------------------------------------------------------------
 
     def bind_embedder(self, name: str, dims: int) -> None:
-        with self._lock:
-            column = self._q(
+        with self._tx() as conn:  # under the migration lock: servers starting together agree
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('memgrid-migrate'))")
+            column = conn.execute(
                 "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                "WHERE attrelid = 'memories'::regclass AND attname = 'embedding' AND NOT attisdropped")
-            row = self._q("SELECT value FROM memgrid_meta WHERE key = 'embedder'")
-            if row and column and self._q("SELECT 1 FROM memories WHERE embedding IS NOT NULL LIMIT 1"):
+                "WHERE attrelid = 'memories'::regclass AND attname = 'embedding' AND NOT attisdropped"
+            ).fetchall()
+            row = conn.execute("SELECT value FROM memgrid_meta WHERE key = 'embedder'").fetchall()
+            if row and column and conn.execute(
+                    "SELECT 1 FROM memories WHERE embedding IS NOT NULL LIMIT 1").fetchall():
                 bound = json.loads(row[0][0])
                 if bound != {"name": name, "dims": dims}:
                     raise StorageError(
                         f"this database was built with embedder {bound['name']} ({bound['dims']} dims), "
                         f"not {name} ({dims} dims); open it with the same embedder")
-            with self._tx() as conn:
-                if not column or column[0][0] != f"vector({dims})":
-                    conn.execute("DROP INDEX IF EXISTS ix_memories_embedding")
-                    conn.execute("ALTER TABLE memories DROP COLUMN IF EXISTS embedding")
-                    conn.execute(f"ALTER TABLE memories ADD COLUMN embedding vector({int(dims)})")
-                    conn.execute("CREATE INDEX ix_memories_embedding ON memories USING hnsw "
-                                 "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
-                conn.execute(
-                    "INSERT INTO memgrid_meta VALUES ('embedder', %s) "
-                    "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                    (json.dumps({"name": name, "dims": dims}),))
+            if not column or column[0][0] != f"vector({dims})":
+                conn.execute("DROP INDEX IF EXISTS ix_memories_embedding")
+                conn.execute("ALTER TABLE memories DROP COLUMN IF EXISTS embedding")
+                conn.execute(f"ALTER TABLE memories ADD COLUMN embedding vector({int(dims)})")
+                conn.execute("CREATE INDEX ix_memories_embedding ON memories USING hnsw "
+                             "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
+            conn.execute(
+                "INSERT INTO memgrid_meta VALUES ('embedder', %s) "
+                "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (json.dumps({"name": name, "dims": dims}),))
             self.dims, self.embedder_name = dims, name
 
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = (), links: Sequence[Link] = ()) -> None:
+               closes: Sequence[Closing] = (), links: Sequence[Link] = (),
+               keep_positions: bool = False) -> None:
         if not memories:
             return
         placeholders = ", ".join(["%s"] * INSERT_COLUMNS.count(",")) + ", %s::vector"
         with self._tx() as conn:
+            if not keep_positions:
+                align_positions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
+                                POSTGRES)
             for sql, params in closing_statements(closes, actor, time.time(), "%s"):
                 conn.execute(sql, params)
             for m in memories:
@@ -179,8 +184,7 @@ class PostgresStore:
             if scope.user_id is not None and scope.agent_id is None and scope.session_id is None:
                 conn.execute("DELETE FROM history WHERE tenant_id = %s AND user_id = %s",
                              (scope.tenant_id, scope.user_id))
-        with self._lock:
-            self.conn.execute("VACUUM memories, history")  # dead tuples go, index entries with them
+        self._run("VACUUM memories, history")  # dead tuples go, index entries with them
         return len(ids)
 
     def list_memories(self, scope: Scope, filters: Filters, after_seq: int | None,
@@ -246,14 +250,13 @@ class PostgresStore:
         if not words:
             return []
         stats = self._term_stats["entities" if column == "entities" else "text"]
-        with self._lock:
-            weights = stats.weights(self._q, words)
-            if not weights:
-                return []
-            score, match, match_params = ranked_match_sql(stats, weights)
-            where, params = scope_sql(scope, filters, dialect=POSTGRES)
-            rows = self._q(f"SELECT m.seq, {score} AS s FROM memories m WHERE {match} AND {where} "
-                           f"ORDER BY s DESC LIMIT %s", [*match_params, *params, k])
+        weights = stats.weights(self._q, words)
+        if not weights:
+            return []
+        score, match, match_params = ranked_match_sql(stats, weights)
+        where, params = scope_sql(scope, filters, dialect=POSTGRES)
+        rows = self._q(f"SELECT m.seq, {score} AS s FROM memories m WHERE {match} AND {where} "
+                       f"ORDER BY s DESC LIMIT %s", [*match_params, *params, k])
         return [(int(r[0]), float(r[1])) for r in rows]
 
     def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
@@ -310,20 +313,28 @@ class PostgresStore:
             "SELECT dst, src, weight, kind FROM links WHERE dst = ANY(%s)", (list(seqs), list(seqs))))
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
-        with self._lock:
-            if self._recalls.add(seqs, at):
-                with self._tx():
-                    pass
+        if self._recalls.add(seqs, at):
+            with self.pool.connection() as conn:
+                self._flush_touches(conn)
 
     def tidy(self) -> None:
         """Refresh planner statistics: after a bulk import they still describe an empty table."""
-        with self._lock:
-            self.conn.execute("ANALYZE memories")
+        self._run("ANALYZE memories")
 
-    def _flush_touches(self) -> None:
-        if self._recalls.pending:
-            with self.conn.cursor() as cur:
-                cur.executemany(touch_sql("%s"), self._recalls.drain())
+    def _flush_touches(self, conn: Any) -> None:
+        """Recall counts in a transaction of their own, rows locked in seq order: two processes
+        flushing overlapping recalls in any other order deadlock (seen under `bench load
+        --workers 2`). A flush that still loses a lock conflict goes back in the buffer."""
+        import psycopg
+
+        rows = sorted(self._recalls.drain(), key=lambda row: row[1])
+        if not rows:
+            return
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.executemany(touch_sql("%s"), rows)
+        except psycopg.errors.DeadlockDetected:
+            self._recalls.restore(rows)
 
     def stats(self, scope: Scope) -> dict[str, Any]:
         counts = scope_stats(self._q, scope, POSTGRES)
@@ -333,8 +344,6 @@ class PostgresStore:
         return {**counts, "vectors": vectors, "db_bytes": int(size), "embedder": self.embedder_name}
 
     def close(self) -> None:
-        with self._lock:
-            if self._recalls.pending:
-                with self._tx():
-                    pass
-            self.conn.close()
+        with self.pool.connection() as conn:
+            self._flush_touches(conn)
+        self.pool.close()

@@ -11,6 +11,7 @@ recounting on every write would cost more than the search.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,10 +35,15 @@ class TermStats:
         self.counted_at = 0  # table size (max seq) when the cache was filled
         self.sized_at = -SIZE_CHECK_S  # when the table size was last looked up (monotonic)
         self.df: dict[str, int] = {}
+        self._lock = threading.Lock()  # a store's threads share one cache
 
     def weights(self, query: Query, terms: Sequence[str]) -> dict[str, float]:
         """IDF of each term that can match; terms in more than half the rows are left out
         when others remain (they cannot change the ranking, and their postings are long)."""
+        with self._lock:
+            return self._weights(query, terms)
+
+    def _weights(self, query: Query, terms: Sequence[str]) -> dict[str, float]:
         now = time.monotonic()
         if now - self.sized_at > SIZE_CHECK_S:  # a round trip: not on every search
             self.sized_at = now

@@ -4,6 +4,7 @@ scope/filter builder, so both backends read and filter memories the same way."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -101,6 +102,32 @@ SQLITE = Dialect("?", "json_extract({column}, '$.\"{key}\"') = ?")
 POSTGRES = Dialect("%s", "{column} -> '{key}' = %s::jsonb")
 
 
+def align_positions(query: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
+                    memories: Sequence[StoredMemory], dialect: Dialect) -> None:
+    """Called inside an insert's transaction: shift each session's new turns past what is stored.
+
+    A writer reads the session's next position before it embeds (outside any transaction), so
+    two concurrent adds to one session can both have read the same one; the later batch moves
+    up, keeping its order. PostgreSQL takes a per-session transaction lock first (SQLite's
+    write transaction already excludes other writers)."""
+    by_session: dict[tuple[str, str | None, str], list[StoredMemory]] = {}
+    for m in memories:
+        if m.scope.session_id is not None and m.position is not None:
+            key = (m.scope.tenant_id, m.scope.user_id, m.scope.session_id)
+            by_session.setdefault(key, []).append(m)
+    p = dialect.placeholder
+    same_user = f"user_id IS {p}" if dialect is SQLITE else f"user_id IS NOT DISTINCT FROM {p}"
+    for (tenant, user, session), batch in by_session.items():
+        if dialect is POSTGRES:
+            query(f"SELECT pg_advisory_xact_lock(hashtext({p}))", [f"{tenant}/{user}/{session}"])
+        top = query(f"SELECT MAX(position) FROM memories WHERE session_id = {p} AND tenant_id = {p} "
+                    f"AND {same_user}", [session, tenant, user])[0][0]
+        first = min(m.position or 0 for m in batch)
+        if top is not None and first <= top:
+            for m in batch:
+                m.position = (m.position or 0) + top + 1 - first
+
+
 def scope_sql(scope: Scope, filters: Filters, alias: str = "m",
               dialect: Dialect = SQLITE) -> tuple[str, list[Any]]:
     """WHERE clause for a scope plus filters; every value is a bound parameter."""
@@ -191,19 +218,29 @@ def scope_stats(rows: Callable[[str, list[Any]], list[tuple[Any, ...]]], scope: 
 
 
 class RecallBuffer:
-    """Recalls counted in memory and written with the next write, so searches stay read-only."""
+    """Recalls counted in memory and written with the next write, so searches stay read-only.
+    Shared by a store's threads, hence its own lock."""
 
     def __init__(self, flush_at: int = 1000) -> None:
         self.pending: dict[int, float] = {}
         self.flush_at = flush_at
+        self._lock = threading.Lock()
 
     def add(self, seqs: Sequence[int], at: float) -> bool:
         """Record recalls; True when enough are pending to be worth a write of their own."""
-        for seq in seqs:
-            self.pending[seq] = at
-        return len(self.pending) >= self.flush_at
+        with self._lock:
+            for seq in seqs:
+                self.pending[seq] = at
+            return len(self.pending) >= self.flush_at
+
+    def restore(self, rows: Sequence[tuple[float, int]]) -> None:
+        """Put back drained rows whose write failed (newer recalls of the same memory win)."""
+        with self._lock:
+            for at, seq in rows:
+                self.pending.setdefault(seq, at)
 
     def drain(self) -> list[tuple[float, int]]:
-        rows = [(at, seq) for seq, at in self.pending.items()]
-        self.pending.clear()
+        with self._lock:
+            rows = [(at, seq) for seq, at in self.pending.items()]
+            self.pending.clear()
         return rows

@@ -28,6 +28,7 @@ from memgrid.storage.sql import (
     SQLITE,
     UPDATABLE,
     RecallBuffer,
+    align_positions,
     closing_statements,
     edges_from,
     history_sql,
@@ -187,10 +188,14 @@ class SQLiteStore:
 
     @_exclusive
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = (), links: Sequence[Link] = ()) -> None:
+               closes: Sequence[Closing] = (), links: Sequence[Link] = (),
+               keep_positions: bool = False) -> None:
         if not memories:
             return
         with self._tx() as conn:
+            if not keep_positions:
+                align_positions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
+                                SQLITE)
             for sql, params in closing_statements(closes, actor, time.time(), "?"):
                 conn.execute(sql, params)
             for m in memories:

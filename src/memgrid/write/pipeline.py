@@ -81,16 +81,18 @@ class Writer:
             raise InvalidInputError("update needs text, metadata, importance or event_time")
         return changes
 
-    def write(self, units: list[StoredMemory], actor: str | None,
-              links: Sequence[Link] = ()) -> list[StoredMemory]:
+    def write(self, units: list[StoredMemory], actor: str | None, links: Sequence[Link] = (),
+              keep_positions: bool = False) -> list[StoredMemory]:
         """Embed in batches, then one transaction for rows, full text, vectors, history, links
-        (found here, plus any the caller made) and the facts the new memories supersede."""
+        (found here, plus any the caller made) and the facts the new memories supersede.
+        `keep_positions` for imports: their turns' places in a session are already known."""
         if units:
             vectors = self.embedder.embed([u.index_text for u in units])
             for unit, vector in zip(units, vectors, strict=True):
                 unit.embedding = vector
             self.store.insert(units, actor, closes=self._supersede(units),
-                              links=[*find_links(self.store, units, self.links), *links])
+                              links=[*find_links(self.store, units, self.links), *links],
+                              keep_positions=keep_positions)
         return units
 
     def backfill_links(self, memories: Sequence[StoredMemory], batch: int = 256) -> int:

@@ -1,0 +1,52 @@
+"""Connections to PostgreSQL, pooled so that one process's threads query it in parallel.
+
+One connection behind a lock made a server's requests queue at the database: while one request
+waited on PostgreSQL, none of the others could send a statement. Each call now borrows a
+connection for one statement or one transaction. Connections open on demand (one at start), so
+an embedded `Memory` used from one thread still holds a single connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from memgrid.errors import StorageError
+
+OPEN_TIMEOUT_S = 15.0
+
+
+def open_pool(url: str, size: int, settings: Sequence[str] = (),
+              setup: Callable[[Any], None] | None = None) -> Any:
+    """An open psycopg pool of autocommit connections, each configured with `settings` (SET ...).
+
+    A first connection is made directly, so a wrong URL fails at once with PostgreSQL's own
+    message (a pool would retry until its timeout), and runs `setup` (migrations) before any
+    pooled connection exists."""
+    try:
+        import psycopg
+        from psycopg_pool import ConnectionPool, PoolTimeout
+    except ImportError as exc:
+        raise StorageError(
+            "the PostgreSQL backend needs psycopg and psycopg-pool: pip install 'memgrid[postgres]'"
+        ) from exc
+
+    def configure(conn: Any) -> None:
+        for statement in settings:
+            conn.execute(statement)
+
+    where = url.split("@")[-1]
+    try:
+        with psycopg.connect(url, autocommit=True) as first:
+            if setup is not None:
+                setup(first)
+        pool = ConnectionPool(url, min_size=1, max_size=size, kwargs={"autocommit": True},
+                              configure=configure, open=False, name=f"memgrid-{where}")
+        try:
+            pool.open(wait=True, timeout=OPEN_TIMEOUT_S)
+        except PoolTimeout:
+            pool.close()
+            raise
+    except (PoolTimeout, psycopg.Error) as exc:
+        raise StorageError(f"cannot use {where} as a memgrid database: {exc}") from exc
+    return pool
