@@ -65,7 +65,11 @@ def test_health_docs_and_metrics(tenant: Tenant) -> None:
     assert tenant.http.get("/healthz").json() == {"status": "ok"}
     assert "/v1/memories" in tenant.http.get("/openapi.json").json()["paths"]
     tenant.call("alice", "GET", "/v1/memories")
-    assert "memgrid_requests_total" in tenant.http.get("/metrics").text
+    tenant.call("alice", "GET", "/v1/memories/nope")
+    metrics = tenant.http.get("/metrics").text
+    assert 'memgrid_requests_total{route="/v1/memories",status="200"} 1.0' in metrics
+    assert 'memgrid_requests_total{route="/v1/memories/{memory_id}",status="404"} 1.0' in metrics
+    assert 'memgrid_request_seconds_count{route="/v1/memories"} 1.0' in metrics
 
 
 def test_401_without_or_with_bad_keys(tenant: Tenant) -> None:

@@ -43,14 +43,6 @@ from memgrid.storage.sql import (
 )
 from memgrid.validation import Filters
 
-
-def _vec(vector: np.ndarray | None) -> str | None:
-    """pgvector's text form; avoids a binary adapter dependency."""
-    if vector is None:
-        return None
-    return "[" + ",".join(f"{x:.7g}" for x in np.asarray(vector, np.float32)) + "]"
-
-
 # every pooled connection: a wide HNSW beam, and filtered ANN that keeps scanning until it has k
 SESSION_SETTINGS = ("SET hnsw.ef_search = 200", "SET hnsw.iterative_scan = relaxed_order")
 
@@ -65,7 +57,7 @@ class PostgresStore:
                             "entities": TermStats("m.entity_tsv", "simple")}
         self.dims = 0
         self.embedder_name = ""
-        self.pool = open_pool(url, pool_size, SESSION_SETTINGS, setup=migrate)
+        self.pool = open_pool(url, pool_size, SESSION_SETTINGS, setup=migrate, vectors=True)
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
@@ -116,7 +108,7 @@ class PostgresStore:
                keep_positions: bool = False) -> None:
         if not memories:
             return
-        placeholders = ", ".join(["%s"] * INSERT_COLUMNS.count(",")) + ", %s::vector"
+        placeholders = ", ".join(["%s"] * INSERT_COLUMNS.count(",")) + ", %b"
         with self._tx() as conn:
             if not keep_positions:
                 align_positions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
@@ -126,7 +118,7 @@ class PostgresStore:
             for m in memories:
                 row = conn.execute(
                     f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({placeholders}) RETURNING seq",
-                    insert_values(m, _vec(m.embedding))).fetchone()
+                    insert_values(m, m.embedding)).fetchone()
                 m.seq = row[0]
             with conn.cursor() as cur:
                 cur.executemany(
@@ -152,11 +144,11 @@ class PostgresStore:
         if unknown:
             raise ValueError(f"not updatable: {sorted(unknown)}")
         now = time.time()
-        values = {k: (json.dumps(v) if k in JSON_FIELDS else _vec(v) if k == "embedding" else v)
+        values = {k: (json.dumps(v) if k in JSON_FIELDS else v)
                   for k, v in changes.items()}
         values["version"] = memory.version + 1
         values["updated_at"] = now
-        assignments = ", ".join(f"{k} = %s::vector" if k == "embedding" else f"{k} = %s" for k in values)
+        assignments = ", ".join(f"{k} = %b" if k == "embedding" else f"{k} = %s" for k in values)
         with self._tx() as conn:
             conn.execute(f"UPDATE memories SET {assignments} WHERE seq = %s", [*values.values(), memory.seq])
             conn.execute(
@@ -237,10 +229,10 @@ class PostgresStore:
 
     def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
         where, params = scope_sql(scope, filters, dialect=POSTGRES)
-        v = _vec(vector)
+        v = np.asarray(vector, np.float32)
         rows = self._q(
-            f"SELECT m.seq, 1 - (m.embedding <=> %s::vector) AS s FROM memories m "
-            f"WHERE {where} AND m.embedding IS NOT NULL ORDER BY m.embedding <=> %s::vector LIMIT %s",
+            f"SELECT m.seq, 1 - (m.embedding <=> %b) AS s FROM memories m "
+            f"WHERE {where} AND m.embedding IS NOT NULL ORDER BY m.embedding <=> %b LIMIT %s",
             [v, *params, v, k])
         return sorted(((int(r[0]), float(r[1])) for r in rows), key=lambda h: -h[1])
 

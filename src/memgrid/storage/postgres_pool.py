@@ -8,17 +8,43 @@ an embedded `Memory` used from one thread still holds a single connection.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable, Sequence
 from typing import Any
+
+import numpy as np
 
 from memgrid.errors import StorageError
 
 OPEN_TIMEOUT_S = 15.0
 
 
+def register_vector_dumper(conn: Any) -> None:
+    """Send numpy vectors to pgvector in its binary form (`%b` parameters): formatting 256
+    floats as text took ~0.1 ms a vector, ~4% of a PostgreSQL server's CPU under load."""
+    from psycopg.adapt import Dumper
+    from psycopg.pq import Format
+    from psycopg.types import TypeInfo
+
+    info = TypeInfo.fetch(conn, "vector")
+    if info is None:
+        raise StorageError("the pgvector extension is missing: CREATE EXTENSION vector")
+
+    class VectorDumper(Dumper):
+        format = Format.BINARY
+        oid = info.oid
+
+        def dump(self, obj: Any) -> bytes:
+            values = np.asarray(obj, dtype=">f4")
+            return struct.pack(">HH", values.shape[0], 0) + values.tobytes()
+
+    conn.adapters.register_dumper(np.ndarray, VectorDumper)
+
+
 def open_pool(url: str, size: int, settings: Sequence[str] = (),
-              setup: Callable[[Any], None] | None = None) -> Any:
-    """An open psycopg pool of autocommit connections, each configured with `settings` (SET ...).
+              setup: Callable[[Any], None] | None = None, vectors: bool = False) -> Any:
+    """An open psycopg pool of autocommit connections, each configured with `settings` (SET ...)
+    and, with `vectors`, sending numpy arrays as pgvector vectors.
 
     A first connection is made directly, so a wrong URL fails at once with PostgreSQL's own
     message (a pool would retry until its timeout), and runs `setup` (migrations) before any
@@ -34,6 +60,8 @@ def open_pool(url: str, size: int, settings: Sequence[str] = (),
     def configure(conn: Any) -> None:
         for statement in settings:
             conn.execute(statement)
+        if vectors:
+            register_vector_dumper(conn)
 
     where = url.split("@")[-1]
     try:
