@@ -51,13 +51,15 @@ class Retriever:
             rerank.spread_to_neighbors(cfg, self.store, scope, filters, scores, explain, placed)
         if cfg.link_weight > 0:
             rerank.spread_along_links(cfg, self.store, scope, filters, scores, explain)
-        placed.update(self.store.placement([s for s in scores if s not in placed]))  # spread joined
+        units = (channels.derived_units(self.store, scope, filters, plan, 10, SESSION_KIND)
+                 if cfg.weight_session_units > 0 and SESSION_KIND in filters.exclude_kinds else [])
+        # one lookup for the memories spreading joined and for the session units' sessions
+        looked_up = self.store.placement([*(s for s in scores if s not in placed), *(s for s, _ in units)])
+        placed.update((s, p) for s, p in looked_up.items() if s in scores)
         if cfg.session_weight > 0:
             rerank.boost_sessions(cfg, scores, explain, placed)
-        if cfg.weight_session_units > 0 and SESSION_KIND in filters.exclude_kinds:
-            units = channels.derived_units(self.store, scope, filters, plan, 10, SESSION_KIND)
-            where = self.store.placement([seq for seq, _ in units])
-            rank = {where[seq].session_id: r for r, (seq, _) in enumerate(units, 1) if seq in where}
+        if units:
+            rank = {looked_up[s].session_id: r for r, (s, _) in enumerate(units, 1) if s in looked_up}
             rerank.boost_ranked_sessions(cfg, scores, explain, placed, rank)
         if cfg.weight_topic_units > 0 and TOPIC_KIND in filters.exclude_kinds:
             topics = channels.derived_units(self.store, scope, filters, plan, cfg.topic_top, TOPIC_KIND)
