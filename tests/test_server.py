@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from memgrid import Memory
 from memgrid.access.models import Grant, Principal
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.server.app import create_app
@@ -59,6 +60,20 @@ def tenant(request: pytest.FixtureRequest, tmp_path: Path, model_home: Path) -> 
         yield Tenant(service, http)
     service.memory.close()
     service.access.close()
+
+
+def test_server_that_owns_its_service_flushes_it_at_shutdown(tmp_path: Path, model_home: Path) -> None:
+    """A stopping server writes pending recall counts and the vector index file (before, the
+    index was rebuilt from SQLite at the next start and the counts were lost)."""
+    service = open_service(hashing_config(model_home, tmp_path / "owned.db"))
+    with TestClient(create_app(service, close_at_shutdown=True)):
+        [added] = service.memory.add("I keep bees", user_id="u")
+        assert service.memory.search("bees", user_id="u")[0].memory.id == added.id
+        vectors = service.memory.store.vectors  # type: ignore[attr-defined]
+        assert vectors.dirty > 0 and service.memory.store._recalls.pending  # type: ignore[attr-defined]
+    assert vectors.dirty == 0
+    with Memory(config=hashing_config(model_home, tmp_path / "owned.db")) as reopened:
+        assert reopened.get(added.id).access_count == 1
 
 
 def test_health_docs_and_metrics(tenant: Tenant) -> None:

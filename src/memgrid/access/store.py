@@ -258,7 +258,7 @@ class AccessStore:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.close()
+            self.pool.close()  # a no-op when already closed
         else:
             with self._lock:
                 self.conn.close()

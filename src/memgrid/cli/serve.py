@@ -49,7 +49,8 @@ def serve(db: DbOpt = None, embedder: EmbOpt = "static",
                     port=port, log_level="warning")
         return
     root_key = os.environ.get("MEMGRID_ROOT_KEY") or None
-    uvicorn.run(create_app(open_service(config), root_key), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(open_service(config), root_key, close_at_shutdown=True), host=host, port=port,
+                log_level="warning")
 
 
 @app.command("mcp")
@@ -62,13 +63,17 @@ def mcp_server(api_key: Annotated[str, typer.Option(envvar="MEMGRID_API_KEY", he
     from memgrid.server.mcp import build_mcp
     from memgrid.server.service import open_service
 
-    server = build_mcp(open_service(server_config(db, embedder)), api_key)
-    if transport == "stdio":
-        server.run("stdio")
-    elif transport == "streamable-http":
-        server.run("streamable-http", host=host, port=port)
-    else:
+    if transport not in ("stdio", "streamable-http"):
         raise typer.BadParameter("transport must be stdio or streamable-http")
+    service = open_service(server_config(db, embedder))
+    try:
+        server = build_mcp(service, api_key)
+        if transport == "stdio":
+            server.run("stdio")
+        else:
+            server.run("streamable-http", host=host, port=port)
+    finally:
+        service.close()  # buffered recall counts and the vector index file are written
 
 
 @admin_app.command("create-tenant")

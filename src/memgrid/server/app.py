@@ -5,6 +5,8 @@ from __future__ import annotations
 import hmac
 import os
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
@@ -184,10 +186,20 @@ class LimitsAndMetrics:
             self.latency.labels(name).observe(time.perf_counter() - start)
 
 
-def create_app(service: MemoryService, root_key: str | None = None) -> FastAPI:
+def create_app(service: MemoryService, root_key: str | None = None,
+               close_at_shutdown: bool = False) -> FastAPI:
     """`root_key` (from MEMGRID_ROOT_KEY at `memgrid serve`) may create tenants over REST;
-    without it tenants are created with `memgrid admin create-tenant`."""
-    app = FastAPI(title="memgrid", version="0.1.0",
+    without it tenants are created with `memgrid admin create-tenant`. `close_at_shutdown`
+    when the app owns the service (a server process): pending recall counts and the vector
+    index file are written when the server stops, not left to the next start."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if close_at_shutdown:
+            service.close()
+
+    app = FastAPI(title="memgrid", version="0.1.0", lifespan=lifespan,
                   description="Long-term memory for AI agents, shared safely.")
     app.state.service = service
     registry = CollectorRegistry()
@@ -360,4 +372,5 @@ def app_from_env() -> FastAPI:
     from memgrid.config import MemgridConfig
 
     config = MemgridConfig.model_validate_json(os.environ[CONFIG_ENV])
-    return create_app(open_service(config), os.environ.get("MEMGRID_ROOT_KEY") or None)
+    return create_app(open_service(config), os.environ.get("MEMGRID_ROOT_KEY") or None,
+                      close_at_shutdown=True)

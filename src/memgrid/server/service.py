@@ -41,6 +41,11 @@ class MemoryService:
         self.access = access
         self.store = memory.store
 
+    def close(self) -> None:
+        """Flush what is buffered (recall counts, the vector index file) and release connections."""
+        self.memory.close()
+        self.access.close()
+
     # -- plumbing ---------------------------------------------------------------------------
 
     def _audited(self, p: Principal, action: str, target: str | None, fn: Callable[[], T],

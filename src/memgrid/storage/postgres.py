@@ -336,6 +336,8 @@ class PostgresStore:
         return {**counts, "vectors": vectors, "db_bytes": int(size), "embedder": self.embedder_name}
 
     def close(self) -> None:
+        if self.pool.closed:
+            return
         with self.pool.connection() as conn:
             self._flush_touches(conn)
         self.pool.close()
