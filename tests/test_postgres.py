@@ -156,3 +156,34 @@ def test_recall_counts_flushed_by_two_processes_at_once_do_not_deadlock(
         assert not failures, failures
         stored = [one.store.get("default", r.id) for r in one.list(user_id="u", limit=300).items]
         assert {m.access_count for m in stored if m is not None} == {2 * rounds}
+
+
+def test_reads_survive_a_server_dropping_every_connection(postgres_url: str, model_home: Path,
+                                                          tmp_path: Path) -> None:
+    """A restart or failover kills pooled connections: a read retries once on a fresh one (an
+    add reads first, so it heals the pool too); a write transaction that meets a dead connection
+    fails with a StorageError that says to retry, and the next one works."""
+    config = pg_config(model_home, tmp_path, postgres_url)
+    config.pool_size = 3
+
+    def drop_all() -> None:
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+    with Memory(config=config) as mem:
+        [kept] = mem.add("I keep bees", user_id="u")
+        drop_all()
+        assert mem.search("bees", user_id="u")[0].memory.id == kept.id
+        drop_all()
+        mem.add("I also keep goats", user_id="u")
+        assert {h.memory.text for h in mem.search("keep", user_id="u")} == {"I keep bees",
+                                                                            "I also keep goats"}
+        drop_all()
+        store = mem.store
+        with pytest.raises(StorageError, match=r"lost during a write.*retry"), \
+                store._tx() as conn:  # type: ignore[attr-defined]
+            conn.execute("UPDATE memories SET importance = 0.9")
+        with store._tx() as conn:  # type: ignore[attr-defined]
+            conn.execute("UPDATE memories SET importance = 0.9")
+        assert {m.importance for m in mem.list(user_id="u").items} == {0.9}

@@ -15,7 +15,13 @@ def open_store(config: MemgridConfig) -> Store:
             from memgrid.errors import InvalidInputError
 
             raise InvalidInputError("db_url must start with postgresql://")
-        from memgrid.storage.postgres import PostgresStore
+        try:
+            from memgrid.storage.postgres import PostgresStore
+        except ImportError as exc:
+            from memgrid.errors import StorageError
+
+            raise StorageError("the PostgreSQL backend needs psycopg and psycopg-pool: "
+                               "pip install 'memgrid[postgres]'") from exc
 
         return PostgresStore(config.db_url, config.pool_size)
     from memgrid.storage.sqlite import SQLiteStore

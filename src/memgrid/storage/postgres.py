@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+import psycopg
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
@@ -61,13 +62,35 @@ class PostgresStore:
 
     @contextmanager
     def _tx(self) -> Iterator[Any]:
-        with self.pool.connection() as conn, conn.transaction():
-            self._flush_touches(conn)
-            yield conn
+        conn = None
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                self._flush_touches(conn)
+                yield conn
+        except psycopg.OperationalError as exc:
+            if conn is None or not conn.broken:
+                raise
+            self.pool.check()  # the others may have died with it (a restart, a failover)
+            raise StorageError(
+                f"the connection to PostgreSQL was lost during a write, so it was rolled back "
+                f"(unless the commit itself was cut off); retry it: an add already stored is "
+                f"skipped as a duplicate ({exc})") from exc
 
     def _q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with self.pool.connection() as conn:
-            return list(conn.execute(sql, params).fetchall())
+        """A read; retried once on a fresh connection when the borrowed one was dead (the server
+        restarted or failed over since it was opened): a read has no effect to repeat."""
+        lost: psycopg.OperationalError | None = None
+        for _ in range(2):
+            conn = None
+            try:
+                with self.pool.connection() as conn:
+                    return list(conn.execute(sql, params).fetchall())
+            except psycopg.OperationalError as exc:
+                if conn is None or not conn.broken:
+                    raise
+                lost = exc
+                self.pool.check()  # the others may have died with it
+        raise StorageError(f"lost the connection to PostgreSQL twice in a row: {lost}") from lost
 
     def _run(self, sql: str) -> None:
         """A statement with no result that cannot run in a transaction (VACUUM, ANALYZE)."""
@@ -317,8 +340,6 @@ class PostgresStore:
         """Recall counts in a transaction of their own, rows locked in seq order: two processes
         flushing overlapping recalls in any other order deadlock (seen under `bench load
         --workers 2`). A flush that still loses a lock conflict goes back in the buffer."""
-        import psycopg
-
         rows = sorted(self._recalls.drain(), key=lambda row: row[1])
         if not rows:
             return
