@@ -337,9 +337,10 @@ class PostgresStore:
         self._run("ANALYZE memories")
 
     def _flush_touches(self, conn: Any) -> None:
-        """Recall counts in a transaction of their own, rows locked in seq order: two processes
-        flushing overlapping recalls in any other order deadlock (seen under `bench load
-        --workers 2`). A flush that still loses a lock conflict goes back in the buffer."""
+        """Recall counts, rows locked in seq order (in a transaction of their own, or a savepoint
+        at the start of a write's): two processes flushing overlapping recalls in any other
+        order deadlocked (seen under `bench load --workers 2`). A flush that still loses a lock
+        conflict is rolled back to its savepoint and goes back in the buffer."""
         rows = sorted(self._recalls.drain(), key=lambda row: row[1])
         if not rows:
             return
