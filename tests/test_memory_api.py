@@ -40,8 +40,8 @@ def test_messages_keep_roles_speakers_order_and_times(mem: Memory) -> None:
 
 
 def test_concurrent_adds_to_one_session_get_distinct_positions(mem: Memory) -> None:
-    """Writers read a session's next position before embedding; two at once used to read the
-    same one. Each batch now moves past what is stored, in its transaction, keeping its order."""
+    """Writers used to read a session's next position before embedding, so two at once took the
+    same places. The insert now reads the session's end in its own transaction."""
     from concurrent.futures import ThreadPoolExecutor
 
     def add(i: int) -> list[int]:

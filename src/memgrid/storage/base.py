@@ -56,7 +56,8 @@ class Store(Protocol):
                keep_positions: bool = False) -> None:
         """Write rows, full text, vectors, links and ADD history atomically, and in the same
         transaction close superseded facts (valid_to, superseded_by, a new version in their history).
-        New turns move past their session's stored ones unless `keep_positions` (an import)."""
+        Turns numbered 0..n-1 follow their session's stored ones, unless `keep_positions` (an
+        import brings the places it had)."""
 
     def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
         """The memory currently holding each fact key for the scope's user (not superseded)."""
@@ -85,8 +86,6 @@ class Store(Protocol):
         """The user a memory (possibly deleted) belonged to, from its history."""
 
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]: ...
-
-    def next_position(self, scope: Scope) -> int: ...
 
     def dense_search(
         self, scope: Scope, filters: Filters, vector: np.ndarray, k: int

@@ -31,12 +31,12 @@ from memgrid.storage.sql import (
     POSTGRES,
     UPDATABLE,
     RecallBuffer,
-    align_positions,
     closing_statements,
     edges_from,
     history_sql,
     insert_values,
     link_rows,
+    place_in_sessions,
     row_to_memory,
     scope_sql,
     scope_stats,
@@ -134,7 +134,7 @@ class PostgresStore:
         placeholders = ", ".join(["%s"] * INSERT_COLUMNS.count(",")) + ", %b"
         with self._tx() as conn:
             if not keep_positions:
-                align_positions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
+                place_in_sessions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
                                 POSTGRES)
             for sql, params in closing_statements(closes, actor, time.time(), "%s"):
                 conn.execute(sql, params)
@@ -239,12 +239,6 @@ class PostgresStore:
         rows = self._q(f"SELECT m.content_hash FROM memories m WHERE {where} AND m.content_hash = ANY(%s)",
                        [*params, list(dict.fromkeys(hashes))])
         return {r[0] for r in rows}
-
-    def next_position(self, scope: Scope) -> int:
-        rows = self._q(
-            "SELECT MAX(position) FROM memories WHERE tenant_id = %s AND user_id IS NOT DISTINCT FROM %s "
-            "AND session_id IS NOT DISTINCT FROM %s", (scope.tenant_id, scope.user_id, scope.session_id))
-        return 0 if rows[0][0] is None else int(rows[0][0]) + 1
 
     def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
                           k: int) -> list[list[VectorHit]]:

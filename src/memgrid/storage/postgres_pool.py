@@ -13,6 +13,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+import psycopg
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
+from psycopg.types import TypeInfo
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from memgrid.errors import StorageError
 
@@ -22,10 +27,6 @@ OPEN_TIMEOUT_S = 15.0
 def register_vector_dumper(conn: Any) -> None:
     """Send numpy vectors to pgvector in its binary form (`%b` parameters): formatting 256
     floats as text took ~0.1 ms a vector, ~4% of a PostgreSQL server's CPU under load."""
-    from psycopg.adapt import Dumper
-    from psycopg.pq import Format
-    from psycopg.types import TypeInfo
-
     info = TypeInfo.fetch(conn, "vector")
     if info is None:
         raise StorageError("the pgvector extension is missing: CREATE EXTENSION vector")
@@ -42,20 +43,13 @@ def register_vector_dumper(conn: Any) -> None:
 
 
 def open_pool(url: str, size: int, settings: Sequence[str] = (),
-              setup: Callable[[Any], None] | None = None, vectors: bool = False) -> Any:
+              setup: Callable[[Any], None] | None = None, vectors: bool = False) -> ConnectionPool:
     """An open psycopg pool of autocommit connections, each configured with `settings` (SET ...)
     and, with `vectors`, sending numpy arrays as pgvector vectors.
 
     A first connection is made directly, so a wrong URL fails at once with PostgreSQL's own
     message (a pool would retry until its timeout), and runs `setup` (migrations) before any
     pooled connection exists."""
-    try:
-        import psycopg
-        from psycopg_pool import ConnectionPool, PoolTimeout
-    except ImportError as exc:
-        raise StorageError(
-            "the PostgreSQL backend needs psycopg and psycopg-pool: pip install 'memgrid[postgres]'"
-        ) from exc
 
     def configure(conn: Any) -> None:
         for statement in settings:

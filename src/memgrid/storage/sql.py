@@ -102,30 +102,30 @@ SQLITE = Dialect("?", "json_extract({column}, '$.\"{key}\"') = ?")
 POSTGRES = Dialect("%s", "{column} -> '{key}' = %s::jsonb")
 
 
-def align_positions(query: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
-                    memories: Sequence[StoredMemory], dialect: Dialect) -> None:
-    """Called inside an insert's transaction: shift each session's new turns past what is stored.
-
-    A writer reads the session's next position before it embeds (outside any transaction), so
-    two concurrent adds to one session can both have read the same one; the later batch moves
-    up, keeping its order. PostgreSQL takes a per-session transaction lock first (SQLite's
-    write transaction already excludes other writers)."""
-    by_session: dict[tuple[str, str | None, str], list[StoredMemory]] = {}
+def place_in_sessions(query: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]],
+                      memories: Sequence[StoredMemory], dialect: Dialect) -> None:
+    """Called inside an insert's transaction: new turns, numbered 0..n-1 by the writer, follow
+    what their session already holds. Reading the session's end here rather than before
+    embedding means two adds to one session at once cannot take the same places (PostgreSQL
+    takes a per-session transaction lock first; SQLite's write transaction excludes other
+    writers). Memories without a position (derived units) are left alone."""
+    by_session: dict[tuple[str, str | None, str | None], list[StoredMemory]] = {}
     for m in memories:
-        if m.scope.session_id is not None and m.position is not None:
+        if m.position is not None:
             key = (m.scope.tenant_id, m.scope.user_id, m.scope.session_id)
             by_session.setdefault(key, []).append(m)
     p = dialect.placeholder
-    same_user = f"user_id IS {p}" if dialect is SQLITE else f"user_id IS NOT DISTINCT FROM {p}"
     for (tenant, user, session), batch in by_session.items():
         if dialect is POSTGRES:
             query(f"SELECT pg_advisory_xact_lock(hashtext({p}))", [f"{tenant}/{user}/{session}"])
-        top = query(f"SELECT MAX(position) FROM memories WHERE session_id = {p} AND tenant_id = {p} "
-                    f"AND {same_user}", [session, tenant, user])[0][0]
-        first = min(m.position or 0 for m in batch)
-        if top is not None and first <= top:
-            for m in batch:
-                m.position = (m.position or 0) + top + 1 - first
+        where, params = [f"tenant_id = {p}"], [tenant]
+        for column, value in (("user_id", user), ("session_id", session)):
+            where.append(f"{column} = {p}" if value is not None else f"{column} IS NULL")
+            params += [value] if value is not None else []
+        top = query(f"SELECT MAX(position) FROM memories WHERE {' AND '.join(where)}", params)[0][0]
+        start = 0 if top is None else int(top) + 1
+        for m in batch:
+            m.position = start + (m.position or 0)
 
 
 def scope_sql(scope: Scope, filters: Filters, alias: str = "m",

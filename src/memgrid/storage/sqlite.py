@@ -28,12 +28,12 @@ from memgrid.storage.sql import (
     SQLITE,
     UPDATABLE,
     RecallBuffer,
-    align_positions,
     closing_statements,
     edges_from,
     history_sql,
     insert_values,
     link_rows,
+    place_in_sessions,
     row_to_memory,
     scope_sql,
     scope_stats,
@@ -194,7 +194,7 @@ class SQLiteStore:
             return
         with self._tx() as conn:
             if not keep_positions:
-                align_positions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
+                place_in_sessions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
                                 SQLITE)
             for sql, params in closing_statements(closes, actor, time.time(), "?"):
                 conn.execute(sql, params)
@@ -344,13 +344,6 @@ class SQLiteStore:
                        f"IN ({','.join('?' * len(chunk))})")
                 found.update(r[0] for r in self.conn.execute(sql, [*params, *chunk]))
         return found
-
-    def next_position(self, scope: Scope) -> int:
-        with self._lock:
-            row = self.conn.execute(
-                "SELECT MAX(position) FROM memories WHERE tenant_id = ? AND user_id IS ? "
-                "AND session_id IS ?", (scope.tenant_id, scope.user_id, scope.session_id)).fetchone()
-        return 0 if row[0] is None else int(row[0]) + 1
 
     def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
         with self._lock:

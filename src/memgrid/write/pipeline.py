@@ -30,19 +30,20 @@ class Writer:
     def prepare(self, data: Any, scope: Scope, *, visibility: str = "private",
                 timestamp: Any = None, metadata: dict[str, Any] | None = None,
                 kind: str = "message", source: str = "api") -> list[StoredMemory]:
-        """Validate and build units (no I/O beyond a dedupe lookup); raises before any write."""
+        """Validate and build units (no I/O beyond a dedupe lookup); raises before any write.
+        Turns are numbered 0..n-1 here; the store places them after the session's end when it
+        writes them, in the same transaction."""
         messages = normalize(data, self.max_chars, kind)
         default_time = parse_timestamp(timestamp, "timestamp")
         now = time.time()
         provenance = Provenance(writer=scope.user_id, agent_id=scope.agent_id, source=source)
-        start = self.store.next_position(scope)
         units = []
         for offset, message in enumerate(messages):
             if metadata:
                 message.metadata = {**metadata, **message.metadata}
             event_time = message.timestamp if message.timestamp is not None else default_time
             units.append(to_unit(message, scope, visibility, provenance,
-                                 event_time if event_time is not None else now, now, start + offset))
+                                 event_time if event_time is not None else now, now, offset))
         return self._resolve(units, scope)
 
     def _resolve(self, units: list[StoredMemory], scope: Scope) -> list[StoredMemory]:
