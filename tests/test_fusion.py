@@ -1,8 +1,11 @@
 """Fusion: ranks put channels on one footing; scaled scores keep the margin of a clear winner."""
 
+from datetime import UTC, datetime
+
 from memgrid.config import RetrievalConfig
 from memgrid.read.fusion import Explain, fuse
-from memgrid.read.rerank import discount_questions, prefer_named_speakers
+from memgrid.read.query import plan_query
+from memgrid.read.rerank import discount_questions, prefer_dated, prefer_named_speakers
 from memgrid.storage.base import Placement
 from memgrid.text import question_share
 
@@ -68,6 +71,30 @@ def test_turns_by_the_speaker_the_query_names_rank_first() -> None:
     unchanged = {1: 1.0, 2: 1.0, 3: 1.0}
     prefer_named_speakers(cfg, ["paris"], unchanged, {}, placed)  # names no speaker: no effect
     assert unchanged == {1: 1.0, 2: 1.0, 3: 1.0}
+
+
+def test_when_questions_prefer_turns_that_say_when() -> None:
+    def at(text: str, mentioned_from: float | None = None) -> Placement:
+        return Placement("s1", 0.0, None, 0.5, 0, None, text, "Nate", mentioned_from)
+
+    placed = {1: at("Alright, see you tomorrow!", mentioned_from=1.0), 2: at("Alright, see you!"),
+              3: at("I won the tournament the other day")}
+    scores = {1: 1.0, 2: 1.0, 3: 1.0}
+    explain: Explain = {}
+    prefer_dated(RetrievalConfig(undated_discount=0.15), scores, explain, placed)
+    assert scores == {1: 1.0, 2: 0.85, 3: 1.0} and explain[2]["undated"] == (0, 0.15)
+    assert plan_query("When did Nate win his third tourney?", 0.0).asks_when
+    assert plan_query("How long has Nate had his turtles?", 0.0).asks_when
+    assert not plan_query("What did Nate win?", 0.0).asks_when
+
+
+def test_dense_query_leaves_out_the_time_the_time_channel_filters_by() -> None:
+    ref = datetime(2022, 6, 1, tzinfo=UTC).timestamp()
+    dated = plan_query("What did Nate dye in April 2022?", ref)
+    assert dated.time_range is not None and dated.semantic_text == "What did Nate dye ?"
+    assert "april" in dated.terms  # BM25 still matches the indexed date prefix
+    assert plan_query("Where is May's house?", ref).semantic_text == "Where is May's house?"
+    assert plan_query("last week", ref).semantic_text == "last week"  # nothing left: keep it all
 
 
 def test_bench_configurations_switch_exactly_one_thing() -> None:

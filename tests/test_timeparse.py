@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from memgrid.read.timeparse import resolve
+from memgrid.read.timeparse import resolve, strip, vague_time
 
 REF = datetime(2023, 5, 17, 15, 0, tzinfo=UTC).timestamp()  # a Wednesday
 
@@ -25,6 +25,9 @@ def day(y: int, m: int, d: int) -> float:
     ("events in 2022", day(2022, 1, 1), day(2023, 1, 1)),
     ("meeting on 2023-04-02", day(2023, 4, 2), day(2023, 4, 3)),
     ("trips in December", day(2022, 12, 1), day(2023, 1, 1)),
+    ("I'll come over tomorrow", day(2023, 5, 18), day(2023, 5, 19)),
+    ("joined a group last Tues", day(2023, 5, 16), day(2023, 5, 17)),
+    ("won it last Fri.", day(2023, 5, 12), day(2023, 5, 13)),
 ])
 def test_resolves_common_expressions(query: str, start: float, end: float) -> None:
     assert resolve(query, REF) == (start, end)
@@ -42,3 +45,18 @@ def test_impossible_day_falls_back_to_its_month() -> None:
 @pytest.mark.parametrize("query", ["where does alice live?", "may I ask you", "call me at 5"])
 def test_no_time_expression_gives_none(query: str) -> None:
     assert resolve(query, REF) is None
+
+
+def test_strip_removes_every_time_expression_and_keeps_the_rest() -> None:
+    assert strip("What did Nate do in April 2022 and last week?") == "What did Nate do and ?"
+    assert strip("İstanbul trip on 8 May") == "i̇stanbul trip on"  # lower() grew: spans from lowercase
+    assert strip("where does alice live?") == "where does alice live?"
+
+
+@pytest.mark.parametrize(("text", "vague"), [
+    ("we went camping two weekends ago", True), ("I saw it the other day", True),
+    ("Recently I started pottery", True), ("see you!", False), ("when I last sat down to paint", False),
+])
+def test_vague_time_is_what_resolve_leaves(text: str, vague: bool) -> None:
+    assert vague_time(text) is vague
+    assert resolve(text, REF) is None

@@ -52,6 +52,8 @@ class RetrievalConfig(BaseModel):
     session_weight: float = Field(default=3.0, ge=0, description="boost from the hit's session rank")
     question_discount: float = Field(default=0.25, ge=0, le=1,
                                      description="score cut for turns that only ask")
+    undated_discount: float = Field(default=0.15, ge=0, le=1,
+                                    description="score cut for turns that say no time, in 'when' questions")
     speaker_discount: float = Field(default=0.1, ge=0, le=1,
                                     description="score cut for turns by others if the query names a speaker")
     superseded_weight: float = Field(default=0.5, ge=0, le=1, description="score factor for superseded facts")

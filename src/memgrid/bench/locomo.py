@@ -43,7 +43,7 @@ class System(Protocol):
 _PLAIN = {"weight_dense": 0, "weight_bm25": 0, "weight_entity": 0, "weight_time": 0, "score_weight": 0,
           "neighbor_weight": 0, "session_weight": 0, "recency_weight": 0, "weight_session_units": 0,
           "question_discount": 0, "reply_weight": 0, "speaker_discount": 0,
-          "second_neighbor_weight": 0}
+          "second_neighbor_weight": 0, "undated_discount": 0}
 PRESETS: dict[str, dict[str, float]] = {
     "dense": {**_PLAIN, "weight_dense": 1},
     "bm25": {**_PLAIN, "weight_bm25": 1},
@@ -57,7 +57,7 @@ ABLATIONS: dict[str, dict[str, float]] = {
     "no-neighbor": {"neighbor_weight": 0, "second_neighbor_weight": 0, "reply_weight": 0},
     "no-second-neighbor": {"second_neighbor_weight": 0},
     "no-question-discount": {"question_discount": 0}, "no-reply": {"reply_weight": 0},
-    "no-speaker": {"speaker_discount": 0},
+    "no-speaker": {"speaker_discount": 0}, "no-undated": {"undated_discount": 0},
     "only-entity": {**_PLAIN, "weight_entity": 1}, "only-time": {**_PLAIN, "weight_time": 1},
     "with-entity": {"weight_entity": 0.2},
     "with-links": {"link_weight": 0.2}, "with-topics": {"weight_topic_units": 6.0},

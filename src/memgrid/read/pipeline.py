@@ -31,7 +31,7 @@ class Retriever:
             filters = replace(filters, exclude_kinds=(*filters.exclude_kinds, SESSION_KIND, TOPIC_KIND))
         now = time.time() if reference_time is None else reference_time
         plan = plan_query(query, now)
-        vector = self.embedder.embed([query])[0]
+        vector = self.embedder.embed([plan.semantic_text])[0]
         k = max(cfg.candidates, limit)
         ranked = {
             "dense": channels.dense(self.store, scope, filters, vector, k),
@@ -72,6 +72,8 @@ class Retriever:
             rerank.prefer_current(cfg, self.store, scope, filters, scores, explain, placed)
         if cfg.question_discount > 0:
             rerank.discount_questions(cfg, scores, explain, placed)
+        if cfg.undated_discount > 0 and plan.asks_when:
+            rerank.prefer_dated(cfg, scores, explain, placed)
         if cfg.speaker_discount > 0 and plan.names:
             rerank.prefer_named_speakers(cfg, plan.names, scores, explain, placed)
         best = sorted(scores, key=lambda s: -scores[s])[:limit]

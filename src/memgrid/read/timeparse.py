@@ -1,7 +1,8 @@
 """Explicit time expressions in a query, resolved to a [start, end) range against a reference date.
 
-Covers what people ask memory: 'yesterday', 'last week', '3 days ago', 'in May 2023', 'on 8 May',
-'last Saturday', '2022'. Calendar arithmetic is dateutil's; the phrase grammar is small on purpose.
+Covers what people ask memory and say in conversation: 'yesterday', 'tomorrow', 'last week',
+'3 days ago', 'in May 2023', 'on 8 May', 'last Saturday' / 'last Fri', '2022'. Calendar arithmetic
+is dateutil's; the phrase grammar is small on purpose.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ _MONTHS = {m: i + 1 for i, m in enumerate(
 _MONTHS.update({m[:3]: i for m, i in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
 _WEEKDAYS = {d: i for i, d in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
+# short forms, except 'sat' and 'sun': "when I last sat down" names no day
+_WEEKDAYS.update({"mon": 0, "tue": 1, "tues": 1, "wed": 2, "thu": 3, "thur": 3, "thurs": 3, "fri": 4})
+_WEEKDAY_RE = "|".join(sorted(_WEEKDAYS, key=len, reverse=True))
 _UNITS = {"day": "days", "week": "weeks", "month": "months", "year": "years"}
 _NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve".split())}
@@ -25,10 +29,9 @@ _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
 _PATTERNS = [
     ("ago", re.compile(r"\b(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                        r"couple|few)\s+(?:of\s+)?(day|week|month|year)s?\s+ago\b")),
-    ("rel", re.compile(r"\b(yesterday|today|tonight|last night|this morning)\b")),
+    ("rel", re.compile(r"\b(yesterday|today|tomorrow|tonight|last night|this morning)\b")),
     ("lastunit", re.compile(r"\b(last|this|past|previous|next)\s+(day|week|month|year|weekend)\b")),
-    ("weekday", re.compile(
-        r"\b(last|this|next)\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b")),
+    ("weekday", re.compile(rf"\b(last|this|next)\s+({_WEEKDAY_RE})\b\.?")),
     ("daymonth", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s*(\d{{4}})?\b")),
     ("monthday", re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d),?\s*(\d{{4}})?\b")),
     ("monthyear", re.compile(rf"\b({_MONTH_RE})\.?,?\s+(?:of\s+)?(\d{{4}})\b")),
@@ -38,6 +41,25 @@ _PATTERNS = [
 ]
 
 TimeRange = tuple[float, float]
+
+# Said when something happened without a date to resolve: still how a reader dates an event.
+_VAGUE = re.compile(r"\b(ago|recently|lately|the other day|weekends?)\b", re.IGNORECASE)
+
+
+def strip(text: str) -> str:
+    """`text` without its time expressions: what a query is about, once its 'when' is a filter."""
+    low = text.lower()
+    kept = list(text if len(text) == len(low) else low)  # a few letters change length in lower()
+    for _, pattern in _PATTERNS:
+        for m in pattern.finditer(low):
+            kept[m.start():m.end()] = " " * (m.end() - m.start())
+    return " ".join("".join(kept).split())
+
+
+def vague_time(text: str) -> bool:
+    """Whether `text` says when only vaguely ('the other day', 'two weekends ago'), which `resolve`
+    leaves unresolved."""
+    return _VAGUE.search(text) is not None
 
 
 def _span(start: datetime, delta: relativedelta | timedelta) -> TimeRange:
@@ -78,8 +100,8 @@ def _resolve_match(kind: str, m: re.Match[str], ref: datetime, today: datetime) 
         return (center - slack).timestamp(), (center + slack + timedelta(days=1)).timestamp()
     if kind == "rel":
         word = m.group(1)
-        day = today - timedelta(days=1) if word in ("yesterday", "last night") else today
-        return _span(day, timedelta(days=1))
+        shift = {"yesterday": -1, "last night": -1, "tomorrow": 1}.get(word, 0)
+        return _span(today + timedelta(days=shift), timedelta(days=1))
     if kind == "lastunit":
         which, unit = m.group(1), m.group(2)
         step = -1 if which in ("last", "past", "previous") else (1 if which == "next" else 0)

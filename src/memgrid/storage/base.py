@@ -27,6 +27,7 @@ class Placement:
     last_access: float | None
     text: str
     speaker: str | None
+    mentioned_from: float | None = None  # start of the time its text talks about, if it names one
 
 Closing = tuple[StoredMemory, float | None, str]  # (superseded memory, its valid_to, superseded_by)
 

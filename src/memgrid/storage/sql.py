@@ -29,7 +29,7 @@ UPDATABLE = {
 }
 JSON_FIELDS = {"metadata", "keywords", "entities"}
 PLACEMENT_COLUMNS = ("seq, session_id, COALESCE(event_time, created_at), superseded_by, "
-                     "importance, access_count, last_accessed_at, text, speaker")
+                     "importance, access_count, last_accessed_at, text, speaker, mentioned_from")
 
 
 def _json(value: Any) -> Any:
