@@ -41,6 +41,8 @@ class RetrievalConfig(BaseModel):
     weight_bm25: float = Field(default=1.0, ge=0)
     weight_entity: float = Field(default=0.0, ge=0)
     weight_time: float = Field(default=0.5, ge=0)
+    dense_without_time: bool = Field(default=True,
+                                     description="embed a dated query without its date words")
     recency_weight: float = Field(default=0.0, ge=0, description="boost for recent memories")
     recency_half_life_days: float = Field(default=30.0, gt=0)
     rerank_depth: int = Field(default=60, ge=1, description="fused hits the rerank stages see (or limit)")

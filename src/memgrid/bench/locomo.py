@@ -43,7 +43,7 @@ class System(Protocol):
 _PLAIN = {"weight_dense": 0, "weight_bm25": 0, "weight_entity": 0, "weight_time": 0, "score_weight": 0,
           "neighbor_weight": 0, "session_weight": 0, "recency_weight": 0, "weight_session_units": 0,
           "question_discount": 0, "reply_weight": 0, "speaker_discount": 0,
-          "second_neighbor_weight": 0, "undated_discount": 0}
+          "second_neighbor_weight": 0, "undated_discount": 0, "dense_without_time": False}
 PRESETS: dict[str, dict[str, float]] = {
     "dense": {**_PLAIN, "weight_dense": 1},
     "bm25": {**_PLAIN, "weight_bm25": 1},
@@ -51,7 +51,8 @@ PRESETS: dict[str, dict[str, float]] = {
 }
 ABLATIONS: dict[str, dict[str, float]] = {
     "no-dense": {"weight_dense": 0}, "no-bm25": {"weight_bm25": 0},
-    "no-time": {"weight_time": 0}, "no-session": {"session_weight": 0},
+    "no-time": {"weight_time": 0}, "no-time-strip": {"dense_without_time": False},
+    "no-session": {"session_weight": 0},
     "no-session-units": {"weight_session_units": 0},
     "no-scores": {"score_weight": 0},
     "no-neighbor": {"neighbor_weight": 0, "second_neighbor_weight": 0, "reply_weight": 0},

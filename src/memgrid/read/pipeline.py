@@ -31,7 +31,7 @@ class Retriever:
             filters = replace(filters, exclude_kinds=(*filters.exclude_kinds, SESSION_KIND, TOPIC_KIND))
         now = time.time() if reference_time is None else reference_time
         plan = plan_query(query, now)
-        vector = self.embedder.embed([plan.semantic_text])[0]
+        vector = self.embedder.embed([plan.semantic_text if cfg.dense_without_time else query])[0]
         k = max(cfg.candidates, limit)
         ranked = {
             "dense": channels.dense(self.store, scope, filters, vector, k),
