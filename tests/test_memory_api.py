@@ -99,7 +99,8 @@ def test_the_reply_to_a_matching_question_is_found(mem: Memory) -> None:
 def test_when_questions_rank_turns_that_say_no_time_lower(mem: Memory) -> None:
     """'tomorrow' is resolved on write, so a 'when' question knows which turns say when."""
     mem.add([{"speaker": "Nate", "content": "Come over and watch the turtles play!"},
-             {"speaker": "Joanna", "content": "Alright, see you tomorrow!"}], user_id="alice", session_id="s1")
+             {"speaker": "Joanna", "content": "Alright, see you tomorrow!"}],
+            user_id="alice", session_id="s1")
     hits = mem.search("When is Joanna coming to watch the turtles?", user_id="alice", limit=2)
     undated = {h.memory.text: "undated" in h.explain for h in hits}
     assert undated == {"Come over and watch the turtles play!": True, "Alright, see you tomorrow!": False}
