@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from memgrid import InvalidInputError, Memory, NotFoundError, StorageError
+from memgrid.models import Scope
+from memgrid.validation import Filters
 from tests.conftest import hashing_config
 
 
@@ -126,8 +128,20 @@ def test_neighbours_are_turns_of_the_same_session(mem: Memory) -> None:
     mem.add(["other session"], user_id="alice", session_id="s2")
     loose = mem.add(["a fact on its own", "another fact"], user_id="alice")  # no session
     seq = {r.id: mem.store.get("default", r.id).seq for r in [*turns, *loose]}
-    near = mem.store.neighbors([seq[turns[1].id], seq[loose[0].id]], radius=2)
-    assert near == {seq[turns[1].id]: [(seq[turns[0].id], -1), (seq[turns[2].id], 1)]}
+    alice = Scope(tenant_id="default", user_id="alice")
+    near = mem.store.neighbors([seq[turns[1].id], seq[loose[0].id]], 2, alice, Filters.everything())
+    assert {a: [(n.seq, n.offset, n.placement.text) for n in ns] for a, ns in near.items()} == {
+        seq[turns[1].id]: [(seq[turns[0].id], -1, "one"), (seq[turns[2].id], 1, "three")]}
+
+
+def test_neighbours_the_caller_may_not_read_are_left_out(mem: Memory) -> None:
+    turns = mem.add([{"speaker": "Ann", "content": "one"}, {"speaker": "Bo", "content": "two"},
+                     {"speaker": "Ann", "content": "three"}], user_id="alice", session_id="s1")
+    seq = [mem.store.get("default", r.id).seq for r in turns]
+    only_ann = Filters(speakers=("Ann",))
+    near = mem.store.neighbors([seq[0]], 2, Scope(tenant_id="default", user_id="alice"), only_ann)
+    assert [(n.seq, n.offset) for n in near[seq[0]]] == [(seq[2], 2)]
+    assert mem.store.neighbors([seq[0]], 2, Scope(tenant_id="default", user_id="bob"), Filters()) == {}
 
 
 def test_search_filters(mem: Memory) -> None:

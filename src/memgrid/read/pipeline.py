@@ -46,20 +46,20 @@ class Retriever:
         # rerank only the head of the fused list: on the dev split keeping 60 ranks exactly as
         # keeping all, and every stage below costs per candidate
         scores = {s: fused[s] for s in sorted(fused, key=lambda s: -fused[s])[: max(cfg.rerank_depth, limit)]}
-        placed = self.store.placement(list(scores))
+        units = (channels.derived_units(self.store, scope, filters, plan, 10, SESSION_KIND)
+                 if cfg.weight_session_units > 0 and SESSION_KIND in filters.exclude_kinds else [])
+        # one lookup for the candidates and the session units; neighbours bring their own
+        placed = self.store.placement([*scores, *(s for s, _ in units)])
+        unit_placed = {s: placed.pop(s) for s, _ in units if s in placed and s not in scores}
         if cfg.neighbor_weight > 0 or cfg.reply_weight > 0 or cfg.second_neighbor_weight > 0:
             rerank.spread_to_neighbors(cfg, self.store, scope, filters, scores, explain, placed)
         if cfg.link_weight > 0:
             rerank.spread_along_links(cfg, self.store, scope, filters, scores, explain)
-        units = (channels.derived_units(self.store, scope, filters, plan, 10, SESSION_KIND)
-                 if cfg.weight_session_units > 0 and SESSION_KIND in filters.exclude_kinds else [])
-        # one lookup for the memories spreading joined and for the session units' sessions
-        looked_up = self.store.placement([*(s for s in scores if s not in placed), *(s for s, _ in units)])
-        placed.update((s, p) for s, p in looked_up.items() if s in scores)
+            placed.update(self.store.placement([s for s in scores if s not in placed]))
         if cfg.session_weight > 0:
             rerank.boost_sessions(cfg, scores, explain, placed)
-        if units:
-            rank = {looked_up[s].session_id: r for r, (s, _) in enumerate(units, 1) if s in looked_up}
+        if unit_placed:
+            rank = {unit_placed[s].session_id: r for r, (s, _) in enumerate(units, 1) if s in unit_placed}
             rerank.boost_ranked_sessions(cfg, scores, explain, placed, rank)
         if cfg.weight_topic_units > 0 and TOPIC_KIND in filters.exclude_kinds:
             topics = channels.derived_units(self.store, scope, filters, plan, cfg.topic_top, TOPIC_KIND)

@@ -132,14 +132,9 @@ def prefer_named_speakers(cfg: RetrievalConfig, names: list[str], scores: dict[i
             explain.setdefault(seq, {})["other_speaker"] = (0, cfg.speaker_discount)
 
 
-def _spread(store: Store, scope: Scope, filters: Filters, scores: dict[int, float], explain: Explain,
-            bonus: dict[int, float], label: str) -> None:
-    """Add spread activation to scores. A memory not already a candidate joins only if the
-    caller's scope, filters and access rule admit it."""
-    admitted = store.matching([s for s in bonus if s not in scores], scope, filters)
+def _spread(scores: dict[int, float], explain: Explain, bonus: dict[int, float], label: str) -> None:
+    """Add spread activation to scores. `bonus` holds only memories the caller may read."""
     for seq, extra in bonus.items():
-        if seq not in scores and seq not in admitted:
-            continue
         scores[seq] = scores.get(seq, 0.0) + extra
         explain.setdefault(seq, {})[label] = (0, extra)
 
@@ -149,18 +144,22 @@ def spread_to_neighbors(cfg: RetrievalConfig, store: Store, scope: Scope, filter
     """Adjacent turns share context ('What did she say to that?'): pass them part of a score.
     A turn that asks passes more to the turn after it: the reply holds the answer, often in
     words unlike the later question's ('How often do you work out?' -> 'Three times a week').
-    Turns two away get a smaller share: 'I painted this' -> 'What inspired you?' -> the answer."""
+    Turns two away get a smaller share: 'I painted this' -> 'What inspired you?' -> the answer.
+    Only turns the caller may read join; their placement comes with them."""
     top = sorted(scores, key=lambda s: -scores[s])[: cfg.neighbor_from]
     asks = {s: question_share(placed[s].text) for s in top if s in placed} if cfg.reply_weight else {}
     bonus: dict[int, float] = {}
-    for seq, near in store.neighbors(top, radius=2 if cfg.second_neighbor_weight else 1).items():
-        for other, offset in near:
-            if abs(offset) == 2:
+    radius = 2 if cfg.second_neighbor_weight else 1
+    for seq, near in store.neighbors(top, radius, scope, filters).items():
+        for n in near:
+            if abs(n.offset) == 2:
                 share = cfg.second_neighbor_weight
             else:
-                share = cfg.neighbor_weight + (cfg.reply_weight * asks.get(seq, 0.0) if offset == 1 else 0.0)
-            bonus[other] = max(bonus.get(other, 0.0), scores[seq] * share)
-    _spread(store, scope, filters, scores, explain, bonus, "neighbor")
+                reply = cfg.reply_weight * asks.get(seq, 0.0) if n.offset == 1 else 0.0
+                share = cfg.neighbor_weight + reply
+            bonus[n.seq] = max(bonus.get(n.seq, 0.0), scores[seq] * share)
+            placed.setdefault(n.seq, n.placement)
+    _spread(scores, explain, bonus, "neighbor")
 
 
 def spread_along_links(cfg: RetrievalConfig, store: Store, scope: Scope, filters: Filters,
@@ -181,4 +180,4 @@ def spread_along_links(cfg: RetrievalConfig, store: Store, scope: Scope, filters
         readable = store.matching([s for s in reached if s not in scores], scope, filters)
         frontier = {s: a for s, a in reached.items() if s in scores or s in readable}
         bonus.update(frontier)
-    _spread(store, scope, filters, scores, explain, bonus, "link")
+    _spread(scores, explain, bonus, "link")

@@ -29,6 +29,13 @@ class Placement:
     speaker: str | None
     mentioned_from: float | None = None  # start of the time its text talks about, if it names one
 
+@dataclass(frozen=True, slots=True)
+class Neighbor:
+    seq: int
+    offset: int  # its position minus the position of the turn it neighbours
+    placement: Placement
+
+
 Closing = tuple[StoredMemory, float | None, str]  # (superseded memory, its valid_to, superseded_by)
 
 
@@ -108,9 +115,11 @@ class Store(Protocol):
         """What rerank stages read of many candidates (session, time, text, speaker), without
         full rows."""
 
-    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[tuple[int, int]]]:
-        """Each seq's turns within `radius` positions in its session, as (seq, offset). Memories
-        without a session have no neighbours: separate adds are not a conversation."""
+    def neighbors(self, seqs: Sequence[int], radius: int, scope: Scope,
+                  filters: Filters) -> dict[int, list[Neighbor]]:
+        """Each seq's turns within `radius` positions in its session that the scope and filters
+        admit, with what rerank needs of them (one query, not three). Memories without a session
+        have no neighbours: separate adds are not a conversation."""
         ...
 
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],

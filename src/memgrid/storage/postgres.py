@@ -18,7 +18,7 @@ import psycopg
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Closing, Edge, Link, Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Edge, Link, Neighbor, Placement, TextHit, VectorHit
 from memgrid.storage.postgres_pool import open_pool
 from memgrid.storage.postgres_schema import migrate
 from memgrid.storage.postgres_text import TermStats, ranked_match_sql
@@ -36,6 +36,8 @@ from memgrid.storage.sql import (
     history_sql,
     insert_values,
     link_rows,
+    neighbors_from,
+    neighbors_sql,
     place_in_sessions,
     row_to_memory,
     scope_sql,
@@ -282,19 +284,12 @@ class PostgresStore:
         rows = self._q(f"SELECT {PLACEMENT_COLUMNS} FROM memories WHERE seq = ANY(%s)", (list(seqs),))
         return {r[0]: Placement(*r[1:]) for r in rows}
 
-    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[tuple[int, int]]]:
+    def neighbors(self, seqs: Sequence[int], radius: int, scope: Scope,
+                  filters: Filters) -> dict[int, list[Neighbor]]:
         if not seqs:
             return {}
-        rows = self._q(
-            "SELECT a.seq, b.seq, b.position - a.position "
-            "FROM memories a JOIN memories b ON b.session_id = a.session_id AND b.tenant_id = a.tenant_id "
-            "AND b.user_id IS NOT DISTINCT FROM a.user_id "
-            "AND b.position BETWEEN a.position - %s AND a.position + %s AND b.seq <> a.seq "
-            "WHERE a.seq = ANY(%s) ORDER BY a.seq, b.position", (radius, radius, list(seqs)))
-        out: dict[int, list[tuple[int, int]]] = {}
-        for a, b, offset in rows:
-            out.setdefault(a, []).append((b, offset))
-        return out
+        sql, params = neighbors_sql(scope, filters, "a.seq = ANY(%s)", POSTGRES)
+        return neighbors_from(self._q(sql, [radius, radius, list(seqs), *params]))
 
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
                  per_name: int) -> dict[int, list[str]]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from memgrid.access.rules import access_sql
 from memgrid.models import Provenance, Scope, StoredMemory
-from memgrid.storage.base import Edge, Link
+from memgrid.storage.base import Edge, Link, Neighbor, Placement
 from memgrid.validation import Filters
 
 COLUMNS = (
@@ -28,8 +28,35 @@ UPDATABLE = {
     "fact_key", "fact_value", "mentioned_from", "mentioned_to", "archived",
 }
 JSON_FIELDS = {"metadata", "keywords", "entities"}
-PLACEMENT_COLUMNS = ("seq, session_id, COALESCE(event_time, created_at), superseded_by, "
-                     "importance, access_count, last_accessed_at, text, speaker, mentioned_from")
+def placement_columns(alias: str) -> str:
+    a = alias + "."
+    return (f"{a}seq, {a}session_id, COALESCE({a}event_time, {a}created_at), {a}superseded_by, "
+            f"{a}importance, {a}access_count, {a}last_accessed_at, {a}text, {a}speaker, {a}mentioned_from")
+
+
+PLACEMENT_COLUMNS = placement_columns("memories")
+
+
+def neighbors_sql(scope: Scope, filters: Filters, seqs_clause: str, dialect: Dialect,
+                  index_hint: str = "") -> tuple[str, list[Any]]:
+    """Turns near each of a set of turns (a) that the caller may read (b), with b's placement.
+    Parameters: radius, radius, then the seqs clause's, then the scope's."""
+    where, params = scope_sql(scope, filters, alias="b", dialect=dialect)
+    same_user = "b.user_id IS a.user_id" if dialect is SQLITE else "b.user_id IS NOT DISTINCT FROM a.user_id"
+    p = dialect.placeholder
+    sql = (f"SELECT a.seq, b.position - a.position, {placement_columns('b')} "
+           f"FROM memories a JOIN memories b {index_hint} ON b.session_id = a.session_id "
+           f"AND b.tenant_id = a.tenant_id AND {same_user} "
+           f"AND b.position BETWEEN a.position - {p} AND a.position + {p} AND b.seq <> a.seq "
+           f"WHERE {seqs_clause} AND {where} ORDER BY a.seq, b.position")
+    return sql, params
+
+
+def neighbors_from(rows: Iterable[Sequence[Any]]) -> dict[int, list[Neighbor]]:
+    out: dict[int, list[Neighbor]] = {}
+    for a, offset, *placed in rows:
+        out.setdefault(a, []).append(Neighbor(placed[0], offset, Placement(*placed[1:])))
+    return out
 
 
 def _json(value: Any) -> Any:

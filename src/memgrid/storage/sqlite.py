@@ -18,7 +18,7 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Closing, Edge, Link, Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Edge, Link, Neighbor, Placement, TextHit, VectorHit
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
@@ -33,6 +33,8 @@ from memgrid.storage.sql import (
     history_sql,
     insert_values,
     link_rows,
+    neighbors_from,
+    neighbors_sql,
     place_in_sessions,
     row_to_memory,
     scope_sql,
@@ -480,21 +482,18 @@ class SQLiteStore:
             rows = self._by_seq(f"SELECT {PLACEMENT_COLUMNS} FROM memories", seqs)
             return {r[0]: Placement(*r[1:]) for r in rows}
 
-    def neighbors(self, seqs: Sequence[int], radius: int) -> dict[int, list[tuple[int, int]]]:
-        if not seqs:
-            return {}
-        out: dict[int, list[tuple[int, int]]] = {}
-        with self._lock:
-            rows = self.conn.execute(
-                "SELECT a.seq, b.seq, b.position - a.position "
-                "FROM memories a JOIN memories b ON b.tenant_id = a.tenant_id "
-                "AND b.user_id IS a.user_id AND b.session_id = a.session_id "
-                "AND b.position BETWEEN a.position - ? AND a.position + ? AND b.seq != a.seq "
-                f"WHERE a.seq IN ({','.join('?' * len(seqs))}) ORDER BY a.seq, b.position",
-                (radius, radius, *seqs)).fetchall()
-        for a, b, offset in rows:
-            out.setdefault(a, []).append((b, offset))
-        return out
+    def neighbors(self, seqs: Sequence[int], radius: int, scope: Scope,
+                  filters: Filters) -> dict[int, list[Neighbor]]:
+        ids = [int(s) for s in seqs]
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(ids), 900):  # under SQLite's variable limit
+            chunk = ids[start : start + 900]
+            # the position index finds b; left to itself SQLite may walk the user's scope index
+            sql, params = neighbors_sql(scope, filters, f"a.seq IN ({','.join('?' * len(chunk))})",
+                                        SQLITE, index_hint="INDEXED BY ix_memories_position")
+            with self._lock:
+                rows += self.conn.execute(sql, [radius, radius, *chunk, *params]).fetchall()
+        return neighbors_from(rows)
 
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
                  per_name: int) -> dict[int, list[str]]:
