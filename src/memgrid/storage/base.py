@@ -29,8 +29,11 @@ class Placement:
     speaker: str | None
     mentioned_from: float | None = None  # start of the time its text talks about, if it names one
 
+
 @dataclass(frozen=True, slots=True)
 class Neighbor:
+    """A turn near a candidate in its session, with what rerank needs of it."""
+
     seq: int
     offset: int  # its position minus the position of the turn it neighbours
     placement: Placement

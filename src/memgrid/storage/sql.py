@@ -28,7 +28,10 @@ UPDATABLE = {
     "fact_key", "fact_value", "mentioned_from", "mentioned_to", "archived",
 }
 JSON_FIELDS = {"metadata", "keywords", "entities"}
+
+
 def placement_columns(alias: str) -> str:
+    """The columns of a Placement, seq first, from table or alias `alias`."""
     a = alias + "."
     return (f"{a}seq, {a}session_id, COALESCE({a}event_time, {a}created_at), {a}superseded_by, "
             f"{a}importance, {a}access_count, {a}last_accessed_at, {a}text, {a}speaker, {a}mentioned_from")
