@@ -41,14 +41,15 @@ PLACEMENT_COLUMNS = placement_columns("memories")
 
 
 def neighbors_sql(scope: Scope, filters: Filters, seqs_clause: str, dialect: Dialect,
-                  index_hint: str = "") -> tuple[str, list[Any]]:
+                  hints: tuple[str, str] = ("", "")) -> tuple[str, list[Any]]:
     """Turns near each of a set of turns (a) that the caller may read (b), with b's placement.
-    Parameters: radius, radius, then the seqs clause's, then the scope's."""
+    Parameters: radius, radius, then the seqs clause's, then the scope's. `hints` go after
+    each table's alias (SQLite index choices)."""
     where, params = scope_sql(scope, filters, alias="b", dialect=dialect)
     same_user = "b.user_id IS a.user_id" if dialect is SQLITE else "b.user_id IS NOT DISTINCT FROM a.user_id"
     p = dialect.placeholder
     sql = (f"SELECT a.seq, b.position - a.position, {placement_columns('b')} "
-           f"FROM memories a JOIN memories b {index_hint} ON b.session_id = a.session_id "
+           f"FROM memories a {hints[0]} JOIN memories b {hints[1]} ON b.session_id = a.session_id "
            f"AND b.tenant_id = a.tenant_id AND {same_user} "
            f"AND b.position BETWEEN a.position - {p} AND a.position + {p} AND b.seq <> a.seq "
            f"WHERE {seqs_clause} AND {where} ORDER BY a.seq, b.position")

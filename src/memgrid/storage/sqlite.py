@@ -488,9 +488,10 @@ class SQLiteStore:
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(ids), 900):  # under SQLite's variable limit
             chunk = ids[start : start + 900]
-            # the position index finds b; left to itself SQLite may walk the user's scope index
+            # a by primary key, b through the position index: left to itself SQLite carries the
+            # scope's user over to a and walks that user's whole index (17 ms at 100k memories)
             sql, params = neighbors_sql(scope, filters, f"a.seq IN ({','.join('?' * len(chunk))})",
-                                        SQLITE, index_hint="INDEXED BY ix_memories_position")
+                                        SQLITE, hints=("NOT INDEXED", "INDEXED BY ix_memories_position"))
             with self._lock:
                 rows += self.conn.execute(sql, [radius, radius, *chunk, *params]).fetchall()
         return neighbors_from(rows)
