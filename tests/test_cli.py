@@ -58,6 +58,11 @@ def test_serve_refuses_several_processes_on_sqlite(cli) -> None:  # type: ignore
     assert "needs PostgreSQL" in out
 
 
+def test_serve_pool_size_is_checked_by_the_config(cli) -> None:  # type: ignore[no-untyped-def]
+    assert "less than or equal to 1000" in cli("serve", "--pool-size", "5000", ok=False)
+    assert "greater than or equal to 1" in cli("serve", "--pool-size", "0", ok=False)
+
+
 def test_export_import_jsonl(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     cli("add", "first", "--user", "alice")
     cli("add", "second", "--user", "alice")

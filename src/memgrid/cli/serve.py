@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from memgrid.cli.app import DbOpt, EmbOpt, app, console, emit_json
 from memgrid.config import EmbedderConfig, MemgridConfig
@@ -27,8 +28,9 @@ def server_config(db: str | None, embedder: str) -> MemgridConfig:
 def serve(db: DbOpt = None, embedder: EmbOpt = "static",
           host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[int, typer.Option()] = 8420,
-          pool_size: Annotated[int, typer.Option(
-              min=1, help="most PostgreSQL connections a process holds (memory and access each)")] = 8,
+          pool_size: Annotated[int | None, typer.Option(
+              help="most PostgreSQL connections a process holds (memory and access each); "
+                   "default MemgridConfig.pool_size")] = None,
           workers: Annotated[int, typer.Option(
               min=1, help="server processes (PostgreSQL only): one process runs Python on one core")] = 1,
 ) -> None:
@@ -38,7 +40,12 @@ def serve(db: DbOpt = None, embedder: EmbOpt = "static",
     from memgrid.server.app import CONFIG_ENV, create_app
     from memgrid.server.service import open_service
 
-    config = server_config(db, embedder).model_copy(update={"pool_size": pool_size})
+    config = server_config(db, embedder)
+    if pool_size is not None:  # validated by the config, which owns its limits and default
+        try:
+            config = MemgridConfig.model_validate({**config.model_dump(), "pool_size": pool_size})
+        except ValidationError as exc:
+            raise typer.BadParameter(str(exc.errors()[0]["msg"]), param_hint="--pool-size") from exc
     if workers > 1:
         if not config.db_url:
             raise typer.BadParameter(
