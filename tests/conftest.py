@@ -42,11 +42,14 @@ def postgres_url(postgres_server: str) -> str:
     return postgres_server.replace("/postgres?", f"/{name}?")
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=["sqlite", "sqlite-tantivy", "postgres"])
 def mem(request: pytest.FixtureRequest, tmp_path: Path, model_home: Path) -> Iterator[Memory]:
-    """Every backend, real: SQLite + FTS5 + usearch, and PostgreSQL + tsvector + pgvector.
-    The model-free hashing embedder keeps these fast; embedder tests use the real models."""
+    """Every backend, real: SQLite + FTS5 + usearch, SQLite with the full text of a large store
+    (tantivy) from the first memory, and PostgreSQL + tsvector + pgvector. The model-free
+    hashing embedder keeps these fast; embedder tests use the real models."""
     config = hashing_config(model_home, tmp_path / "mem.db")
+    if request.param == "sqlite-tantivy":
+        config.text_index_from = 0
     if request.param == "postgres":
         config.db_url = request.getfixturevalue("postgres_url")
     m = Memory(config=config)

@@ -26,4 +26,5 @@ def open_store(config: MemgridConfig) -> Store:
         return PostgresStore(config.db_url, config.pool_size)
     from memgrid.storage.sqlite import SQLiteStore
 
-    return SQLiteStore(config.db_path(), config.durability, config.vector_save_every)
+    return SQLiteStore(config.db_path(), config.durability, config.vector_save_every,
+                       config.text_index_from)

@@ -1,4 +1,5 @@
-"""Embedded SQLite backend: rows, FTS5 full text and embeddings in one WAL file; usearch for ANN."""
+"""Embedded SQLite backend: rows, FTS5 full text and embeddings in one WAL file; usearch for ANN,
+and tantivy for full text once the store is large."""
 
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ from memgrid.storage.sql import (
     touch_sql,
 )
 from memgrid.storage.sqlite_schema import migrate
+from memgrid.storage.text_index import TextIndex, TextIndexBusy, catch_up, trim_log
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
 
@@ -70,9 +72,13 @@ def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Con
 class SQLiteStore:
     """The default backend. One connection guarded by a lock; safe to share between threads."""
 
-    def __init__(self, path: Path | None, durability: str = "full", save_every: int = 5_000) -> None:
+    def __init__(self, path: Path | None, durability: str = "full", save_every: int = 5_000,
+                 text_index_from: int | None = None) -> None:
         self.path = path
         self.save_every = save_every
+        self.text_index_from = text_index_from  # memories; None: FTS5 answers at any size
+        self.text: TextIndex | None = None
+        self._text_busy = False
         self._lock = threading.RLock()
         self._recalls = RecallBuffer()
         self.vectors: VectorIndex | None = None
@@ -163,6 +169,33 @@ class SQLiteStore:
         self._data_version = self._read_data_version()
         if self.vectors is not None and self.vectors.dirty >= self.save_every:
             self.vectors.save()
+
+    def _text_index(self) -> TextIndex | None:
+        """The tantivy index, caught up with every writer, once the store holds
+        `text_index_from` memories; None while FTS5 answers (a small store, or another process
+        holds the index's writer and keeps it, so this one stays exact with FTS5)."""
+        if self.text_index_from is None or self._text_busy:
+            return None
+        if self.text is None:
+            rows = self.conn.execute("SELECT coalesce(max(seq), 0) FROM memories").fetchone()[0]
+            if rows < self.text_index_from:
+                return None
+            folder = None if self.path is None else self.path.with_name(self.path.name + ".text")
+            try:
+                self.text = TextIndex(folder, self.db_uuid)
+            except TextIndexBusy:
+                self._text_busy = True
+                return None
+        catch_up(self.text, self.conn)
+        return self.text
+
+    def _trim_text_log(self, conn: sqlite3.Connection) -> None:
+        """Applied entries go; with no index here and none elsewhere, all of them (an index
+        built later starts from the rows)."""
+        if self.text is not None and self.text.applied is not None:
+            trim_log(conn, self.text.applied)
+        elif not self._text_busy:
+            trim_log(conn, int(conn.execute("SELECT coalesce(max(id), 0) FROM text_log").fetchone()[0]))
 
     # -- Store interface --------------------------------------------------------------------
 
@@ -292,6 +325,8 @@ class SQLiteStore:
                 self.vectors.index.reset()  # type: ignore[no-untyped-call]
                 self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
                 self.vectors.save()
+            if self.text is not None and ids:
+                catch_up(self.text, self.conn, rebuild=True)  # likewise: no erased text in segments
             self._seen_changes = self._vector_changes()
         self._after_write()
         return len(ids)
@@ -406,36 +441,45 @@ class SQLiteStore:
 
     def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
                     column: str | None) -> list[TextHit]:
-        """BM25 top-k. FTS ranks first, the scope filters after (a join driven by the scope index
-        would score the whole scope); a sparse scope falls back to the joined query."""
+        """BM25 top-k. The full-text index ranks first, the scope filters after (a join driven by
+        the scope index would score the whole scope); a sparse scope falls back to FTS5 joined
+        with the scope. A large store ranks with tantivy, which skips rows that cannot reach the
+        top k, where FTS5 scores every row holding a term."""
         if not terms:
             return []
-        def any_of(words: Sequence[str]) -> str:
-            return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-        with self._lock:
-            terms = self._informative(terms, column)
-        match = f"{column} : ({any_of(terms)})" if column else any_of(terms)
+        kinds: tuple[str, ...] = ()
         if filters.kinds and replace(filters, kinds=()).is_empty():
-            # kinds live in the FTS index too: restrict there and keep the fast path
-            match = f"kind : ({any_of(filters.kinds)}) AND ({match})"
-            filters = replace(filters, kinds=())
+            # kinds live in the full-text index too: restrict there and keep the fast path
+            kinds, filters = tuple(filters.kinds), replace(filters, kinds=())
         with self._lock:
+            index = self._text_index() if column else None
             if filters.is_empty():
                 want = max(2 * k, 64)
-                rows = self.conn.execute(
-                    "SELECT rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
-                    "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?", (match, want)).fetchall()
-                allowed = self.matching([r[0] for r in rows], scope, filters)
-                hits = [(int(r[0]), -float(r[1])) for r in rows if r[0] in allowed]
-                if len(hits) >= k or len(rows) < want:
+                if index is not None:
+                    ranked = index.search(terms, column or "", kinds, want)
+                else:
+                    ranked = [(int(r[0]), -float(r[1])) for r in self.conn.execute(
+                        "SELECT rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
+                        "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?",
+                        (self._fts_match(terms, column, kinds), want)).fetchall()]
+                allowed = self.matching([seq for seq, _ in ranked], scope, filters)
+                hits = [(seq, score) for seq, score in ranked if seq in allowed]
+                if len(hits) >= k or len(ranked) < want:
                     return hits[:k]
             where, params = scope_sql(scope, filters)
             sql = (f"SELECT memories_fts.rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
                    f"JOIN memories m ON m.seq = memories_fts.rowid "
                    f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
-            rows = self.conn.execute(sql, [match, *params, k]).fetchall()
+            rows = self.conn.execute(sql, [self._fts_match(terms, column, kinds), *params, k]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _fts_match(self, terms: Sequence[str], column: str | None, kinds: Sequence[str]) -> str:
+        def any_of(words: Sequence[str]) -> str:
+            return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
+
+        terms = self._informative(terms, column)
+        match = f"{column} : ({any_of(terms)})" if column else any_of(terms)
+        return f"kind : ({any_of(kinds)}) AND ({match})" if kinds else match
 
     def _informative(self, terms: Sequence[str], column: str | None) -> list[str]:
         """Drop terms found in more than half of all rows. FTS5's BM25 gives them an IDF of
@@ -540,6 +584,7 @@ class SQLiteStore:
         ~0.3 ms cheaper). Negative N merges across levels, at most N pages of work."""
         with self._tx() as conn:
             conn.execute("INSERT INTO memories_fts(memories_fts, rank) VALUES('merge', -1000)")
+            self._trim_text_log(conn)
 
     def _flush_touches(self) -> None:
         if self._recalls.pending:
@@ -561,4 +606,9 @@ class SQLiteStore:
                     pass
             if self.vectors is not None and self.vectors.dirty:
                 self.vectors.save()
+            if self.text is not None:
+                with self._tx() as conn:
+                    self._trim_text_log(conn)
+                self.text.close()
+                self.text = None
             self.conn.close()

@@ -138,8 +138,25 @@ CREATE TRIGGER links_ad AFTER DELETE ON memories BEGIN
 END;
 """
 
+# v6: a log of memories whose indexed text changed (added, edited, deleted), so the tantivy text
+# index of a large store (storage/text_index.py) catches up with any writer, in any process.
+# Entries the index has applied are trimmed; `text_log_trimmed` says up to where.
+_V6 = """
+CREATE TABLE text_log (id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL);
+INSERT INTO meta VALUES ('text_log_trimmed', '0');
+CREATE TRIGGER text_log_ai AFTER INSERT ON memories BEGIN
+    INSERT INTO text_log(seq) VALUES (new.seq);
+END;
+CREATE TRIGGER text_log_ad AFTER DELETE ON memories BEGIN
+    INSERT INTO text_log(seq) VALUES (old.seq);
+END;
+CREATE TRIGGER text_log_au AFTER UPDATE OF index_text, entities, kind ON memories BEGIN
+    INSERT INTO text_log(seq) VALUES (new.seq);
+END;
+"""
+
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
