@@ -137,3 +137,21 @@ def test_scope_is_checked_after_ranking(tmp_path: Path, model_home: Path) -> Non
         assert _bm25(mem, "zebra", "talks", user="lonely") == ["a lonely zebra"]
         hits = mem.search("zebra", user_id="lonely")
         assert [h.memory.user_id for h in hits] == ["lonely"] and "bm25" in hits[0].explain
+
+
+def test_index_ahead_of_a_restored_file_is_rebuilt(tmp_path: Path, model_home: Path) -> None:
+    """A database restored from a backup has the same identity but an older log than the index
+    built on the newer file: searched before anything is written, it gets a rebuilt index, not
+    one that answers with text the restored file no longer holds."""
+    path = tmp_path / "m.db"
+    with _open(model_home, path) as mem:
+        first = mem.add(TEXTS, user_id="u")
+        _bm25(mem, "zebra")
+    shutil.copy(path, tmp_path / "backup.db")  # closed: the WAL is checkpointed into the file
+    with _open(model_home, path) as mem:
+        mem.update(first[0].id, text="I adopted a walrus")
+        assert _bm25(mem, "walrus") == ["I adopted a walrus"]
+    shutil.copy(tmp_path / "backup.db", path)
+    with _open(model_home, path) as mem:
+        assert _bm25(mem, "walrus") == []
+        assert _bm25(mem, "zebra") == [TEXTS[0]]

@@ -452,8 +452,8 @@ class SQLiteStore:
             # kinds live in the full-text index too: restrict there and keep the fast path
             kinds, filters = tuple(filters.kinds), replace(filters, kinds=())
         with self._lock:
-            index = self._text_index() if column else None
-            if filters.is_empty():
+            if filters.is_empty():  # the joined query below is FTS5's alone: no catch-up for it
+                index = self._text_index() if column else None
                 want = max(2 * k, 64)
                 if index is not None:
                     ranked = index.search(terms, column or "", kinds, want)

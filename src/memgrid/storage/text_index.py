@@ -143,7 +143,9 @@ class TextIndex:
 def catch_up(index: TextIndex, conn: sqlite3.Connection, rebuild: bool = False) -> None:
     """Apply the log past the index's stamp; rebuild from the rows when the log no longer
     reaches back that far (trimmed), the stamp is ahead of it (the file was restored from a
-    backup) or the caller asks (erasure: no erased text may stay in old segments)."""
+    backup and is searched before it is written to: a restored file written to first reuses log
+    ids and cannot be told apart, so a restore should delete `<db>.text`) or the caller asks
+    (erasure: no erased text may stay in old segments)."""
     last, trimmed = conn.execute(
         "SELECT coalesce(max(id), 0), (SELECT CAST(value AS INTEGER) FROM meta "
         "WHERE key = 'text_log_trimmed') FROM text_log").fetchone()
