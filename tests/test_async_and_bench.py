@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,3 +117,33 @@ def test_locomo_runs_on_postgres_and_erases_its_users(model_home: Path, postgres
     system.close()
     with psycopg.connect(postgres_url) as conn:
         assert conn.execute("SELECT count(*) FROM memories").fetchone() == (0,)
+
+
+def test_speed_bench_spreads_memories_over_users(tmp_path: Path, model_home: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    from memgrid import Memory
+    from memgrid.bench.speed import run_speed
+
+    monkeypatch.setenv("MEMGRID_HOME", str(model_home))
+    writers: set[str] = set()
+    readers: set[str] = set()
+    add, search = Memory.add, Memory.search
+
+    def spy_add(self: Memory, data: Any, **kw: Any) -> Any:
+        writers.add(kw["user_id"])
+        return add(self, data, **kw)
+
+    def spy_search(self: Memory, query: str, **kw: Any) -> Any:
+        readers.add(kw["user_id"])
+        return search(self, query, **kw)
+
+    monkeypatch.setattr(Memory, "add", spy_add)
+    monkeypatch.setattr(Memory, "search", spy_search)
+    out = tmp_path / "speed.json"
+    result = run_speed([200], embedder="hashing", n_queries=6, json_out=out, data=tmp_path,
+                       log=lambda *_: None, users=3)
+    row = json.loads(out.read_text())["sizes"]["200"]
+    assert result["users"] == 3 and row["ingest_turns_per_s"] > 0 and row["search_ms_p50"] > 0
+    assert writers == readers == {"user0", "user1", "user2"}
+    with pytest.raises(ValueError, match="users"):
+        run_speed([10], embedder="hashing", data=tmp_path, users=0)

@@ -72,7 +72,7 @@ def test_ann_falls_back_to_exact_for_sparse_scopes(tmp_path: Path, model_home: P
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     mem.close()
 

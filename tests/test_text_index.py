@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tantivy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from memgrid import Memory
+from memgrid.access.rules import AccessRule, GrantRule
 from memgrid.models import Scope
 from memgrid.storage.sqlite import SQLiteStore
 from memgrid.storage.text_index import TextIndex
@@ -102,6 +107,17 @@ def test_lost_or_foreign_index_folder_is_rebuilt(tmp_path: Path, model_home: Pat
     with _open(model_home, tmp_path / "m.db") as mem:
         assert _bm25(mem, "walrus") == []
         assert _bm25(mem, "zebra") == [TEXTS[0]]
+    # an index folder of an older memgrid (another tantivy schema, e.g. before scope fields)
+    shutil.rmtree(tmp_path / "m.db.text")
+    builder = tantivy.SchemaBuilder()
+    builder.add_unsigned_field("seq", stored=True, fast=True, indexed=True)
+    (tmp_path / "m.db.text").mkdir()
+    old = tantivy.Index(builder.build(), path=str(tmp_path / "m.db.text"))
+    writer = old.writer()
+    writer.commit()
+    del writer, old
+    with _open(model_home, tmp_path / "m.db") as mem:
+        assert _bm25(mem, "zebra") == [TEXTS[0]]
 
 
 def test_a_second_store_on_the_file_stays_exact_with_fts5(tmp_path: Path, model_home: Path) -> None:
@@ -155,3 +171,88 @@ def test_index_ahead_of_a_restored_file_is_rebuilt(tmp_path: Path, model_home: P
     with _open(model_home, path) as mem:
         assert _bm25(mem, "walrus") == []
         assert _bm25(mem, "zebra") == [TEXTS[0]]
+
+
+def _forbid_fts5(monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*_: object) -> str:
+        raise AssertionError("FTS5 answered: the text index should have")
+
+    monkeypatch.setattr(SQLiteStore, "_fts_match", fail)
+
+
+def test_a_small_user_of_a_crowded_store_is_ranked_in_the_index(
+        tmp_path: Path, model_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Users of a shared store each get their own top k from tantivy, not from the slow join."""
+    with _open(model_home, tmp_path / "m.db") as mem:
+        mem.add([f"crowd talks about the zebra zebra {i}" for i in range(300)], user_id="crowd")
+        mem.add(["a lonely zebra", "another zebra talks"], user_id="lonely")
+        _forbid_fts5(monkeypatch)
+        assert set(_bm25(mem, "zebra", "talks", user="lonely")) == {"a lonely zebra", "another zebra talks"}
+        assert len(_bm25(mem, "zebra", user="crowd")) == 10
+
+
+def test_archived_memories_leave_the_index_ranking(
+        tmp_path: Path, model_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Archiving is logged like a text edit: the index stops ranking archived memories (else
+    100 archived matches would fill its head and send every search to FTS5)."""
+    with _open(model_home, tmp_path / "m.db") as mem:
+        old = mem.add([f"zebra zebra note {i}" for i in range(100)], user_id="u")
+        mem.add("one zebra", user_id="u")
+        assert len(_bm25(mem, "zebra")) == 10
+        store = mem.store
+        for record in old:
+            stored = store.get("default", record.id)
+            assert stored is not None
+            store.update(stored, {"archived": True}, "test")
+        _forbid_fts5(monkeypatch)
+        assert _bm25(mem, "zebra") == ["one zebra"]
+
+
+_USERS, _SESSIONS, _TAGS = ("ann", "bob", "cy"), ("s1", "s2"), ("red", "blue")
+
+
+@pytest.fixture(scope="module")
+def twin_stores(tmp_path_factory: pytest.TempPathFactory,
+                model_home: Path) -> Iterator[tuple[Memory, Memory]]:
+    """The same memories under tantivy and under FTS5: every user x session x visibility x tag."""
+    folder = tmp_path_factory.mktemp("twins")
+    with _open(model_home, folder / "t.db") as tv, _open(model_home, folder / "f.db", None) as fts:
+        for mem in (tv, fts):
+            for user in _USERS:
+                for session in _SESSIONS:
+                    for visibility in ("private", "shared"):
+                        for tag in _TAGS:
+                            mem.add([f"{user} saw a zebra in {session} {tag}", f"zebra {tag} notes"],
+                                    user_id=user, session_id=session, visibility=visibility,
+                                    metadata={"tags": [tag], "namespace": tag})
+        yield tv, fts
+
+
+grants = st.builds(
+    GrantRule, owner=st.sampled_from((None, *_USERS)),
+    resource=st.sampled_from(("all", "session", "tag", "namespace")),
+    value=st.sampled_from((None, *_SESSIONS, *_TAGS)))
+rules = st.builds(AccessRule, admin=st.booleans(),
+                  own_users=st.frozensets(st.sampled_from(_USERS), max_size=2),
+                  grants=st.lists(grants, max_size=3).map(tuple))
+
+
+@settings(max_examples=120, deadline=None)
+@given(user=st.sampled_from((None, *_USERS)), session=st.sampled_from((None, *_SESSIONS)),
+       visibility=st.sampled_from((None, "private", "shared")), rule=st.none() | rules)
+def test_index_restriction_admits_what_sql_admits(
+        twin_stores: tuple[Memory, Memory], user: str | None, session: str | None,
+        visibility: str | None, rule: AccessRule | None) -> None:
+    """Tantivy restricts by scope and the sharing rule (wider where it lacks a column, tags and
+    namespaces, which SQL narrows): the same memories come back as from FTS5 joined with SQL."""
+    scope = Scope(tenant_id="default", user_id=user, session_id=session)
+    filters = Filters(visibility=visibility, access=rule)
+    found = []
+    for mem in twin_stores:
+        store = mem.store
+        assert isinstance(store, SQLiteStore)
+        hits = store.text_search(scope, filters, ["zebra", "notes"], 1000, "index_text")
+        found.append(sorted((m.scope.user_id, m.scope.session_id, m.visibility, m.text)
+                            for m in store.get_by_seq([s for s, _ in hits]).values()))
+    assert twin_stores[0].store.text is not None  # type: ignore[attr-defined]
+    assert found[0] == found[1]

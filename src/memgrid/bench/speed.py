@@ -73,13 +73,21 @@ def embedder_cost(provider: str, home: Path, texts: list[str], queries: list[str
             "embedder_single_ms_p50": round(percentile_ms(single, 50), 3)}
 
 
+def _user(n: int, users: int) -> str:
+    return "bench" if users == 1 else f"user{n % users}"
+
+
 def run_speed(sizes: list[int], embedder: str = "static", n_queries: int = 200,
               json_out: Path | None = None, data: Path = Path("../shared/data/locomo"),
-              log: Any = print, links: bool = True) -> dict[str, Any]:
+              log: Any = print, links: bool = True, users: int = 1) -> dict[str, Any]:
+    """`users` > 1 spreads the sessions over that many users of one store (a shared server's
+    shape) and rotates the searches over them: each search ranks within one user's share."""
+    if users < 1:
+        raise ValueError("users must be at least 1")
     home = default_home()
     turns, questions = corpus(data)
     rng = random.Random(7)
-    result: dict[str, Any] = {"embedder": embedder, "links": links,
+    result: dict[str, Any] = {"embedder": embedder, "links": links, "users": users,
                               **embedder_cost(embedder, home, unique_texts(turns, 4000, 10**9, rng),
                                               questions)}
     log(f"embedder {embedder}: {result['embedder_batch_per_s']} texts/s batched, "
@@ -95,13 +103,15 @@ def run_speed(sizes: list[int], embedder: str = "static", n_queries: int = 200,
             texts = unique_texts(turns, size - stored, stored, rng)
             start = time.perf_counter()
             for i in range(0, len(texts), BATCH):
-                mem.add(texts[i : i + BATCH], user_id="bench", session_id=f"s{(stored + i) // BATCH}")
+                session = (stored + i) // BATCH
+                mem.add(texts[i : i + BATCH], user_id=_user(session, users), session_id=f"s{session}")
             took = time.perf_counter() - start
             stored = size
             latencies = []
-            for q in (questions * (1 + n_queries // max(1, len(questions))))[:n_queries]:
+            asked = (questions * (1 + n_queries // max(1, len(questions))))[:n_queries]
+            for n, q in enumerate(asked):
                 t = time.perf_counter()
-                mem.search(q, user_id="bench", limit=10)
+                mem.search(q, user_id=_user(n, users), limit=10)
                 latencies.append(time.perf_counter() - t)
             row = {
                 "ingest_turns_per_s": round(len(texts) / took, 1),

@@ -54,12 +54,14 @@ def speed(
     json_out: Annotated[Path | None, typer.Option("--json")] = None,
     links: Annotated[bool, typer.Option(help="make links on write (the default); --no-links to "
                                              "measure what they cost")] = True,
+    users: Annotated[int, typer.Option(help="spread the memories over this many users of one "
+                                            "store; each search is one user's")] = 1,
 ) -> None:
     """Ingest turns/s and search p50/p95 at each size, beside the embedder's own cost."""
     from memgrid.bench.speed import run_speed
 
     run_speed([int(s) for s in sizes.split(",")], embedder, queries, json_out, log=console.print,
-              links=links)
+              links=links, users=users)
 
 
 @bench_app.command("longmemeval")

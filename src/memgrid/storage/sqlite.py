@@ -43,7 +43,7 @@ from memgrid.storage.sql import (
     touch_sql,
 )
 from memgrid.storage.sqlite_schema import migrate
-from memgrid.storage.text_index import TextIndex, TextIndexBusy, catch_up, trim_log
+from memgrid.storage.text_index import TextIndex, TextIndexBusy, can_filter, catch_up, trim_log
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
 
@@ -441,27 +441,28 @@ class SQLiteStore:
 
     def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
                     column: str | None) -> list[TextHit]:
-        """BM25 top-k. The full-text index ranks first, the scope filters after (a join driven by
-        the scope index would score the whole scope); a sparse scope falls back to FTS5 joined
-        with the scope. A large store ranks with tantivy, which skips rows that cannot reach the
-        top k, where FTS5 scores every row holding a term."""
+        """BM25 top-k. A large store ranks with tantivy, restricted there to the scope (users of
+        a shared store each get their own top k), which skips rows that cannot reach the top k
+        where FTS5 scores every row holding a term. A small store ranks with FTS5 over all rows
+        (a join driven by the scope index would score the whole scope), falling back to FTS5
+        joined with the scope when the scope is sparse in the head."""
         if not terms:
             return []
-        kinds: tuple[str, ...] = ()
-        if filters.kinds and replace(filters, kinds=()).is_empty():
-            # kinds live in the full-text index too: restrict there and keep the fast path
-            kinds, filters = tuple(filters.kinds), replace(filters, kinds=())
+        want = max(2 * k, 64)
         with self._lock:
-            if filters.is_empty():  # the joined query below is FTS5's alone: no catch-up for it
-                index = self._text_index() if column else None
-                want = max(2 * k, 64)
-                if index is not None:
-                    ranked = index.search(terms, column or "", kinds, want)
-                else:
-                    ranked = [(int(r[0]), -float(r[1])) for r in self.conn.execute(
-                        "SELECT rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
-                        "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?",
-                        (self._fts_match(terms, column, kinds), want)).fetchall()]
+            # the scope is checked in SQL after either index ranks; when the ranked head holds
+            # too few admitted hits, FTS5 joined with the scope answers instead (exact)
+            index = self._text_index() if column and can_filter(filters) else None
+            if index is not None:
+                ranked = index.search(terms, column or "", scope, filters, want)
+            elif replace(filters, kinds=()).is_empty():  # kinds live in FTS5 too
+                ranked = [(int(r[0]), -float(r[1])) for r in self.conn.execute(
+                    "SELECT rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
+                    "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?",
+                    (self._fts_match(terms, column, filters.kinds), want)).fetchall()]
+            else:
+                ranked = None
+            if ranked is not None:
                 allowed = self.matching([seq for seq, _ in ranked], scope, filters)
                 hits = [(seq, score) for seq, score in ranked if seq in allowed]
                 if len(hits) >= k or len(ranked) < want:
@@ -470,7 +471,8 @@ class SQLiteStore:
             sql = (f"SELECT memories_fts.rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
                    f"JOIN memories m ON m.seq = memories_fts.rowid "
                    f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
-            rows = self.conn.execute(sql, [self._fts_match(terms, column, kinds), *params, k]).fetchall()
+            match = self._fts_match(terms, column, filters.kinds)
+            rows = self.conn.execute(sql, [match, *params, k]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def _fts_match(self, terms: Sequence[str], column: str | None, kinds: Sequence[str]) -> str:

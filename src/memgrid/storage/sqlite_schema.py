@@ -155,8 +155,16 @@ CREATE TRIGGER text_log_au AFTER UPDATE OF index_text, entities, kind ON memorie
 END;
 """
 
+# The text index filters by scope and archived too, so archiving a memory is logged.
+_V7 = """
+DROP TRIGGER text_log_au;
+CREATE TRIGGER text_log_au AFTER UPDATE OF index_text, entities, kind, archived ON memories BEGIN
+    INSERT INTO text_log(seq) VALUES (new.seq);
+END;
+"""
+
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -18,11 +18,17 @@ from pathlib import Path
 import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
+from memgrid.access.rules import AccessRule
 from memgrid.errors import StorageError
+from memgrid.models import Scope
+from memgrid.validation import Filters
 
 STAMP_SEQ = 0  # memory seqs start at 1, so seq 0 holds the stamp
 COLUMNS = ("index_text", "entities")
-Row = tuple[int, str, str, str]  # seq, index_text, entities, kind
+SCOPE_FIELDS = ("tenant_id", "user_id", "agent_id", "session_id", "visibility")
+# seq, index_text, entities, kind, *SCOPE_FIELDS, archived: what a search ranks and filters on
+ROW_SQL = "SELECT seq, index_text, entities, kind, " + ", ".join(SCOPE_FIELDS) + ", archived FROM memories"
+Row = tuple[int, str, str, str, str, str | None, str | None, str | None, str, int]
 
 
 def _schema() -> tantivy.Schema:
@@ -32,8 +38,19 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("db", stored=True, tokenizer_name="raw")
     for column in COLUMNS:
         builder.add_text_field(column, stored=False, tokenizer_name="memgrid")
-    builder.add_text_field("kind", stored=False, tokenizer_name="raw")
+    for name in ("kind", *SCOPE_FIELDS):
+        builder.add_text_field(name, stored=False, tokenizer_name="raw")
+    builder.add_unsigned_field("archived", stored=False, indexed=True)
     return builder.build()
+
+
+def can_filter(filters: Filters) -> bool:
+    """Whether the index can restrict a search to these filters, exactly or to a superset that
+    the SQL check after it narrows (the access rule's tag and namespace grants). Other filters
+    (speakers, times, metadata) are left to FTS5 joined with the scope."""
+    return not (filters.roles or filters.speakers or filters.event_after is not None
+                or filters.event_before is not None or filters.metadata
+                or filters.as_of is not None or filters.time_range is not None)
 
 
 def _analyzer() -> tantivy.TextAnalyzer:
@@ -94,12 +111,16 @@ class TextIndex:
                 chunk = [int(s) for s in changed[start : start + 10_000]]
                 self.writer.delete_documents_by_query(Query.term_set_query(self.schema, "seq", chunk))
             self.writer.delete_documents_by_query(Query.term_query(self.schema, "seq", STAMP_SEQ))
-        for seq, index_text, entities, kind in rows:
+        for seq, index_text, entities, kind, *scope, archived in rows:
             doc = tantivy.Document()
             doc.add_unsigned("seq", int(seq))
             doc.add_text("index_text", index_text)
             doc.add_text("entities", entities)
             doc.add_text("kind", kind)
+            for name, value in zip(SCOPE_FIELDS, scope, strict=True):
+                if value is not None:
+                    doc.add_text(name, value)
+            doc.add_unsigned("archived", int(archived))
             self.writer.add_document(doc)
         stamp = tantivy.Document()
         stamp.add_unsigned("seq", STAMP_SEQ)
@@ -112,28 +133,67 @@ class TextIndex:
         self.index.reload()
         self.applied = upto
 
-    def search(self, terms: Sequence[str], column: str, kinds: Sequence[str],
+    def search(self, terms: Sequence[str], column: str, scope: Scope, filters: Filters,
                k: int) -> list[tuple[int, float]]:
-        """BM25 top-k over `column`, optionally only memories of `kinds`. Like the FTS5 path,
-        terms found in more than half of all memories are left out when others remain: their
-        IDF is near zero, and they are the longest posting lists."""
+        """BM25 top-k over `column` among the memories the scope and filters (`can_filter`)
+        admit, or a superset of them: the caller still checks every hit in SQL. Like the FTS5
+        path, terms found in more than half of all memories are left out when others remain:
+        their IDF is near zero, and they are the longest posting lists."""
         searcher = self.index.searcher()
         tokens = sorted({t for term in terms for t in self.analyzer.analyze(term)})
         rows = max(1, searcher.num_docs - 1)
         rare = [t for t in tokens if 2 * searcher.doc_freq(column, t) <= rows]
         tokens = rare if rare and len(terms) > 1 else tokens
-        if not tokens:
+        restrict = self._restriction(scope, filters)
+        if not tokens or restrict is None:
             return []
-        query = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, column, t))
-                                     for t in tokens])
-        if kinds:
-            of_kind = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, "kind", kd))
-                                           for kd in kinds])
-            query = Query.boolean_query([(Occur.Must, query), (Occur.Must, of_kind)])
+        text = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, column, t))
+                                    for t in tokens])
+        # the restriction scores nothing: ranks and scores stay BM25's over the text alone
+        query = Query.boolean_query([(Occur.Must, text),
+                                     (Occur.Must, Query.const_score_query(restrict, 0.0))])
         hits = searcher.search(query, k).hits
         seqs = searcher.fast_field_values("seq", [address for _, address in hits])
         return [(seq, float(score)) for (score, _), seq in zip(hits, seqs, strict=True)
                 if isinstance(seq, int)]
+
+    def _restriction(self, scope: Scope, filters: Filters) -> Query | None:
+        """The scope and filters as one query; None when they admit nothing."""
+        def term(name: str, value: str | int) -> Query:
+            return Query.term_query(self.schema, name, value)
+
+        def any_of(name: str, values: Sequence[str]) -> Query:
+            return Query.boolean_query([(Occur.Should, term(name, v)) for v in values])
+
+        must = [term("tenant_id", scope.tenant_id)]
+        must += [term(name, value) for name, value in (
+            ("user_id", scope.user_id), ("agent_id", scope.agent_id),
+            ("session_id", scope.session_id), ("visibility", filters.visibility)) if value is not None]
+        if filters.kinds:
+            must.append(any_of("kind", filters.kinds))
+        if not filters.include_archived:
+            must.append(term("archived", 0))
+        if filters.access is not None and not filters.access.admin:
+            readable = self._access(filters.access)
+            if readable is None:
+                return None
+            must.append(readable)
+        clauses = [(Occur.Must, q) for q in must]
+        clauses += [(Occur.MustNot, term("kind", kind)) for kind in filters.exclude_kinds]
+        return Query.boolean_query(clauses)
+
+    def _access(self, rule: AccessRule) -> Query | None:
+        """The sharing rule (access/rules.py), widened where the index lacks a column: a tag or
+        namespace grant admits all of its owner's shared memories here, and SQL narrows."""
+        ways: list[Query] = [Query.term_query(self.schema, "user_id", u) for u in sorted(rule.own_users)]
+        for grant in rule.grants:
+            must = [Query.term_query(self.schema, "visibility", "shared")]
+            if grant.owner is not None:
+                must.append(Query.term_query(self.schema, "user_id", grant.owner))
+            if grant.resource == "session" and grant.value is not None:
+                must.append(Query.term_query(self.schema, "session_id", grant.value))
+            ways.append(Query.boolean_query([(Occur.Must, q) for q in must]))
+        return Query.boolean_query([(Occur.Should, q) for q in ways]) if ways else None
 
     def close(self) -> None:
         """Let go of the writer's lock (tantivy releases it when the writer is dropped)."""
@@ -153,7 +213,7 @@ def catch_up(index: TextIndex, conn: sqlite3.Connection, rebuild: bool = False) 
     if index.applied == last and not rebuild:
         return
     if rebuild or index.applied is None or index.applied < trimmed or index.applied > last:
-        everything = conn.execute("SELECT seq, index_text, entities, kind FROM memories")
+        everything = conn.execute(ROW_SQL)
         index.apply(everything, (), last, rebuild=True)
         return
     changed = [int(r[0]) for r in conn.execute(
@@ -161,8 +221,8 @@ def catch_up(index: TextIndex, conn: sqlite3.Connection, rebuild: bool = False) 
     rows: list[Row] = []
     for start in range(0, len(changed), 900):
         chunk = changed[start : start + 900]
-        rows += conn.execute("SELECT seq, index_text, entities, kind FROM memories "
-                             f"WHERE seq IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+        rows += conn.execute(f"{ROW_SQL} WHERE seq IN ({','.join('?' * len(chunk))})",
+                             chunk).fetchall()
     index.apply(rows, changed, last)
 
 
