@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from memgrid import Memory, StorageError
 from memgrid.models import Scope
+from memgrid.storage.sqlite import SQLiteStore
 from memgrid.storage.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
@@ -67,6 +69,37 @@ def test_ann_falls_back_to_exact_for_sparse_scopes(tmp_path: Path, model_home: P
         hits = mem.search("something unrelated entirely", user_id="lonely")
         assert [h.memory.user_id for h in hits] == ["lonely"]
         assert "dense" in hits[0].explain
+
+
+
+def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
+        tmp_path: Path, model_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Linking a batch for a small user of a crowded store: one exact pass over that user's
+    vectors answers every row (not one widened ANN probe and one scope read per row)."""
+    with Memory(config=hashing_config(model_home, tmp_path / "m.db")) as mem:
+        mem.add([f"crowd filler {i} about tea and rain" for i in range(800)], user_id="crowd")
+        mem.add([f"lonely note {w}" for w in ("tea", "rain", "coffee", "snow", "wind", "sun")],
+                user_id="lonely")
+        store = mem.store
+        assert isinstance(store, SQLiteStore)
+        scope, filters = Scope("default", "lonely"), Filters()
+        vectors = mem.embedder.embed(["tea", "rain", "sun"])
+        reads: list[int] = []
+        exact = SQLiteStore._exact_search
+
+        def spy(self: SQLiteStore, *args: Any) -> Any:
+            reads.append(len(args[2]))
+            return exact(self, *args)
+
+        monkeypatch.setattr(SQLiteStore, "_exact_search", spy)
+        batched = store.dense_search_many(scope, filters, vectors, 4)
+        assert reads == [3]
+        lonely = store.list_memories(scope, filters, None, 100)
+        stored = mem.embedder.embed([m.index_text for m in lonely])
+        brute = [sorted((float(x) for x in stored @ vector), reverse=True)[:4] for vector in vectors]
+        assert [[round(x, 5) for _, x in row] for row in batched] == [
+            [round(x, 5) for x in row] for row in brute]  # scores: ties may swap equal memories
+        assert batched == [store.dense_search(scope, filters, v, 4) for v in vectors]
 
 
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:

@@ -69,6 +69,12 @@ def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Con
     return locked
 
 
+def _sparse(admitted: int, probed: int) -> bool:
+    """Whether a scope holds under 1/16 of an ANN probe's candidates: widening the probe 16
+    times would still not reach k, so one exact pass over the scope is cheaper."""
+    return 16 * admitted < probed
+
+
 class SQLiteStore:
     """The default backend. One connection guarded by a lock; safe to share between threads."""
 
@@ -389,25 +395,30 @@ class SQLiteStore:
                 hits = self._ann_search(scope, filters, vector, k)
                 if hits is not None:
                     return hits
-            return self._exact_search(scope, filters, vector, k)
+            return self._exact_search(scope, filters, np.asarray(vector)[None, :], k)[0]
 
     def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
                           k: int) -> list[list[VectorHit]]:
+        """One ANN call for the batch; rows the scope is too sparse for are answered together by
+        one exact pass over the scope (a user's share of a shared store: linking a batch reads
+        that user's vectors once, not once per new memory)."""
         with self._lock:
             self._sync_vectors()
             if self.vectors is None or not len(self.vectors) or not filters.is_empty():
-                return [self._exact_search(scope, filters, v, k) for v in vectors]
+                return self._exact_search(scope, filters, vectors, k)
             want = max(2 * k, 32)
             batch = self.vectors.search_many(vectors, want)
             allowed = self.matching(list({s for row in batch for s, _ in row}), scope, filters)
-            out: list[list[VectorHit]] = []
-            for vector, row in zip(vectors, batch, strict=True):
-                hits = [(s, score) for s, score in row if s in allowed]
-                if len(hits) < k:  # a sparse scope: the single-query path widens or goes exact
-                    hits = (self._ann_search(scope, filters, vector, k)
-                            or self._exact_search(scope, filters, vector, k))
-                out.append(hits[:k])
-            return out
+            out = [[(s, score) for s, score in row if s in allowed] for row in batch]
+            short = [i for i, hits in enumerate(out) if len(hits) < k]
+            if short and _sparse(sum(len(hits) for hits in out), sum(len(row) for row in batch)):
+                for i, hits in zip(short, self._exact_search(scope, filters, vectors[short], k), strict=True):
+                    out[i] = hits
+            else:
+                for i in short:  # a scope thin near this row only: widen, or go exact
+                    out[i] = (self._ann_search(scope, filters, vectors[i], k)
+                              or self._exact_search(scope, filters, vectors[i][None, :], k)[0])
+            return [hits[:k] for hits in out]
 
     def _ann_search(self, scope: Scope, filters: Filters, vector: np.ndarray,
                     k: int) -> list[VectorHit] | None:
@@ -422,22 +433,28 @@ class SQLiteStore:
             hits = [(s, score) for s, score in candidates if s in allowed]
             if len(hits) >= k:
                 return hits[:k]
-            if want >= total or want >= 16 * k:
+            if want >= total or want >= 16 * k or _sparse(len(hits), len(candidates)):
                 # HNSW is approximate even when asked for everything: a sparse scope is exact
                 return None
             want *= 4
 
-    def _exact_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
+    def _exact_search(self, scope: Scope, filters: Filters, vectors: np.ndarray,
+                      k: int) -> list[list[VectorHit]]:
+        """Every query row against every vector of the scope, from one read of the scope."""
         where, params = scope_sql(scope, filters)
         rows = self.conn.execute(
             f"SELECT m.seq, m.embedding FROM memories m WHERE {where} AND m.embedding IS NOT NULL",
             params).fetchall()
         if not rows:
-            return []
+            return [[] for _ in range(len(vectors))]
         matrix = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(len(rows), -1)
-        scores = matrix @ np.asarray(vector, np.float32)
-        top = np.argsort(-scores)[:k]
-        return [(int(rows[i][0]), float(scores[i])) for i in top]
+        scores = np.asarray(vectors, np.float32) @ matrix.T
+        out = []
+        for row in scores:
+            top = np.argsort(-row)[:k] if len(row) <= 4 * k else np.argpartition(-row, k)[:k]
+            top = top[np.argsort(-row[top])]
+            out.append([(int(rows[i][0]), float(row[i])) for i in top])
+        return out
 
     def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
                     column: str | None) -> list[TextHit]:
