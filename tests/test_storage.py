@@ -97,9 +97,11 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         lonely = store.list_memories(scope, filters, None, 100)
         stored = mem.embedder.embed([m.index_text for m in lonely])
         brute = [sorted((float(x) for x in stored @ vector), reverse=True)[:4] for vector in vectors]
-        assert [[round(x, 5) for _, x in row] for row in batched] == [
-            [round(x, 5) for x in row] for row in brute]  # scores: ties may swap equal memories
-        assert batched == [store.dense_search(scope, filters, v, 4) for v in vectors]
+        def scores(rows: Any) -> list[list[float]]:  # ties may swap equally scored memories
+            return [[round(x if isinstance(x, float) else x[1], 5) for x in row] for row in rows]
+
+        assert scores(batched) == scores(brute)
+        assert scores(batched) == scores([store.dense_search(scope, filters, v, 4) for v in vectors])
 
 
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:

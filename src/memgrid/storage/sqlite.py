@@ -69,10 +69,20 @@ def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Con
     return locked
 
 
-def _sparse(admitted: int, probed: int) -> bool:
-    """Whether a scope holds under 1/16 of an ANN probe's candidates: widening the probe 16
-    times would still not reach k, so one exact pass over the scope is cheaper."""
-    return 16 * admitted < probed
+def _widest_probe(first: int, k: int) -> int:
+    """An ANN probe widens 4x at a time until it reaches 16k candidates; past that a scope
+    counts as sparse and is searched exactly."""
+    widest = first
+    while widest < 16 * k:
+        widest *= 4
+    return widest
+
+
+def _sparse(admitted: float, probed: int, k: int, reach: int) -> bool:
+    """Whether an ANN probe widened to `reach` candidates would still admit fewer than k, at
+    the share of the scope in this probe: one exact pass over the scope is then the answer
+    anyway, and the probes in between are wasted."""
+    return admitted * reach < k * probed
 
 
 class SQLiteStore:
@@ -411,7 +421,8 @@ class SQLiteStore:
             allowed = self.matching(list({s for row in batch for s, _ in row}), scope, filters)
             out = [[(s, score) for s, score in row if s in allowed] for row in batch]
             short = [i for i, hits in enumerate(out) if len(hits) < k]
-            if short and _sparse(sum(len(hits) for hits in out), sum(len(row) for row in batch)):
+            admitted = sum(len(hits) for hits in out) / len(out)
+            if short and _sparse(admitted, want, k, _widest_probe(want, k)):
                 for i, hits in zip(short, self._exact_search(scope, filters, vectors[short], k), strict=True):
                     out[i] = hits
             else:
@@ -426,14 +437,14 @@ class SQLiteStore:
         None when the scope is too sparse in the index (go exact)."""
         assert self.vectors is not None
         want = max(2 * k, 32)
-        total = len(self.vectors)
+        reach, total = _widest_probe(want, k), len(self.vectors)
         while True:
             candidates = self.vectors.search(vector, want)
             allowed = self.matching([s for s, _ in candidates], scope, filters)
             hits = [(s, score) for s, score in candidates if s in allowed]
             if len(hits) >= k:
                 return hits[:k]
-            if want >= total or want >= 16 * k or _sparse(len(hits), len(candidates)):
+            if want >= total or want >= reach or _sparse(len(hits), want, k, reach):
                 # HNSW is approximate even when asked for everything: a sparse scope is exact
                 return None
             want *= 4
