@@ -55,7 +55,8 @@ class VectorIndex:
         self, stored_keys: np.ndarray, fetch: Callable[[np.ndarray], np.ndarray]
     ) -> tuple[int, int]:
         """Add keys SQLite has and the index lacks; drop keys the index has and SQLite lacks."""
-        have = np.fromiter(self.index.keys, dtype=np.uint64, count=len(self.index))
+        # one slice read: iterating `keys` costs ~1.3 ms a key at 200k (an open took minutes)
+        have = np.asarray(self.index.keys).astype(np.uint64)
         want = stored_keys.astype(np.uint64)
         missing = np.setdiff1d(want, have, assume_unique=True)
         extra = np.setdiff1d(have, want, assume_unique=True)
