@@ -12,7 +12,7 @@ import pytest
 
 from memgrid import Memory, StorageError
 from memgrid.models import Scope
-from memgrid.storage.sqlite import SQLiteStore
+from memgrid.storage.sqlite import VECTOR_KEYS_SQL, SQLiteStore
 from memgrid.storage.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
@@ -107,8 +107,11 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # the keys read on every open come from the partial index, not a scan of the rows
+    plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {VECTOR_KEYS_SQL}"))
+    assert "USING COVERING INDEX ix_memories_vectors" in plan or "USING INDEX ix_memories_vectors" in plan
     mem.close()
 
 

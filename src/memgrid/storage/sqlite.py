@@ -69,6 +69,10 @@ def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Con
     return locked
 
 
+# answered from the partial index ix_memories_vectors (keys only, not the rows' embeddings)
+VECTOR_KEYS_SQL = "SELECT seq FROM memories WHERE embedding IS NOT NULL"
+
+
 def _widest_probe(first: int, k: int) -> int:
     """An ANN probe widens 4x at a time until it reaches 16k candidates; past that a scope
     counts as sparse and is searched exactly."""
@@ -143,7 +147,7 @@ class SQLiteStore:
         return int(self.conn.execute("SELECT n FROM vector_changes WHERE id = 1").fetchone()[0])
 
     def _vector_keys(self) -> np.ndarray:
-        rows = self.conn.execute("SELECT seq FROM memories WHERE embedding IS NOT NULL").fetchall()
+        rows = self.conn.execute(VECTOR_KEYS_SQL).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
 
     def _by_seq(self, select: str, seqs: Sequence[int], where: str = "",

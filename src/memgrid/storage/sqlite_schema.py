@@ -163,8 +163,14 @@ CREATE TRIGGER text_log_au AFTER UPDATE OF index_text, entities, kind, archived 
 END;
 """
 
+# Opening a store reconciles the ANN file with SQLite's vector keys: without this index that
+# read scans every row (the embeddings with them), with it only the keys.
+_V8 = """
+CREATE INDEX ix_memories_vectors ON memories(seq) WHERE embedding IS NOT NULL;
+"""
+
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
