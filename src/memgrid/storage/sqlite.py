@@ -74,7 +74,7 @@ VECTOR_KEYS_SQL = "SELECT seq FROM memories WHERE embedding IS NOT NULL"
 
 
 def _widest_probe(first: int, k: int) -> int:
-    """An ANN probe widens 4x at a time until it reaches 16k candidates; past that a scope
+    """An ANN probe widens 4x at a time until it reaches 16 times k candidates; past that a scope
     counts as sparse and is searched exactly."""
     widest = first
     while widest < 16 * k:
