@@ -250,3 +250,60 @@ def test_neighbour_lookup_finds_turns_by_key_not_by_the_users_index(tmp_path: Pa
         plan = " | ".join(row[3] for row in real.execute("EXPLAIN QUERY PLAN " + sql, params))
         assert "SEARCH a USING INTEGER PRIMARY KEY" in plan, plan
         assert "SEARCH b USING INDEX ix_memories_position" in plan, plan
+
+
+def test_erase_overwrites_the_erased_vectors_without_rebuilding_the_index(
+        tmp_path: Path, model_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """usearch keeps a removed vector's bytes until its slot is reused, and reuses older free
+    slots first: an erase must overwrite every free slot, and a rebuild (69 s at 200k memories)
+    is not how it may get there."""
+    db = tmp_path / "m.db"
+    with Memory(config=hashing_config(model_home, db)) as mem:
+        alice = mem.add([f"alice note about topic {i}" for i in range(40)], user_id="alice")
+        bob = mem.add([f"bob's private matter {i}" for i in range(12)], user_id="bob")
+        conn = mem.store.conn  # type: ignore[attr-defined]
+        blobs = [r[0] for r in conn.execute("SELECT embedding FROM memories WHERE user_id = 'bob'")]
+        for record in alice[:6]:
+            mem.delete(record.id)  # older free slots, ahead of bob's in usearch's queue
+        mem.add([f"alice again {i}" for i in range(3)], user_id="alice")  # reuses three of them
+        mem.delete(bob[0].id)  # deleted before the erase: its vector must go too
+
+        def no_rebuild(self: Any, keys: Any) -> Any:
+            raise AssertionError("the index was rebuilt from SQLite's vectors")
+
+        monkeypatch.setattr(SQLiteStore, "_fetch_vectors", no_rebuild)
+        assert mem.erase(user_id="bob") == 11
+        assert mem.store.vectors is not None and len(mem.store.vectors) == 37
+        top = mem.search("alice note about topic 20", user_id="alice", limit=1)
+        assert top[0].memory.text == "alice note about topic 20"
+    raw = (tmp_path / "m.db.usearch").read_bytes()
+    assert len(blobs) == 12
+    assert not [b for b in blobs if np.frombuffer(b, np.float32).astype(np.float16).tobytes() in raw]
+    with Memory(config=hashing_config(model_home, db)) as mem:  # reopens without repair work
+        assert mem.store.vectors is not None and len(mem.store.vectors) == 37
+
+
+def test_erasing_most_of_a_store_compacts_the_vector_index(tmp_path: Path, model_home: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """When more slots would be dead than live, the index is rebuilt from SQLite instead."""
+    db = tmp_path / "m.db"
+    with Memory(config=hashing_config(model_home, db)) as mem:
+        mem.add([f"alice keeps note {i}" for i in range(3)], user_id="alice")
+        mem.add([f"bob's private matter {i}" for i in range(30)], user_id="bob")
+        conn = mem.store.conn  # type: ignore[attr-defined]
+        blobs = [r[0] for r in conn.execute("SELECT embedding FROM memories WHERE user_id = 'bob'")]
+        fetched: list[int] = []
+        fetch = SQLiteStore._fetch_vectors
+
+        def spy(self: SQLiteStore, keys: np.ndarray) -> np.ndarray:
+            fetched.extend(int(k) for k in keys)
+            return fetch(self, keys)
+
+        monkeypatch.setattr(SQLiteStore, "_fetch_vectors", spy)
+        assert mem.erase(user_id="bob") == 30
+        assert len(fetched) == 3
+        assert mem.store.vectors is not None and mem.store.vectors.free_slots() == 0
+        [top] = mem.search("alice keeps note 1", user_id="alice", limit=1)
+        assert top.memory.text == "alice keeps note 1"
+    raw = (tmp_path / "m.db.usearch").read_bytes()
+    assert not [b for b in blobs if np.frombuffer(b, np.float32).astype(np.float16).tobytes() in raw]

@@ -326,7 +326,8 @@ class SQLiteStore:
     def erase(self, scope: Scope) -> int:
         where, params = scope_sql(scope, Filters.everything(), alias="memories")
         with self._tx() as conn:
-            ids = [r[0] for r in conn.execute(f"SELECT id FROM memories WHERE {where}", params)]
+            found = conn.execute(f"SELECT id, seq FROM memories WHERE {where}", params).fetchall()
+            ids, seqs = [r[0] for r in found], [r[1] for r in found]
             conn.execute(f"DELETE FROM memories WHERE {where}", params)
             for start in range(0, len(ids), 900):
                 chunk = ids[start : start + 900]
@@ -341,9 +342,13 @@ class SQLiteStore:
         with self._lock:
             self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             if self.vectors is not None and ids:
-                # rebuild rather than tombstone, so no erased vector survives in the index file
-                self.vectors.index.reset()  # type: ignore[no-untyped-call]
-                self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+                # overwrite, not just tombstone: no erased vector may survive in the index file
+                dead = self.vectors.free_slots() + len(seqs)
+                if dead > len(self.vectors) - len(seqs):  # more dead than live slots: compact
+                    self.vectors.index.reset()  # type: ignore[no-untyped-call]
+                    self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+                else:
+                    self.vectors.erase(seqs)
                 self.vectors.save()
             if self.text is not None and ids:
                 catch_up(self.text, self.conn, rebuild=True)  # likewise: no erased text in segments
