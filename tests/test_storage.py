@@ -12,6 +12,7 @@ import pytest
 
 from memgrid import Memory, StorageError
 from memgrid.models import Scope
+from memgrid.storage.scoped_ann import ScopedANN
 from memgrid.storage.sqlite import VECTOR_KEYS_SQL, SQLiteStore
 from memgrid.storage.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from memgrid.storage.vectors import VectorIndex
@@ -307,3 +308,32 @@ def test_erasing_most_of_a_store_compacts_the_vector_index(tmp_path: Path, model
         assert top.memory.text == "alice keeps note 1"
     raw = (tmp_path / "m.db.usearch").read_bytes()
     assert not [b for b in blobs if np.frombuffer(b, np.float32).astype(np.float16).tobytes() in raw]
+
+
+def test_scoped_ann_answers_a_thin_scope_exactly_and_a_wide_one_from_the_index() -> None:
+    """ScopedANN alone: a 1% scope goes to one exact pass for the whole batch; a scope that
+    owns most of the index never leaves the ANN path."""
+    rng = np.random.default_rng(5)
+    vectors = rng.normal(size=(5000, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(None, 16, "test")
+    index.add(np.arange(5000), vectors)
+    queries = vectors[rng.choice(5000, 8)] + 0.1 * rng.normal(size=(8, 16)).astype(np.float32)
+
+    def run(owned: np.ndarray) -> tuple[list[list[tuple[int, float]]], list[int]]:
+        exact_rows: list[int] = []
+
+        def exact(rows: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+            exact_rows.append(len(rows))
+            scores = rows @ vectors[owned].T
+            return [[(int(owned[i]), float(r[i])) for i in np.argsort(-r)[:k]] for r in scores]
+
+        keys = set(owned.tolist())
+        ann = ScopedANN(index, lambda seqs: {s for s in seqs if s in keys}, exact)
+        return ann.search_many(queries, 10), exact_rows
+
+    thin, calls = run(np.arange(0, 5000, 100))
+    assert calls == [8]  # every row short, one pass for all of them
+    assert all(len(hits) == 10 for hits in thin)
+    wide, calls = run(np.arange(0, 5000)[np.arange(5000) % 10 != 0])
+    assert calls == [] and all(len(hits) == 10 for hits in wide)

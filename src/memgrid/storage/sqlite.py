@@ -20,6 +20,7 @@ import numpy as np
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
 from memgrid.storage.base import Closing, Edge, Link, Neighbor, Placement, TextHit, VectorHit
+from memgrid.storage.scoped_ann import ScopedANN
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
@@ -71,22 +72,6 @@ def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Con
 
 # answered from the partial index ix_memories_vectors (keys only, not the rows' embeddings)
 VECTOR_KEYS_SQL = "SELECT seq FROM memories WHERE embedding IS NOT NULL"
-
-
-def _widest_probe(first: int, k: int) -> int:
-    """An ANN probe widens 4x at a time until it reaches 16 times k candidates; past that a scope
-    counts as sparse and is searched exactly."""
-    widest = first
-    while widest < 16 * k:
-        widest *= 4
-    return widest
-
-
-def _sparse(admitted: float, probed: int, k: int, reach: int) -> bool:
-    """Whether an ANN probe widened to `reach` candidates would still admit fewer than k, at
-    the share of the scope in this probe: one exact pass over the scope is then the answer
-    anyway, and the probes in between are wasted."""
-    return admitted * reach < k * probed
 
 
 class SQLiteStore:
@@ -410,53 +395,27 @@ class SQLiteStore:
     def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
         with self._lock:
             self._sync_vectors()
-            if self.vectors is not None and len(self.vectors) and filters.is_empty():
-                hits = self._ann_search(scope, filters, vector, k)
-                if hits is not None:
-                    return hits
-            return self._exact_search(scope, filters, np.asarray(vector)[None, :], k)[0]
+            ann = self._scoped_ann(scope, filters)
+            if ann is None:
+                return self._exact_search(scope, filters, np.asarray(vector)[None, :], k)[0]
+            return ann.search(vector, k)
 
     def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
                           k: int) -> list[list[VectorHit]]:
-        """One ANN call for the batch; rows the scope is too sparse for are answered together by
-        one exact pass over the scope (a user's share of a shared store: linking a batch reads
-        that user's vectors once, not once per new memory)."""
         with self._lock:
             self._sync_vectors()
-            if self.vectors is None or not len(self.vectors) or not filters.is_empty():
+            ann = self._scoped_ann(scope, filters)
+            if ann is None:
                 return self._exact_search(scope, filters, vectors, k)
-            want = max(2 * k, 32)
-            batch = self.vectors.search_many(vectors, want)
-            allowed = self.matching(list({s for row in batch for s, _ in row}), scope, filters)
-            out = [[(s, score) for s, score in row if s in allowed] for row in batch]
-            short = [i for i, hits in enumerate(out) if len(hits) < k]
-            admitted = sum(len(hits) for hits in out) / len(out)
-            if short and _sparse(admitted, want, k, _widest_probe(want, k)):
-                for i, hits in zip(short, self._exact_search(scope, filters, vectors[short], k), strict=True):
-                    out[i] = hits
-            else:
-                for i in short:  # a scope thin near this row only: widen, or go exact
-                    out[i] = (self._ann_search(scope, filters, vectors[i], k)
-                              or self._exact_search(scope, filters, vectors[i][None, :], k)[0])
-            return [hits[:k] for hits in out]
+            return ann.search_many(vectors, k)
 
-    def _ann_search(self, scope: Scope, filters: Filters, vector: np.ndarray,
-                    k: int) -> list[VectorHit] | None:
-        """ANN with scope post-filter (filters.is_empty(): only archived and excluded kinds);
-        None when the scope is too sparse in the index (go exact)."""
-        assert self.vectors is not None
-        want = max(2 * k, 32)
-        reach, total = _widest_probe(want, k), len(self.vectors)
-        while True:
-            candidates = self.vectors.search(vector, want)
-            allowed = self.matching([s for s, _ in candidates], scope, filters)
-            hits = [(s, score) for s, score in candidates if s in allowed]
-            if len(hits) >= k:
-                return hits[:k]
-            if want >= total or want >= reach or _sparse(len(hits), want, k, reach):
-                # HNSW is approximate even when asked for everything: a sparse scope is exact
-                return None
-            want *= 4
+    def _scoped_ann(self, scope: Scope, filters: Filters) -> ScopedANN | None:
+        """The ANN path, when filters leave it one (only archived and excluded kinds): other
+        filters are searched exactly."""
+        if self.vectors is None or not len(self.vectors) or not filters.is_empty():
+            return None
+        return ScopedANN(self.vectors, lambda seqs: self.matching(seqs, scope, filters),
+                         lambda vectors, k: self._exact_search(scope, filters, vectors, k))
 
     def _exact_search(self, scope: Scope, filters: Filters, vectors: np.ndarray,
                       k: int) -> list[list[VectorHit]]:
