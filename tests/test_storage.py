@@ -145,9 +145,9 @@ def test_bm25_skips_terms_in_most_rows_without_changing_the_ranking(tmp_path: Pa
         mem.add([f"alpha note number {i}" for i in range(10)], user_id="u")
         wanted = mem.add(["alpha and beta together", "beta alone here"], user_id="u")
         store = mem.store
-        assert store._informative(["alpha", "beta"], "index_text") == ["beta"]  # alpha: 11 of 12 rows
-        assert store._informative(["alpha"], "index_text") == ["alpha"]  # a lone term always stays
-        assert store._informative(["alpha", "note"], "index_text") == ["alpha", "note"]  # all common
+        assert store.fts.informative(["alpha", "beta"], "index_text") == ["beta"]  # alpha: 11 of 12 rows
+        assert store.fts.informative(["alpha"], "index_text") == ["alpha"]  # a lone term always stays
+        assert store.fts.informative(["alpha", "note"], "index_text") == ["alpha", "note"]  # all common
         hits = mem.search("alpha beta", user_id="u", limit=2, filters={"kind": "message"})
         assert {h.memory.id for h in hits} == {m.id for m in wanted}
 
@@ -157,15 +157,15 @@ def test_cached_term_counts_follow_writes_edits_and_deletes(tmp_path: Path, mode
         alphas = mem.add([f"alpha note {i}" for i in range(3)], user_id="u")
         mem.add(["beta one"], user_id="u")
         store = mem.store
-        assert store._informative(["alpha", "beta"], "index_text") == ["beta"]  # 3 of 4 rows
+        assert store.fts.informative(["alpha", "beta"], "index_text") == ["beta"]  # 3 of 4 rows
         mem.add([f"gamma filler {i}" for i in range(4)], user_id="u")  # now 3 of 8: not common
-        assert store._informative(["alpha", "beta"], "index_text") == ["alpha", "beta"]
+        assert store.fts.informative(["alpha", "beta"], "index_text") == ["alpha", "beta"]
         for m in mem.add([f"beta again {i}" for i in range(4)], user_id="u"):
             mem.update(m.id, text=f"alpha again {m.id}")  # edits move the counts too
-        assert store._informative(["alpha", "beta"], "index_text") == ["beta"]  # alpha 7 of 12
+        assert store.fts.informative(["alpha", "beta"], "index_text") == ["beta"]  # alpha 7 of 12
         for m in alphas:
             mem.delete(m.id)
-        assert store._informative(["alpha", "beta"], "index_text") == ["alpha", "beta"]
+        assert store.fts.informative(["alpha", "beta"], "index_text") == ["alpha", "beta"]
 
 
 def test_same_inserts_build_the_same_ann_graph() -> None:

@@ -16,6 +16,7 @@ from memgrid import Memory
 from memgrid.access.rules import AccessRule, GrantRule
 from memgrid.models import Scope
 from memgrid.storage.sqlite import SQLiteStore
+from memgrid.storage.sqlite_fts import FTS5
 from memgrid.storage.text_index import TextIndex
 from memgrid.validation import Filters
 from tests.conftest import hashing_config
@@ -177,7 +178,7 @@ def _forbid_fts5(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*_: object) -> str:
         raise AssertionError("FTS5 answered: the text index should have")
 
-    monkeypatch.setattr(SQLiteStore, "_fts_match", fail)
+    monkeypatch.setattr(FTS5, "match", fail)
 
 
 def test_a_small_user_of_a_crowded_store_is_ranked_in_the_index(

@@ -43,6 +43,7 @@ from memgrid.storage.sql import (
     scope_stats,
     touch_sql,
 )
+from memgrid.storage.sqlite_fts import FTS5
 from memgrid.storage.sqlite_schema import migrate
 from memgrid.storage.text_index import TextIndex, TextIndexBusy, can_filter, catch_up, trim_log
 from memgrid.storage.vectors import VectorIndex
@@ -102,8 +103,7 @@ class SQLiteStore:
             raise StorageError(f"cannot open {target} as a memgrid database: {exc}") from exc
         self._data_version = self._read_data_version()
         self._seen_changes = self._vector_changes()
-        self._term_counts: dict[str, int] = {}  # FTS match -> rows, valid while rows are unchanged
-        self._term_counts_at: tuple[int | None, int] | None = None
+        self.fts = FTS5(self.conn)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -452,10 +452,7 @@ class SQLiteStore:
             if index is not None:
                 ranked = index.search(terms, column or "", scope, filters, want)
             elif replace(filters, kinds=()).is_empty():  # kinds live in FTS5 too
-                ranked = [(int(r[0]), -float(r[1])) for r in self.conn.execute(
-                    "SELECT rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
-                    "WHERE memories_fts MATCH ? ORDER BY s LIMIT ?",
-                    (self._fts_match(terms, column, filters.kinds), want)).fetchall()]
+                ranked = self.fts.ranked(terms, column, filters.kinds, want)
             else:
                 ranked = None
             if ranked is not None:
@@ -464,50 +461,7 @@ class SQLiteStore:
                 if len(hits) >= k or len(ranked) < want:
                     return hits[:k]
             where, params = scope_sql(scope, filters)
-            sql = (f"SELECT memories_fts.rowid, bm25(memories_fts, 1.0, 0.5, 0.0) AS s FROM memories_fts "
-                   f"JOIN memories m ON m.seq = memories_fts.rowid "
-                   f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
-            match = self._fts_match(terms, column, filters.kinds)
-            rows = self.conn.execute(sql, [match, *params, k]).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
-
-    def _fts_match(self, terms: Sequence[str], column: str | None, kinds: Sequence[str]) -> str:
-        def any_of(words: Sequence[str]) -> str:
-            return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
-
-        terms = self._informative(terms, column)
-        match = f"{column} : ({any_of(terms)})" if column else any_of(terms)
-        return f"kind : ({any_of(kinds)}) AND ({match})" if kinds else match
-
-    def _informative(self, terms: Sequence[str], column: str | None) -> list[str]:
-        """Drop terms found in more than half of all rows. FTS5's BM25 gives them an IDF of
-        ~0 (they cannot change the ranking), yet scoring their long posting lists is most of a
-        query's cost (a speaker's name in a two-person chat). Max(seq) bounds the row count
-        from above, so a term is dropped only when it is common for certain. Counts are cached
-        until the rows change (max(seq) and the vector change counter, which any text change
-        moves because new text is re-embedded)."""
-        if len(terms) < 2:
-            return list(terms)
-        state = self.conn.execute(
-            "SELECT (SELECT max(seq) FROM memories), (SELECT n FROM vector_changes)").fetchone()
-        if state != self._term_counts_at:
-            self._term_counts.clear()
-            self._term_counts_at = state
-        rows = state[0] or 0
-        prefix = f"{column} : " if column else ""
-        keep = []
-        for term in terms:
-            query = prefix + '"' + term.replace('"', '""') + '"'
-            count = self._term_counts.get(query)
-            if count is None:
-                if len(self._term_counts) >= 100_000:
-                    self._term_counts.clear()
-                count = self.conn.execute(
-                    "SELECT count(*) FROM memories_fts WHERE memories_fts MATCH ?", (query,)).fetchone()[0]
-                self._term_counts[query] = count
-            if 2 * count <= rows:
-                keep.append(term)
-        return keep or list(terms)
+            return self.fts.ranked_in_scope(terms, column, filters.kinds, where, params, k)
 
     def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
         """Which of these seqs the scope and filters admit. NOT INDEXED: rows are found by primary
