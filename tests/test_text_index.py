@@ -257,30 +257,3 @@ def test_index_restriction_admits_what_sql_admits(
                             for m in store.get_by_seq([s for s, _ in hits]).values()))
     assert twin_stores[0].store.text is not None  # type: ignore[attr-defined]
     assert found[0] == found[1]
-
-
-def test_entity_mentions_in_a_crowded_store_come_from_the_index(tmp_path: Path, model_home: Path) -> None:
-    """Links on write look up each name's newest mentions in the writer's scope. FTS5 walks
-    every user's mentions of a common name newest first (158 ms a batch at 200k memories over
-    100 users); tantivy intersects them with the scope (3.4 ms), with the same answer here."""
-    filters = Filters(exclude_kinds=("session", "topic"))
-    found = []
-    for path, threshold in ((tmp_path / "t.db", 0), (tmp_path / "f.db", None)):
-        with _open(model_home, path, threshold) as mem:
-            mem.add([f"Zorro rides through town again {i}" for i in range(200)], user_id="crowd")
-            mem.add([f"I saw Zorro at the market {i}" for i in range(8)], user_id="lonely")
-            mem.add(["Zorro", "nothing about him"], user_id="lonely", agent_id="helper")
-            store = mem.store
-            assert isinstance(store, SQLiteStore)
-            newest = [r[0] for r in store.conn.execute(
-                "SELECT seq FROM memories WHERE user_id = 'lonely' AND entities LIKE '%Zorro%' "
-                "ORDER BY seq DESC LIMIT 5")]
-            statements: list[str] = []
-            store.conn.set_trace_callback(statements.append)
-            mentions = store.mentions(Scope("default", "lonely"), filters, ["zorro", "absent"], 5)
-            store.conn.set_trace_callback(None)
-            assert sorted(mentions) == sorted(newest) and len(newest) == 5
-            assert all("Zorro" in names for names in mentions.values())
-            found.append((mentions, [s for s in statements if "memories_fts" in s]))
-    (tantivy, tantivy_fts), (fts5, fts5_fts) = found
-    assert tantivy == fts5 and tantivy_fts == [] and fts5_fts

@@ -497,12 +497,6 @@ class SQLiteStore:
         where, params = scope_sql(scope, filters)
         out: dict[int, list[str]] = {}
         with self._lock:
-            index = self._text_index() if can_filter(filters) else None
-            if index is not None:  # a large store: names common to many users stay cheap
-                seqs = list(dict.fromkeys(index.latest(names, "entities", scope, filters, per_name)))
-                rows = self._by_seq("SELECT m.seq, m.entities FROM memories m NOT INDEXED", seqs,
-                                    where, params)
-                return {r[0]: json.loads(r[1]) for r in rows}
             for name in names:  # FTS5 walks the name's postings newest first and stops at the limit
                 rows = self.conn.execute(
                     f"SELECT m.seq, m.entities FROM memories_fts "

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import tantivy
-from tantivy import Filter, Occur, Order, Query, TextAnalyzerBuilder, Tokenizer
+from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from memgrid.access.rules import AccessRule
 from memgrid.errors import StorageError
@@ -156,28 +156,6 @@ class TextIndex:
         seqs = searcher.fast_field_values("seq", [address for _, address in hits])
         return [(seq, float(score)) for (score, _), seq in zip(hits, seqs, strict=True)
                 if isinstance(seq, int)]
-
-    def latest(self, names: Sequence[str], column: str, scope: Scope, filters: Filters,
-               k: int) -> list[int]:
-        """Per name, the k newest memories (highest seq) among those the scope and filters admit
-        whose `column` holds every token of the name: entity links on write want recent
-        mentions, and tantivy intersects the name's postings with the scope's instead of
-        walking every user's mentions of a common name, as FTS5 must."""
-        restrict = self._restriction(scope, filters)
-        if restrict is None:
-            return []
-        searcher = self.index.searcher()
-        seqs: list[int] = []
-        for name in names:
-            tokens = self.analyzer.analyze(name)
-            if not tokens:
-                continue
-            query = Query.boolean_query(
-                [(Occur.Must, Query.term_query(self.schema, column, t)) for t in tokens]
-                + [(Occur.Must, restrict)])
-            hits = searcher.search(query, k, count=False, order_by_field="seq", order=Order.Desc).hits
-            seqs += [int(key) for key, _ in hits]
-        return seqs
 
     def _restriction(self, scope: Scope, filters: Filters) -> Query | None:
         """The scope and filters as one query; None when they admit nothing."""
