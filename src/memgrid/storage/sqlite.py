@@ -497,13 +497,9 @@ class SQLiteStore:
         where, params = scope_sql(scope, filters)
         out: dict[int, list[str]] = {}
         with self._lock:
-            for name in names:  # FTS5 walks the name's postings newest first and stops at the limit
-                rows = self.conn.execute(
-                    f"SELECT m.seq, m.entities FROM memories_fts "
-                    f"JOIN memories m ON m.seq = memories_fts.rowid "
-                    f"WHERE memories_fts MATCH ? AND {where} ORDER BY memories_fts.rowid DESC LIMIT ?",
-                    ['entities : "' + name.replace('"', '""') + '"', *params, per_name]).fetchall()
-                out.update((r[0], json.loads(r[1])) for r in rows)
+            for name in names:
+                out.update((seq, json.loads(entities))
+                           for seq, entities in self.fts.newest_naming(name, where, params, per_name))
         return out
 
     @_exclusive

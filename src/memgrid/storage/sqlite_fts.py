@@ -1,5 +1,5 @@
-"""FTS5 BM25 for the SQLite store: the MATCH expression (with common terms left out) and the
-two ranked queries, over all rows or joined with the caller's scope."""
+"""FTS5 for the SQLite store: the MATCH expression (with common terms left out), the two BM25
+queries (over all rows, or joined with the caller's scope) and the newest mentions of a name."""
 
 from __future__ import annotations
 
@@ -39,6 +39,14 @@ class FTS5:
                f"WHERE memories_fts MATCH ? AND {where} ORDER BY s LIMIT ?")
         rows = self.conn.execute(sql, [self.match(terms, column, kinds), *params, k]).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def newest_naming(self, name: str, where: str, params: Sequence[Any],
+                      k: int) -> list[tuple[int, str]]:
+        """(seq, entities JSON) of the k newest rows `where` admits that name `name`: FTS5 walks
+        the name's postings newest first and stops at the limit."""
+        sql = (f"SELECT m.seq, m.entities FROM memories_fts JOIN memories m ON m.seq = memories_fts.rowid "
+               f"WHERE memories_fts MATCH ? AND {where} ORDER BY memories_fts.rowid DESC LIMIT ?")
+        return self.conn.execute(sql, [f"entities : {_any_of([name])}", *params, k]).fetchall()
 
     def match(self, terms: Sequence[str], column: str | None, kinds: Sequence[str]) -> str:
         terms = self.informative(terms, column)
