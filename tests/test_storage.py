@@ -13,6 +13,7 @@ import pytest
 from memgrid import Memory, StorageError
 from memgrid.models import Scope
 from memgrid.storage.scoped_ann import ScopedANN
+from memgrid.storage.sql import scope_sql
 from memgrid.storage.sqlite import VECTOR_KEYS_SQL, SQLiteStore
 from memgrid.storage.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
 from memgrid.storage.vectors import VectorIndex
@@ -63,6 +64,63 @@ def test_second_process_writes_are_visible(tmp_path: Path, model_home: Path) -> 
     reader.close()
 
 
+def _stored_vector(mem: Memory, memory_id: str) -> np.ndarray:
+    """The vector the ANN index holds for a memory, and the one its current text embeds to."""
+    stored = mem.store.get(mem.config.tenant_id, memory_id)
+    assert stored is not None and stored.seq is not None and mem.store.vectors is not None
+    _, held = mem.store.vectors.get(np.array([stored.seq], np.uint64))
+    return np.asarray([held[0], mem.embedder.embed([stored.index_text])[0]])
+
+
+def test_an_edit_in_another_process_replaces_its_vector(tmp_path: Path, model_home: Path) -> None:
+    """Keys alone matched before: the reader kept ranking the edited memory by its old text."""
+    config = hashing_config(model_home, tmp_path / "m.db")
+    with Memory(config=config) as writer, Memory(config=config) as reader:
+        writer.add([f"note {i} about gardening and tomatoes" for i in range(50)], user_id="u")
+        target = writer.add("adopted a golden retriever puppy", user_id="u")[0]
+        assert reader.search("puppy", user_id="u")[0].memory.id == target.id
+        writer.update(target.id, text="quarterly tax filing deadline in april")
+        hits = reader.search("quarterly tax filing deadline", user_id="u", limit=3)
+        assert hits[0].memory.id == target.id and "dense" in hits[0].explain
+        held, current = _stored_vector(reader, target.id)
+        np.testing.assert_allclose(held, current, atol=2e-3)
+
+
+def test_an_index_file_saved_before_an_edit_takes_it_on_open(tmp_path: Path, model_home: Path) -> None:
+    config = hashing_config(model_home, tmp_path / "m.db")
+    with Memory(config=config) as mem:
+        target = mem.add("adopted a golden retriever puppy", user_id="u")[0]
+    for name in ("m.db.usearch", "m.db.usearch.json"):
+        shutil.copy(tmp_path / name, tmp_path / f"stale-{name}")
+    with Memory(config=config) as mem:
+        mem.update(target.id, text="quarterly tax filing deadline in april")
+    for name in ("m.db.usearch", "m.db.usearch.json"):  # a crash before the index was saved
+        shutil.copy(tmp_path / f"stale-{name}", tmp_path / name)
+    with Memory(config=config) as mem:
+        held, current = _stored_vector(mem, target.id)
+        np.testing.assert_allclose(held, current, atol=2e-3)
+
+
+def test_a_restored_database_rebuilds_an_index_stamped_after_it(tmp_path: Path, model_home: Path) -> None:
+    """An index that applied edits the (restored) database has never seen is rebuilt from the
+    rows: replaying the log cannot undo them."""
+    config = hashing_config(model_home, tmp_path / "m.db")
+    with Memory(config=config) as mem:
+        target = mem.add("adopted a golden retriever puppy", user_id="u")[0]
+    shutil.copy(tmp_path / "m.db", tmp_path / "backup.db")
+    with Memory(config=config) as writer, Memory(config=config) as reader:
+        writer.update(target.id, text="quarterly tax filing deadline in april")
+        reader.search("tax", user_id="u")  # applies the edit and stamps its index
+        assert reader.store.vectors is not None and reader.store.vectors.applied == 1
+        writer.close()  # the reader saves last: the file holds the edit, stamped 1
+    shutil.copy(tmp_path / "backup.db", tmp_path / "m.db")
+    with Memory(config=config) as mem:
+        assert mem.get(target.id).text == "adopted a golden retriever puppy"
+        held, current = _stored_vector(mem, target.id)
+        np.testing.assert_allclose(held, current, atol=2e-3)
+        assert mem.search("puppy", user_id="u")[0].memory.id == target.id
+
+
 def test_ann_falls_back_to_exact_for_sparse_scopes(tmp_path: Path, model_home: Path) -> None:
     with Memory(config=hashing_config(model_home, tmp_path / "m.db")) as mem:
         mem.add([f"crowd filler {i}" for i in range(500)], user_id="crowd")
@@ -98,21 +156,28 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         lonely = store.list_memories(scope, filters, None, 100)
         stored = mem.embedder.embed([m.index_text for m in lonely])
         brute = [sorted((float(x) for x in stored @ vector), reverse=True)[:4] for vector in vectors]
-        def scores(rows: Any) -> list[list[float]]:  # ties may swap equally scored memories
-            return [[round(x if isinstance(x, float) else x[1], 5) for x in row] for row in rows]
+        def scores(rows: Any) -> np.ndarray:  # ties may swap equally scored memories
+            return np.array([[x if isinstance(x, float) else x[1] for x in row] for row in rows])
 
-        assert scores(batched) == scores(brute)
-        assert scores(batched) == scores([store.dense_search(scope, filters, v, 4) for v in vectors])
+        # both paths score the ANN index's f16 copies of the vectors
+        np.testing.assert_allclose(scores(batched), scores(brute), atol=2e-3)
+        single = [store.dense_search(scope, filters, v, 4) for v in vectors]
+        np.testing.assert_allclose(scores(single), scores(brute), atol=2e-3)
 
 
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 8
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # the keys read on every open come from the partial index, not a scan of the rows
     plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {VECTOR_KEYS_SQL}"))
     assert "USING COVERING INDEX ix_memories_vectors" in plan or "USING INDEX ix_memories_vectors" in plan
+    # a user's keys for the exact dense pass come from an index alone (the vectors from usearch)
+    where, params = scope_sql(Scope("default", "u"), Filters(exclude_kinds=("session", "topic")))
+    plan = " ".join(r[3] for r in conn.execute(
+        f"EXPLAIN QUERY PLAN SELECT m.seq FROM memories m WHERE {where}", params))
+    assert "USING COVERING INDEX ix_memories_owner" in plan
     mem.close()
 
 

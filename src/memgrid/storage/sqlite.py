@@ -166,9 +166,28 @@ class SQLiteStore:
         if version != self._data_version and self.vectors is not None:
             changes = self._vector_changes()
             if changes != self._seen_changes:
-                self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+                self._catch_up_vectors()
                 self._seen_changes = changes
         self._data_version = version
+
+    def _catch_up_vectors(self, rebuild: bool = False) -> None:
+        """Make the ANN index hold what SQLite holds: its keys (reconcile) and the vectors edited
+        since the index's stamp, by any process. An index stamped past the log (its file newer
+        than a restored database) is rebuilt from the rows, as a caller may ask (compaction)."""
+        assert self.vectors is not None
+        last = int(self.conn.execute("SELECT coalesce(max(id), 0) FROM vector_log").fetchone()[0])
+        applied = self.vectors.applied
+        if rebuild or (applied is not None and applied > last):
+            self.vectors.reset()
+            applied = None
+        self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+        if applied is not None and applied < last:
+            edited = np.fromiter((r[0] for r in self.conn.execute(
+                "SELECT DISTINCT v.seq FROM vector_log v JOIN memories m ON m.seq = v.seq "
+                "WHERE v.id > ? AND v.id <= ? AND m.embedding IS NOT NULL", (applied, last))),
+                dtype=np.uint64)
+            self.vectors.replace(edited, self._fetch_vectors(edited))
+        self.vectors.applied = last
 
     def _after_write(self) -> None:
         self._data_version = self._read_data_version()
@@ -222,7 +241,7 @@ class SQLiteStore:
             self.embedder_name = name
             index_path = None if self.path is None else self.path.with_name(self.path.name + ".usearch")
             self.vectors = VectorIndex(index_path, dims, fingerprint=f"{self.db_uuid}:{name}")
-            self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+            self._catch_up_vectors()
             self._data_version = self._read_data_version()
             self._seen_changes = self._vector_changes()
 
@@ -288,8 +307,8 @@ class SQLiteStore:
                 (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1, text,
                  json.dumps(metadata), now, actor))
         if "embedding" in changes and self.vectors is not None and memory.seq is not None:
-            self.vectors.remove([memory.seq])
-            self.vectors.add([memory.seq], np.asarray(changes["embedding"], np.float32)[None, :])
+            self.vectors.replace(np.array([memory.seq], np.uint64),
+                                 np.asarray(changes["embedding"], np.float32)[None, :])
         self._after_write()
         updated = self.get(memory.scope.tenant_id, memory.id)
         assert updated is not None
@@ -330,8 +349,7 @@ class SQLiteStore:
                 # overwrite, not just tombstone: no erased vector may survive in the index file
                 dead = self.vectors.free_slots() + len(seqs)
                 if dead > len(self.vectors) - len(seqs):  # more dead than live slots: compact
-                    self.vectors.index.reset()  # type: ignore[no-untyped-call]
-                    self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
+                    self._catch_up_vectors(rebuild=True)
                 else:
                     self.vectors.erase(seqs)
                 self.vectors.save()
@@ -421,19 +439,31 @@ class SQLiteStore:
                       k: int) -> list[list[VectorHit]]:
         """Every query row against every vector of the scope, from one read of the scope."""
         where, params = scope_sql(scope, filters)
-        rows = self.conn.execute(
-            f"SELECT m.seq, m.embedding FROM memories m WHERE {where} AND m.embedding IS NOT NULL",
-            params).fetchall()
-        if not rows:
+        keys, matrix = self._scope_vectors(where, params)
+        if not len(keys):
             return [[] for _ in range(len(vectors))]
-        matrix = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(len(rows), -1)
         scores = np.asarray(vectors, np.float32) @ matrix.T
         out = []
         for row in scores:
             top = np.argsort(-row)[:k] if len(row) <= 4 * k else np.argpartition(-row, k)[:k]
             top = top[np.argsort(-row[top])]
-            out.append([(int(rows[i][0]), float(row[i])) for i in top])
+            out.append([(int(keys[i]), float(row[i])) for i in top])
         return out
+
+    def _scope_vectors(self, where: str, params: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+        """The scope's keys and vectors. The keys come from an index that covers the usual scope
+        (ix_memories_owner) and the vectors from the ANN index's memory, which callers have
+        synced with SQLite: reading each row's f32 blob instead took 5x as long (a user's 2k
+        rows: 5.0 ms against 0.6 ms keys + 1.2 ms vectors)."""
+        if self.vectors is None:
+            rows = self.conn.execute(f"SELECT m.seq, m.embedding FROM memories m WHERE {where} "
+                                     "AND m.embedding IS NOT NULL", params).fetchall()
+            keys = np.fromiter((r[0] for r in rows), np.uint64, count=len(rows))
+            blobs = [np.frombuffer(r[1], np.float32) for r in rows]
+            return keys, np.vstack(blobs) if blobs else np.empty((0, 0), np.float32)
+        keys = np.fromiter((r[0] for r in self.conn.execute(
+            f"SELECT m.seq FROM memories m WHERE {where}", params)), np.uint64)
+        return self.vectors.get(keys)  # rows without a vector are not in the index
 
     def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
                     column: str | None) -> list[TextHit]:

@@ -169,8 +169,21 @@ _V8 = """
 CREATE INDEX ix_memories_vectors ON memories(seq) WHERE embedding IS NOT NULL;
 """
 
+# v9: a log of edited vectors, so an ANN index in another process (or a file saved before the
+# edit) replaces the vector too: matching keys alone left the old one. And an index that holds
+# the usual scope's columns, so a scope's keys come from the index alone (the exact dense pass
+# then reads vectors from the ANN index, not each row's blob).
+_V9 = """
+CREATE TABLE vector_log (id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL);
+CREATE TRIGGER vector_log_au AFTER UPDATE OF embedding ON memories BEGIN
+    INSERT INTO vector_log(seq) VALUES (new.seq);
+END;
+CREATE INDEX ix_memories_owner ON memories(tenant_id, user_id, archived, kind, agent_id, session_id,
+                                           visibility);
+"""
+
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

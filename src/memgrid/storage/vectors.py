@@ -25,6 +25,9 @@ class VectorIndex:
         self.dims = dims
         self.fingerprint = fingerprint
         self.dirty = 0
+        # the vector log id up to which edited vectors are applied (saved with the file); None:
+        # a new index, filled from the rows as they are now
+        self.applied: int | None = None
         self.index = self._load() or self._new()
 
     def _new(self) -> Index:
@@ -48,7 +51,10 @@ class VectorIndex:
                 return None
             index = self._new()  # load into a configured index: ef settings are not in the file
             index.load(str(self.path))
-            return index if index.ndim == self.dims else None
+            if index.ndim != self.dims:
+                return None
+            self.applied = int(meta.get("applied", 0))  # files before the log: from its start
+            return index
         except (OSError, ValueError, RuntimeError):
             return None  # unreadable cache: rebuilt from SQLite by reconcile
 
@@ -70,6 +76,26 @@ class VectorIndex:
         if len(missing) or len(extra):
             self.save()
         return len(missing), len(extra)
+
+    def reset(self) -> None:
+        """Empty the index, to be filled again from the rows."""
+        self.index.reset()  # type: ignore[no-untyped-call]
+        self.applied = None
+
+    def replace(self, keys: np.ndarray, vectors: np.ndarray) -> None:
+        """New vectors for keys (edited memories); keys not yet in the index are added."""
+        present = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
+        self.remove(present)
+        self.add(keys, vectors)
+
+    def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The vectors the index holds for these keys (as f32 rows), with their keys; keys it
+        lacks (memories without a vector) are left out."""
+        held = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
+        if not len(held):
+            return held, np.empty((0, self.dims), np.float32)
+        rows: Any = self.index.get(held)  # a tuple of f16 rows, one per key
+        return held, np.vstack(rows).astype(np.float32)
 
     def add(self, keys: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         if len(keys) == 0:
@@ -147,5 +173,5 @@ class VectorIndex:
         assert meta_path is not None
         meta_tmp = meta_path.with_name(meta_path.name + ".tmp")
         meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims,
-                                        "format": FORMAT}))
+                                        "format": FORMAT, "applied": self.applied or 0}))
         os.replace(meta_tmp, meta_path)
