@@ -68,8 +68,8 @@ def _stored_vector(mem: Memory, memory_id: str) -> np.ndarray:
     """The vector the ANN index holds for a memory, and the one its current text embeds to."""
     stored = mem.store.get(mem.config.tenant_id, memory_id)
     assert stored is not None and stored.seq is not None and mem.store.vectors is not None
-    _, held = mem.store.vectors.get(np.array([stored.seq], np.uint64))
-    return np.asarray([held[0], mem.embedder.embed([stored.index_text])[0]])
+    held = mem.store.vectors.rows(np.array([stored.seq], np.uint64))[0].astype(np.float32)
+    return np.asarray([held, mem.embedder.embed([stored.index_text])[0]])
 
 
 def test_an_edit_in_another_process_replaces_its_vector(tmp_path: Path, model_home: Path) -> None:
@@ -402,3 +402,32 @@ def test_scoped_ann_answers_a_thin_scope_exactly_and_a_wide_one_from_the_index()
     assert all(len(hits) == 10 for hits in thin)
     wide, calls = run(np.arange(0, 5000)[np.arange(5000) % 10 != 0])
     assert calls == [] and all(len(hits) == 10 for hits in wide)
+
+
+def test_exact_pass_scores_the_index_rows_of_the_given_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    index = VectorIndex(None, 8, "test")
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(60, 8)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    keys = np.arange(100, 160, dtype=np.uint64)
+    index.add(keys, vectors)
+    scope = np.concatenate([keys[::3], np.array([999], np.uint64)])  # 999: a key without a vector
+    queries = rng.normal(size=(3, 8)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    found = index.exact(scope, queries, 5)
+    rows = vectors[::3].astype(np.float16).astype(np.float32)
+    for query, hits in zip(queries, found, strict=True):
+        cosine = rows @ query / np.linalg.norm(rows, axis=1)
+        best = np.argsort(-cosine)[:5]
+        assert [key for key, _ in hits] == [int(keys[::3][i]) for i in best]
+        np.testing.assert_allclose([score for _, score in hits], cosine[best], atol=2e-3)
+    # the same rows from usearch's public call, for a usearch without the compiled one
+    fast = index.rows(keys[::3])
+
+    class PublicOnly:
+        def __init__(self, wrapped: Any) -> None:
+            self.get = wrapped.get
+
+    monkeypatch.setattr(index, "index", PublicOnly(index.index))
+    assert np.array_equal(index.rows(keys[::3]), fast)
+    assert np.array_equal(fast.astype(np.float32), rows)

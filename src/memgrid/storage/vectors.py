@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from usearch.compiled import MetricKind, ScalarKind
 from usearch.index import Index
+from usearch.index import search as brute_force
 
 FORMAT = "usearch-hnsw-f16-m16"  # a file in another format is rebuilt from SQLite
 FILLER_KEYS = np.uint64(2**63)  # keys that overwrite freed slots; memory seqs never get here
@@ -88,14 +90,28 @@ class VectorIndex:
         self.remove(present)
         self.add(keys, vectors)
 
-    def get(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The vectors the index holds for these keys (as f32 rows), with their keys; keys it
-        lacks (memories without a vector) are left out."""
+    def exact(self, keys: np.ndarray, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """Top k of each query row among these keys, scored exactly on the index's own f16 copies
+        (a scope too thin for the graph): no row is read from SQLite, and usearch's SIMD kernels
+        score f16 as it is. Keys the index lacks (memories without a vector) are skipped.
+        10k keys of a 1M index: 3.7 ms to copy the rows out, 1.0 ms to score them."""
         held = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
-        if not len(held):
-            return held, np.empty((0, self.dims), np.float32)
-        rows: Any = self.index.get(held)  # a tuple of f16 rows, one per key
-        return held, np.vstack(rows).astype(np.float32)
+        if not len(held) or k <= 0 or not len(queries):
+            return [[] for _ in range(len(queries))]
+        found = brute_force(self.rows(held), np.asarray(queries, np.float16), min(k, len(held)),
+                            MetricKind.Cos, exact=True, threads=1)
+        return [[(int(held[i]), score) for i, score in row] for row in _per_query(found, len(queries))]
+
+    def rows(self, keys: np.ndarray) -> np.ndarray:
+        """The f16 vectors of keys the index holds, one matrix row each. usearch's public `get`
+        wraps every row in a numpy view from Python (~6 ms for 10k rows); its compiled call
+        returns the raw rows, so that is used when this usearch has it."""
+        compiled: Any = getattr(self.index, "_compiled", None)
+        try:
+            raw = compiled.get_many(np.asarray(keys, np.uint64), ScalarKind.F16)
+        except (AttributeError, TypeError):  # another usearch: the public call, slower
+            raw = self.index.get(np.asarray(keys, np.uint64))
+        return np.concatenate(raw).view(np.float16).reshape(len(keys), self.dims)
 
     def add(self, keys: Sequence[int] | np.ndarray, vectors: np.ndarray) -> None:
         if len(keys) == 0:
@@ -151,12 +167,7 @@ class VectorIndex:
             found = index.search(np.asarray(vectors, np.float32), min(k, len(index)))
         finally:
             index.expansion_search = beam
-        keys, distances, counts = found.keys, found.distances, getattr(found, "counts", None)
-        if counts is None:  # usearch answers a one-row batch as a single Matches
-            keys, distances, counts = keys[None, :], distances[None, :], [len(keys)]
-        return [[(int(key), 1.0 - float(d)) for key, d in
-                 zip(keys[i][: counts[i]], distances[i][: counts[i]], strict=True)]
-                for i in range(len(vectors))]
+        return _per_query(found, len(vectors))
 
     def __len__(self) -> int:
         return len(self.index)
@@ -175,3 +186,13 @@ class VectorIndex:
         meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims,
                                         "format": FORMAT, "applied": self.applied or 0}))
         os.replace(meta_tmp, meta_path)
+
+
+def _per_query(found: Any, queries: int) -> list[list[tuple[int, float]]]:
+    """(key, similarity) lists per query row; usearch answers a one-row batch as one Matches."""
+    keys, distances, counts = found.keys, found.distances, getattr(found, "counts", None)
+    if counts is None:
+        keys, distances, counts = keys[None, :], distances[None, :], [len(keys)]
+    return [[(int(key), 1.0 - float(d)) for key, d in
+             zip(keys[i][: counts[i]], distances[i][: counts[i]], strict=True)]
+            for i in range(queries)]
