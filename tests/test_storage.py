@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from memgrid import Memory, StorageError
+from memgrid.access.rules import AccessRule
 from memgrid.models import Scope
 from memgrid.storage.scoped_ann import ScopedANN
 from memgrid.storage.sql import scope_sql
@@ -431,3 +432,34 @@ def test_exact_pass_scores_the_index_rows_of_the_given_keys(monkeypatch: pytest.
     monkeypatch.setattr(index, "index", PublicOnly(index.index))
     assert np.array_equal(index.rows(keys[::3]), fast)
     assert np.array_equal(fast.astype(np.float32), rows)
+
+
+def test_filtered_dense_search_uses_the_index_unless_the_filter_admits_few(
+        tmp_path: Path, model_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every server search carries an access rule, and filters once sent every dense search to
+    an exact pass over the whole scope (a user with 200k memories: 227 ms a search)."""
+    with Memory(config=hashing_config(model_home, tmp_path / "m.db")) as mem:
+        mem.add([f"note {i} about tea and rain" for i in range(400)], user_id="u")
+        mem.add([f"other note {i} about tea" for i in range(8)], user_id="other")
+        store = mem.store
+        assert isinstance(store, SQLiteStore)
+        passes: list[int] = []
+        exact = SQLiteStore._exact_search
+
+        def spy(self: SQLiteStore, *args: Any) -> Any:
+            passes.append(1)
+            return exact(self, *args)
+
+        monkeypatch.setattr(SQLiteStore, "_exact_search", spy)
+        vector = mem.embedder.embed(["tea"])[0]
+
+        def owners(filters: Filters, k: int) -> list[str | None]:
+            hits = store.dense_search(Scope("default"), filters, vector, k)
+            found = store.get_by_seq([seq for seq, _ in hits])
+            return [found[seq].scope.user_id for seq, _ in hits]
+
+        assert owners(Filters(access=AccessRule(own_users=frozenset({"u"}))), 10) == ["u"] * 10
+        assert passes == []
+        # a rule that admits few of the candidates is answered exactly, and finds them all
+        assert owners(Filters(access=AccessRule(own_users=frozenset({"other"}))), 20) == ["other"] * 8
+        assert passes == [1]

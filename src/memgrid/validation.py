@@ -173,8 +173,8 @@ class Filters:
         return cls(include_archived=True)
 
     def is_empty(self) -> bool:
-        """True when only the defaults apply that the ANN post-filter applies too (archived and
-        excluded kinds), so the fast path is exact."""
+        """True when only the defaults apply (archived and excluded kinds): FTS5 can then rank
+        over all rows and leave the scope check to the caller."""
         return not (
             self.kinds or self.roles or self.speakers or self.visibility or self.metadata
             or self.event_after is not None or self.event_before is not None

@@ -428,9 +428,11 @@ class SQLiteStore:
             return ann.search_many(vectors, k)
 
     def _scoped_ann(self, scope: Scope, filters: Filters) -> ScopedANN | None:
-        """The ANN path, when filters leave it one (only archived and excluded kinds): other
-        filters are searched exactly."""
-        if self.vectors is None or not len(self.vectors) or not filters.is_empty():
+        """The ANN path for any scope and filters: `matching` checks both on the candidates, and
+        ScopedANN goes exact from its first probe when they admit too few (a time range, a small
+        user). Filters once went exact outright, and every server search carries an access rule:
+        a user with 200k memories paid an exact pass over all of them (227 ms a search)."""
+        if self.vectors is None or not len(self.vectors):
             return None
         return ScopedANN(self.vectors, lambda seqs: self.matching(seqs, scope, filters),
                          lambda vectors, k: self._exact_search(scope, filters, vectors, k))
