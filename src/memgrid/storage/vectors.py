@@ -106,6 +106,8 @@ class VectorIndex:
         """The f16 vectors of keys the index holds, one matrix row each. usearch's public `get`
         wraps every row in a numpy view from Python (~6 ms for 10k rows); its compiled call
         returns the raw rows, so that is used when this usearch has it."""
+        if not len(keys):
+            return np.empty((0, self.dims), np.float16)
         compiled: Any = getattr(self.index, "_compiled", None)
         try:
             raw = compiled.get_many(np.asarray(keys, np.uint64), ScalarKind.F16)
