@@ -179,6 +179,11 @@ def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     plan = " ".join(r[3] for r in conn.execute(
         f"EXPLAIN QUERY PLAN SELECT m.seq FROM memories m WHERE {where}", params))
     assert "USING COVERING INDEX ix_memories_owner" in plan
+    # ...and a time range's from the time indexes, not by walking the user's rows
+    where, params = scope_sql(Scope("default", "u"), Filters(time_range=(1.0, 2.0)))
+    plan = " ".join(r[3] for r in conn.execute(
+        f"EXPLAIN QUERY PLAN SELECT m.seq FROM memories m WHERE {where}", params))
+    assert "ix_memories_owner" not in plan and "ix_memories_event" in plan
     mem.close()
 
 

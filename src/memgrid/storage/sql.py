@@ -191,7 +191,11 @@ def scope_sql(scope: Scope, filters: Filters, alias: str = "m",
         parts.append(f"{a}kind NOT IN ({', '.join([p] * len(filters.exclude_kinds))})")
         params.extend(filters.exclude_kinds)
     if not filters.include_archived:
-        parts.append(f"NOT {a}archived" if dialect is POSTGRES else f"{a}archived = 0")
+        # SQLite: `+` keeps the term off index lookups. Its one index with `archived`
+        # (ix_memories_owner) then serves a user's keys by (tenant, user), still covering, and no
+        # longer outbids the time indexes for a time range (a user's 10k rows walked: 659 ms
+        # where the OR of the event and mention indexes takes 2.5 ms)
+        parts.append(f"NOT {a}archived" if dialect is POSTGRES else f"+{a}archived = 0")
     if filters.as_of is not None:
         parts.append(f"({a}valid_from IS NULL OR {a}valid_from <= {p}) AND "
                      f"({a}valid_to IS NULL OR {a}valid_to > {p})")
