@@ -182,11 +182,12 @@ class SQLiteStore:
             applied = None
         self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
         if applied is not None and applied < last:
-            edited = np.fromiter((r[0] for r in self.conn.execute(
-                "SELECT DISTINCT v.seq FROM vector_log v JOIN memories m ON m.seq = v.seq "
-                "WHERE v.id > ? AND v.id <= ? AND m.embedding IS NOT NULL", (applied, last))),
-                dtype=np.uint64)
-            self.vectors.replace(edited, self._fetch_vectors(edited))
+            edited = self.conn.execute(
+                "SELECT seq, embedding FROM memories WHERE embedding IS NOT NULL AND seq IN "
+                "(SELECT seq FROM vector_log WHERE id > ? AND id <= ?)", (applied, last)).fetchall()
+            if edited:
+                self.vectors.replace(np.array([r[0] for r in edited], np.uint64),
+                                     np.stack([np.frombuffer(r[1], np.float32) for r in edited]))
         self.vectors.applied = last
 
     def _after_write(self) -> None:

@@ -71,7 +71,7 @@ class FTS5:
         prefix = f"{column} : " if column else ""
         keep = []
         for term in terms:
-            query = prefix + '"' + term.replace('"', '""') + '"'
+            query = prefix + _any_of([term])
             count = self._counts.get(query)
             if count is None:
                 if len(self._counts) >= 100_000:

@@ -86,8 +86,7 @@ class VectorIndex:
 
     def replace(self, keys: np.ndarray, vectors: np.ndarray) -> None:
         """New vectors for keys (edited memories); keys not yet in the index are added."""
-        present = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
-        self.remove(present)
+        self.remove(self._held(keys))
         self.add(keys, vectors)
 
     def exact(self, keys: np.ndarray, queries: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
@@ -95,7 +94,7 @@ class VectorIndex:
         (a scope too thin for the graph): no row is read from SQLite, and usearch's SIMD kernels
         score f16 as it is. Keys the index lacks (memories without a vector) are skipped.
         10k keys of a 1M index: 3.7 ms to copy the rows out, 1.0 ms to score them."""
-        held = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
+        held = self._held(keys)
         if not len(held) or k <= 0 or not len(queries):
             return [[] for _ in range(len(queries))]
         found = brute_force(self.rows(held), np.asarray(queries, np.float16), min(k, len(held)),
@@ -136,7 +135,7 @@ class VectorIndex:
         slots first in, first out, so every free slot is filled with noise and freed again: one
         add per free slot instead of rebuilding the graph (69 s for 200k memories)."""
         keys = np.fromiter(keys, dtype=np.uint64)
-        keys = keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
+        keys = self._held(keys)
         if len(keys):
             self.index.remove(keys)
             self.dirty += len(keys)
@@ -146,6 +145,10 @@ class VectorIndex:
             noise = np.random.default_rng(free).normal(size=(free, self.dims)).astype(np.float32)
             self.index.add(filler_keys, noise, threads=1)
             self.index.remove(filler_keys)
+
+    def _held(self, keys: np.ndarray) -> np.ndarray:
+        """Those of keys the index holds."""
+        return keys[np.asarray(self.index.contains(keys), dtype=bool)] if len(keys) else keys
 
     def free_slots(self) -> int:
         """Slots of removed vectors not yet reused (their bytes are still in the index)."""
