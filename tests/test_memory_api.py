@@ -201,6 +201,22 @@ def test_update_versions_and_history(mem: Memory) -> None:
     assert mem.search("Austin", user_id="alice") == []
 
 
+def test_an_edit_rereads_names_keywords_facts_and_dates(mem: Memory) -> None:
+    [record] = mem.add("I live in Denver and met Priya last Friday", user_id="alice",
+                       timestamp="2023-05-10")
+    assert record.fact_value and "denver" in record.fact_value.lower() and record.mentioned_from
+    updated = mem.update(record.id, text="I live in Austin and met Omar")
+    assert updated.fact_value and "austin" in updated.fact_value.lower()
+    assert "Priya" not in updated.entities and "Omar" in updated.entities
+    assert "denver" not in updated.keywords and "austin" in updated.keywords
+    assert updated.mentioned_from is None  # no "last Friday" in the new text
+    # a removed name no longer finds the memory through its names
+    assert mem.search("Priya", user_id="alice", filters={"kind": "message"})[0].explain.get("bm25") is None
+    # a new date re-reads the time words against it (and re-embeds the dated text)
+    dated = mem.update(record.id, text="I met Omar yesterday", event_time="2023-06-02")
+    assert dated.mentioned_from is not None and dated.mentioned_from.day == 1
+
+
 def test_unknown_ids_raise_not_found(mem: Memory) -> None:
     for call in (mem.get, mem.delete, mem.history):
         with pytest.raises(NotFoundError):

@@ -15,7 +15,7 @@ from memgrid.validation import check_metadata, check_text, parse_timestamp
 from memgrid.write.facts import FactJudge, ValueChangeJudge
 from memgrid.write.ingest import Message, normalize
 from memgrid.write.links import find_links
-from memgrid.write.units import content_hash, index_text, to_unit
+from memgrid.write.units import CAPTION_KEY, signals, to_unit
 
 
 class Writer:
@@ -70,16 +70,17 @@ class Writer:
         if event_time is not None:
             changes["event_time"] = parse_timestamp(event_time, "event_time")
         if text is not None:
-            text = check_text(text, self.max_chars)
-            message = Message(content=text, role=memory.role or "user", speaker=memory.speaker,
-                              kind=memory.kind, metadata=changes.get("metadata", memory.metadata))
-            when = changes.get("event_time", memory.event_time)
-            new_index = index_text(message, when)
-            changes.update(text=text, index_text=new_index,
-                           content_hash=content_hash(message, memory.scope, when),
-                           embedding=self.embedder.embed([new_index])[0])
+            changes["text"] = check_text(text, self.max_chars)
         if not changes:
             raise InvalidInputError("update needs text, metadata, importance or event_time")
+        caption = changes.get("metadata", memory.metadata).get(CAPTION_KEY)
+        if "text" in changes or "event_time" in changes or caption != memory.metadata.get(CAPTION_KEY):
+            message = Message(content=changes.get("text", memory.text), role=memory.role or "user",
+                              speaker=memory.speaker, kind=memory.kind,
+                              metadata=changes.get("metadata", memory.metadata))
+            changes.update(signals(message, memory.scope, changes.get("event_time", memory.event_time)))
+            if changes["index_text"] != memory.index_text:
+                changes["embedding"] = self.embedder.embed([changes["index_text"]])[0]
         return changes
 
     def write(self, units: list[StoredMemory], actor: str | None, links: Sequence[Link] = (),

@@ -6,6 +6,7 @@ import hashlib
 import os
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.read.timeparse import resolve as resolve_time
@@ -46,20 +47,26 @@ def content_hash(message: Message, scope: Scope, event_time: float | None) -> st
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def to_unit(message: Message, scope: Scope, visibility: str, provenance: Provenance,
-            event_time: float | None, now: float, position: int) -> StoredMemory:
-    text_for_index = index_text(message, event_time)
+def signals(message: Message, scope: Scope, event_time: float | None) -> dict[str, Any]:
+    """The columns derived from a message's words and time. An edit recomputes all of them, so
+    no name, fact, date or keyword outlives the text it was read from."""
     signal_text = message.content + " " + str(message.metadata.get(CAPTION_KEY, ""))
     fact = extract_fact(message.content, message.speaker or "self")
     mentioned = resolve_time(message.content, event_time) if event_time is not None else None
+    return {"index_text": index_text(message, event_time),
+            "content_hash": content_hash(message, scope, event_time),
+            "keywords": keywords(signal_text), "entities": entities(signal_text),
+            "fact_key": fact.key if fact else None, "fact_value": fact.value if fact else None,
+            "mentioned_from": mentioned[0] if mentioned else None,
+            "mentioned_to": mentioned[1] if mentioned else None}
+
+
+def to_unit(message: Message, scope: Scope, visibility: str, provenance: Provenance,
+            event_time: float | None, now: float, position: int) -> StoredMemory:
     return StoredMemory(
-        id=new_id(), text=message.content, index_text=text_for_index, kind=message.kind,
+        id=new_id(), text=message.content, kind=message.kind,
         scope=scope, visibility=visibility, role=message.role, speaker=message.speaker,
-        provenance=provenance, content_hash=content_hash(message, scope, event_time),
-        created_at=now, updated_at=now, event_time=event_time, valid_from=event_time,
-        metadata=message.metadata, keywords=keywords(signal_text),
-        entities=entities(signal_text), position=position,
-        fact_key=fact.key if fact else None, fact_value=fact.value if fact else None,
-        mentioned_from=mentioned[0] if mentioned else None,
-        mentioned_to=mentioned[1] if mentioned else None,
+        provenance=provenance, created_at=now, updated_at=now, event_time=event_time,
+        valid_from=event_time, metadata=message.metadata, position=position,
+        **signals(message, scope, event_time),
     )
