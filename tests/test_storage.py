@@ -169,7 +169,7 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 9
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # the keys read on every open come from the partial index, not a scan of the rows
     plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {VECTOR_KEYS_SQL}"))
@@ -468,3 +468,62 @@ def test_filtered_dense_search_uses_the_index_unless_the_filter_admits_few(
         # a rule that admits few of the candidates is answered exactly, and finds them all
         assert owners(Filters(access=AccessRule(own_users=frozenset({"other"}))), 20) == ["other"] * 8
         assert passes == [1]
+
+
+def _name_lookup(store: SQLiteStore, user: str, name: str, k: int = 5) -> list[int]:
+    found = store.mentions(Scope("default", user), Filters(), [name], k)
+    return sorted(found, reverse=True)
+
+
+def test_name_lookups_stay_in_the_owner_and_follow_edits(tmp_path: Path, model_home: Path) -> None:
+    with Memory(config=hashing_config(model_home, tmp_path / "n.db")) as mem:
+        store = mem.store
+        assert isinstance(store, SQLiteStore)
+        mine = [mem.add(f"Lunch with Priya Raman in Denver, day {i}", user_id="a")[0] for i in range(8)]
+        mem.add("Priya called about Denver", user_id="b")
+        mem.add("Denver for the team", agent_id="bot")
+        newest = sorted((store.conn.execute("SELECT seq FROM memories WHERE id = ?", (r.id,)).fetchone()[0]
+                         for r in mine), reverse=True)
+        # the newest k of this user's mentions, words of multi-word names, nobody else's
+        assert _name_lookup(store, "a", "priya") == newest[:5]
+        assert _name_lookup(store, "a", "raman", 3) == newest[:3]
+        assert _name_lookup(store, "a", "denver", 20) == newest
+        # the same rows FTS5 finds by walking the name's postings with the scope clause
+        where, params = scope_sql(Scope("default", "a"), Filters())
+        assert [s for s, _ in store.fts.newest_naming("denver", where, params, 20)] == newest
+        # an agent's own memories are found under the agent
+        agent = store.mentions(Scope("default", None, "bot"), Filters(), ["denver"], 5)
+        assert [store.get_by_seq(list(agent))[s].text for s in agent] == ["Denver for the team"]
+        # an edit that drops the name drops the words; a delete drops the rows
+        mem.update(mine[-1].id, text="lunch alone today")
+        assert _name_lookup(store, "a", "priya", 20) == newest[1:]
+        mem.update(mine[-2].id, text="Dinner with Priya in Boulder")
+        assert _name_lookup(store, "a", "boulder") == [newest[1]]
+        mem.delete(mine[-3].id)
+        assert newest[2] not in _name_lookup(store, "a", "priya", 20)
+        left = store.conn.execute("SELECT count(*) FROM name_terms WHERE seq = ?", (newest[2],)).fetchone()
+        assert left == (0,)
+        # one index range per name, not a walk of every user's mentions
+        plan = " ".join(r[3] for r in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT m.seq FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
+            f"WHERE n.tenant_id = ? AND n.owner = ? AND n.term = ? AND {where} ORDER BY n.seq DESC LIMIT 5",
+            ["default", "u:a", "priya", *params]))
+        assert "SEARCH n USING PRIMARY KEY" in plan and "TEMP B-TREE" not in plan
+
+
+def test_v9_database_gets_its_name_words_backfilled(tmp_path: Path, model_home: Path) -> None:
+    db = tmp_path / "v9.db"
+    with Memory(config=hashing_config(model_home, db)) as mem:
+        mem.add(["saw Sam Ortiz in Lisbon", "Sam's dog Biscuit", "no names here"], user_id="u")
+        mem.add("Lisbon again", agent_id="bot", user_id="u")
+        rows = sorted(mem.store.conn.execute("SELECT * FROM name_terms").fetchall())
+    # each name's words under the user, and under the agent for the agent's memory
+    assert {r[1:3] for r in rows} == {("u:u", w) for w in ("sam", "ortiz", "lisbon", "biscuit")} | {
+        ("a:bot", "lisbon")}
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.executescript("DROP TRIGGER name_terms_ad; DROP TRIGGER name_terms_au; DROP TABLE name_terms;"
+                       "PRAGMA user_version = 9;")
+    conn.close()
+    with Memory(config=hashing_config(model_home, db)) as mem:
+        assert mem.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert sorted(mem.store.conn.execute("SELECT * FROM name_terms").fetchall()) == rows

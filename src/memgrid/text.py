@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _WORD = re.compile(r"[^\W_]+")  # the same word boundaries as FTS5's unicode61 tokenizer
 _CAPITALIZED = re.compile(r"\b([A-Z][a-zA-Z0-9'\-]+(?:\s+(?:of|the|de|van|von)?\s*[A-Z][a-zA-Z0-9'\-]+)*)")
@@ -69,6 +70,12 @@ def entities(text: str, limit: int = 16) -> list[str]:
         if len(found) >= limit:
             break
     return list(found)
+
+
+def name_words(names: Iterable[str]) -> set[str]:
+    """The lowercase words of entity names ("Jon's" -> "jon"): what entity links match on."""
+    words = {w.lower().split("'")[0] for n in names for w in n.split()}
+    return {w for w in words if w.isalnum()}
 
 
 def estimate_tokens(text: str) -> int:

@@ -44,7 +44,7 @@ from memgrid.storage.sql import (
     touch_sql,
 )
 from memgrid.storage.sqlite_fts import FTS5
-from memgrid.storage.sqlite_schema import migrate
+from memgrid.storage.sqlite_schema import NAME_TERMS_SQL, migrate, name_owner, name_term_rows
 from memgrid.storage.text_index import TextIndex, TextIndexBusy, can_filter, catch_up, trim_log
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
@@ -262,7 +262,9 @@ class SQLiteStore:
                 cur = conn.execute(
                     f"INSERT INTO memories ({INSERT_COLUMNS}) VALUES ({_INSERT_SLOTS})",
                     insert_values(m, _blob(m.embedding)))
-                m.seq = cur.lastrowid
+                m.seq = seq = int(cur.lastrowid or 0)  # always set after an INSERT
+                conn.executemany(NAME_TERMS_SQL, name_term_rows(
+                    seq, m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.entities))
             conn.executemany(
                 history_sql("?", "ADD"),
                 [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
@@ -301,6 +303,10 @@ class SQLiteStore:
         assignments = ", ".join(f"{k} = ?" for k in values)
         with self._tx() as conn:
             conn.execute(f"UPDATE memories SET {assignments} WHERE seq = ?", [*values.values(), memory.seq])
+            if "entities" in changes and memory.seq is not None:  # the trigger dropped the old words
+                conn.executemany(NAME_TERMS_SQL, name_term_rows(
+                    memory.seq, memory.scope.tenant_id, memory.scope.user_id, memory.scope.agent_id,
+                    changes["entities"]))
             text = changes.get("text", memory.text)
             metadata = changes.get("metadata", memory.metadata)
             conn.execute(
@@ -512,11 +518,17 @@ class SQLiteStore:
     def mentions(self, scope: Scope, filters: Filters, names: Sequence[str],
                  per_name: int) -> dict[int, list[str]]:
         where, params = scope_sql(scope, filters)
+        owner = name_owner(scope)
+        # the name's rows under this owner, newest first; the scope clause still decides
+        sql = ("SELECT m.seq, m.entities FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
+               f"WHERE n.tenant_id = ? AND n.owner = ? AND n.term = ? AND {where} "
+               "ORDER BY n.seq DESC LIMIT ?")
         out: dict[int, list[str]] = {}
         with self._lock:
             for name in names:
-                out.update((seq, json.loads(entities))
-                           for seq, entities in self.fts.newest_naming(name, where, params, per_name))
+                rows = (self.fts.newest_naming(name, where, params, per_name) if owner is None else
+                        self.conn.execute(sql, [scope.tenant_id, owner, name, *params, per_name]).fetchall())
+                out.update((seq, json.loads(entities)) for seq, entities in rows)
         return out
 
     @_exclusive

@@ -16,6 +16,7 @@ import numpy as np
 from memgrid.config import LinkConfig
 from memgrid.models import Scope, StoredMemory
 from memgrid.storage.base import Link, Store
+from memgrid.text import name_words
 from memgrid.validation import Filters
 
 DERIVED_KINDS = ("session", "topic")
@@ -32,8 +33,7 @@ def link_scope(scope: Scope) -> Scope | None:
 
 
 def _name_terms(names: Sequence[str], skip: set[str]) -> list[str]:
-    words = {w.lower().split("'")[0] for n in names for w in n.split()}
-    return sorted(w for w in words - skip if w.isalnum())
+    return sorted(name_words(names) - skip)
 
 
 def _overlap(a: set[str], b: set[str]) -> float:
