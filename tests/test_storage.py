@@ -16,7 +16,7 @@ from memgrid.models import Scope
 from memgrid.storage.scoped_ann import ScopedANN
 from memgrid.storage.sql import scope_sql
 from memgrid.storage.sqlite import VECTOR_KEYS_SQL, SQLiteStore
-from memgrid.storage.sqlite_schema import MIGRATIONS, SCHEMA_VERSION
+from memgrid.storage.sqlite_schema import MIGRATIONS, NAME_LOOKUP_SQL, SCHEMA_VERSION
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
 from tests.conftest import hashing_config
@@ -505,9 +505,8 @@ def test_name_lookups_stay_in_the_owner_and_follow_edits(tmp_path: Path, model_h
         assert left == (0,)
         # one index range per name, not a walk of every user's mentions
         plan = " ".join(r[3] for r in store.conn.execute(
-            "EXPLAIN QUERY PLAN SELECT m.seq FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
-            f"WHERE n.tenant_id = ? AND n.owner = ? AND n.term = ? AND {where} ORDER BY n.seq DESC LIMIT 5",
-            ["default", "u:a", "priya", *params]))
+            f"EXPLAIN QUERY PLAN {NAME_LOOKUP_SQL.format(where=where)}",
+            ["default", "u:a", "priya", *params, 5]))
         assert "SEARCH n USING PRIMARY KEY" in plan and "TEMP B-TREE" not in plan
 
 

@@ -44,7 +44,7 @@ from memgrid.storage.sql import (
     touch_sql,
 )
 from memgrid.storage.sqlite_fts import FTS5
-from memgrid.storage.sqlite_schema import NAME_TERMS_SQL, migrate, name_owner, name_term_rows
+from memgrid.storage.sqlite_schema import NAME_LOOKUP_SQL, NAME_TERMS_SQL, migrate, name_owner, name_term_rows
 from memgrid.storage.text_index import TextIndex, TextIndexBusy, can_filter, catch_up, trim_log
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
@@ -519,10 +519,7 @@ class SQLiteStore:
                  per_name: int) -> dict[int, list[str]]:
         where, params = scope_sql(scope, filters)
         owner = name_owner(scope)
-        # the name's rows under this owner, newest first; the scope clause still decides
-        sql = ("SELECT m.seq, m.entities FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
-               f"WHERE n.tenant_id = ? AND n.owner = ? AND n.term = ? AND {where} "
-               "ORDER BY n.seq DESC LIMIT ?")
+        sql = NAME_LOOKUP_SQL.format(where=where)
         out: dict[int, list[str]] = {}
         with self._lock:
             for name in names:

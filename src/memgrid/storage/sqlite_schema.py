@@ -207,6 +207,10 @@ END;
 """
 
 NAME_TERMS_SQL = "INSERT OR IGNORE INTO name_terms (tenant_id, owner, term, seq) VALUES (?, ?, ?, ?)"
+# a name's rows under one owner, newest first, the scope clause (`where`, alias m) still deciding
+NAME_LOOKUP_SQL = ("SELECT m.seq, m.entities FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
+                   "WHERE n.tenant_id = ? AND n.owner = ? AND n.term = ? AND {where} "
+                   "ORDER BY n.seq DESC LIMIT ?")
 
 
 def name_owner(scope: Scope) -> str | None:
