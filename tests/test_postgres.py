@@ -8,6 +8,11 @@ import psycopg
 import pytest
 
 from memgrid import Memory, NotFoundError, StorageError
+from memgrid.models import Scope
+from memgrid.storage.postgres import NAME_LOOKUP_SQL
+from memgrid.storage.postgres_schema import SCHEMA_VERSION
+from memgrid.storage.sql import POSTGRES, scope_sql
+from memgrid.validation import Filters
 from tests.conftest import hashing_config
 
 
@@ -187,3 +192,46 @@ def test_reads_survive_a_server_dropping_every_connection(postgres_url: str, mod
         with store._tx() as conn:  # type: ignore[attr-defined]
             conn.execute("UPDATE memories SET importance = 0.9")
         assert {m.importance for m in mem.list(user_id="u").items} == {0.9}
+
+
+def test_v4_database_gets_its_name_words_backfilled(postgres_url: str, model_home: Path,
+                                                    tmp_path: Path) -> None:
+    config = pg_config(model_home, tmp_path, postgres_url)
+    with Memory(config=config) as mem:
+        mem.add(["saw Sam Ortiz in Lisbon", "Sam's dog Biscuit", "no names here"], user_id="u")
+        mem.add("Lisbon again", agent_id="bot", user_id="u")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        rows = sorted(conn.execute("SELECT * FROM name_terms").fetchall())
+        conn.execute("DROP TABLE name_terms")
+        conn.execute("UPDATE memgrid_meta SET value = '4' WHERE key = 'schema_version'")
+    # each name's words under the user, and under the agent for the agent's memory
+    assert {r[1:3] for r in rows} == {("u:u", w) for w in ("sam", "ortiz", "lisbon", "biscuit")} | {
+        ("a:bot", "lisbon")}
+    with Memory(config=config):
+        pass
+    with psycopg.connect(postgres_url) as conn:
+        assert sorted(conn.execute("SELECT * FROM name_terms").fetchall()) == rows
+        assert conn.execute("SELECT value FROM memgrid_meta WHERE key = 'schema_version'").fetchone() == (
+            str(SCHEMA_VERSION),)
+
+
+def test_name_rows_go_with_their_memory_and_the_lookup_reads_one_range(
+        postgres_url: str, model_home: Path, tmp_path: Path) -> None:
+    with Memory(config=pg_config(model_home, tmp_path, postgres_url)) as mem:
+        kept = mem.add("Lunch with Priya in Denver", user_id="a")[0]
+        gone = mem.add("Priya again in Denver", user_id="a")[0]
+        mem.add([f"Bob met Priya in Denver {i}" for i in range(5)], user_id="b")
+        mem.delete(gone.id)
+        assert mem.erase(user_id="b") == 5
+        with psycopg.connect(postgres_url) as conn:
+            # only the kept memory's rows are left
+            left = conn.execute("SELECT DISTINCT m.id, n.owner FROM name_terms n "
+                                "LEFT JOIN memories m ON m.seq = n.seq").fetchall()
+            assert left == [(kept.id, "u:a")]
+            # the order comes from the primary key (no sort), one range per name
+            where, params = scope_sql(Scope("default", "a"), Filters(), dialect=POSTGRES)
+            conn.execute("SET enable_seqscan = off")
+            plan = "\n".join(r[0] for r in conn.execute(
+                f"EXPLAIN {NAME_LOOKUP_SQL.format(where=where)}",
+                [["priya", "denver"], "default", "u:a", *params, 5]))
+            assert "name_terms_pkey" in plan and "Sort" not in plan, plan

@@ -470,39 +470,55 @@ def test_filtered_dense_search_uses_the_index_unless_the_filter_admits_few(
         assert passes == [1]
 
 
-def _name_lookup(store: SQLiteStore, user: str, name: str, k: int = 5) -> list[int]:
-    found = store.mentions(Scope("default", user), Filters(), [name], k)
-    return sorted(found, reverse=True)
+def _named(mem: Memory, name: str, k: int = 5, user: str | None = "a", agent: str | None = None) -> list[str]:
+    """What a name's lookup finds in one owner's memories, newest first, as texts."""
+    found = mem.store.mentions(Scope("default", user, agent), Filters(), [name], k)
+    stored = mem.store.get_by_seq(list(found))
+    return [stored[s].text for s in sorted(found, reverse=True)]
 
 
-def test_name_lookups_stay_in_the_owner_and_follow_edits(tmp_path: Path, model_home: Path) -> None:
+def test_name_lookups_stay_in_the_owner_and_follow_edits(mem: Memory) -> None:
+    mine = [mem.add(f"Lunch with Priya Raman in Denver, day {i}", user_id="a")[0] for i in range(8)]
+    mem.add("Priya called about Denver", user_id="b")
+    mem.add("Denver for the team", agent_id="bot")
+    newest = [m.text for m in reversed(mine)]
+    # the newest k of this user's mentions, words of multi-word names, nobody else's
+    assert _named(mem, "priya") == newest[:5]
+    assert _named(mem, "raman", 3) == newest[:3]
+    assert _named(mem, "denver", 20) == newest
+    assert _named(mem, "called", 20) == []
+    # an agent's own memories are found under the agent
+    assert _named(mem, "denver", user=None, agent="bot") == ["Denver for the team"]
+    # an edit that drops the name drops the words; a new name is found; a delete drops the rows
+    mem.update(mine[-1].id, text="lunch alone today")
+    assert _named(mem, "priya", 20) == newest[1:]
+    mem.update(mine[-2].id, text="Dinner with Priya in Boulder")
+    assert _named(mem, "boulder") == ["Dinner with Priya in Boulder"]
+    mem.delete(mine[-3].id)
+    assert newest[2] not in _named(mem, "priya", 20)
+    # several names in one call: the union of each name's newest
+    both = mem.store.mentions(Scope("default", "a"), Filters(), ["boulder", "raman"], 1)
+    assert sorted(m.text for m in mem.store.get_by_seq(list(both)).values()) == [
+        "Dinner with Priya in Boulder", newest[3]]
+
+
+def test_sqlite_name_lookup_is_one_index_range(tmp_path: Path, model_home: Path) -> None:
     with Memory(config=hashing_config(model_home, tmp_path / "n.db")) as mem:
         store = mem.store
         assert isinstance(store, SQLiteStore)
-        mine = [mem.add(f"Lunch with Priya Raman in Denver, day {i}", user_id="a")[0] for i in range(8)]
+        for i in range(8):
+            mem.add(f"Lunch with Priya Raman in Denver, day {i}", user_id="a")
         mem.add("Priya called about Denver", user_id="b")
-        mem.add("Denver for the team", agent_id="bot")
-        newest = sorted((store.conn.execute("SELECT seq FROM memories WHERE id = ?", (r.id,)).fetchone()[0]
-                         for r in mine), reverse=True)
-        # the newest k of this user's mentions, words of multi-word names, nobody else's
-        assert _name_lookup(store, "a", "priya") == newest[:5]
-        assert _name_lookup(store, "a", "raman", 3) == newest[:3]
-        assert _name_lookup(store, "a", "denver", 20) == newest
-        # the same rows FTS5 finds by walking the name's postings with the scope clause
+        gone = mem.add("Priya again", user_id="a")[0]
         where, params = scope_sql(Scope("default", "a"), Filters())
-        assert [s for s, _ in store.fts.newest_naming("denver", where, params, 20)] == newest
-        # an agent's own memories are found under the agent
-        agent = store.mentions(Scope("default", None, "bot"), Filters(), ["denver"], 5)
-        assert [store.get_by_seq(list(agent))[s].text for s in agent] == ["Denver for the team"]
-        # an edit that drops the name drops the words; a delete drops the rows
-        mem.update(mine[-1].id, text="lunch alone today")
-        assert _name_lookup(store, "a", "priya", 20) == newest[1:]
-        mem.update(mine[-2].id, text="Dinner with Priya in Boulder")
-        assert _name_lookup(store, "a", "boulder") == [newest[1]]
-        mem.delete(mine[-3].id)
-        assert newest[2] not in _name_lookup(store, "a", "priya", 20)
-        left = store.conn.execute("SELECT count(*) FROM name_terms WHERE seq = ?", (newest[2],)).fetchone()
-        assert left == (0,)
+        # the same rows FTS5 finds by walking the name's postings with the scope clause
+        found = store.mentions(Scope("default", "a"), Filters(), ["denver"], 20)
+        assert [s for s, _ in store.fts.newest_naming("denver", where, params, 20)] == sorted(
+            found, reverse=True)
+        # a delete drops the memory's rows
+        seq = store.conn.execute("SELECT seq FROM memories WHERE id = ?", (gone.id,)).fetchone()[0]
+        mem.delete(gone.id)
+        assert store.conn.execute("SELECT count(*) FROM name_terms WHERE seq = ?", (seq,)).fetchone() == (0,)
         # one index range per name, not a walk of every user's mentions
         plan = " ".join(r[3] for r in store.conn.execute(
             f"EXPLAIN QUERY PLAN {NAME_LOOKUP_SQL.format(where=where)}",

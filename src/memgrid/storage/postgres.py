@@ -36,6 +36,8 @@ from memgrid.storage.sql import (
     history_sql,
     insert_values,
     link_rows,
+    name_owner,
+    name_term_rows,
     neighbors_from,
     neighbors_sql,
     place_in_sessions,
@@ -45,6 +47,20 @@ from memgrid.storage.sql import (
     touch_sql,
 )
 from memgrid.validation import Filters
+
+NAME_TERMS_SQL = ("INSERT INTO name_terms (tenant_id, owner, term, seq) VALUES (%s, %s, %s, %s) "
+                  "ON CONFLICT DO NOTHING")
+# each name's newest k in one owner's memories, every name in one round trip
+NAME_LOOKUP_SQL = ("SELECT x.seq, x.entities FROM unnest(%s::text[]) AS t(term) CROSS JOIN LATERAL ("
+                   "SELECT m.seq, m.entities FROM name_terms n JOIN memories m ON m.seq = n.seq "
+                   "WHERE n.tenant_id = %s AND n.owner = %s AND n.term = t.term AND {where} "
+                   "ORDER BY n.seq DESC LIMIT %s) x")
+
+
+def row_seq(m: StoredMemory) -> int:
+    assert m.seq is not None, "set by the INSERT ... RETURNING seq above"
+    return m.seq
+
 
 # every pooled connection: a wide HNSW beam, and filtered ANN that keeps scanning until it has k
 SESSION_SETTINGS = ("SET hnsw.ef_search = 200", "SET hnsw.iterative_scan = relaxed_order")
@@ -146,6 +162,8 @@ class PostgresStore:
                     insert_values(m, m.embedding)).fetchone()
                 m.seq = row[0]
             with conn.cursor() as cur:
+                cur.executemany(NAME_TERMS_SQL, [r for m in memories for r in name_term_rows(
+                    row_seq(m), m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.entities)])
                 cur.executemany(
                     history_sql("%s", "ADD"),
                     [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
@@ -176,6 +194,12 @@ class PostgresStore:
         assignments = ", ".join(f"{k} = %b" if k == "embedding" else f"{k} = %s" for k in values)
         with self._tx() as conn:
             conn.execute(f"UPDATE memories SET {assignments} WHERE seq = %s", [*values.values(), memory.seq])
+            if "entities" in changes and memory.seq is not None:
+                conn.execute("DELETE FROM name_terms WHERE seq = %s", (memory.seq,))
+                with conn.cursor() as cur:
+                    cur.executemany(NAME_TERMS_SQL, name_term_rows(
+                        memory.seq, memory.scope.tenant_id, memory.scope.user_id, memory.scope.agent_id,
+                        changes["entities"]))
             conn.execute(
                 history_sql("%s", "UPDATE"),
                 (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
@@ -295,6 +319,11 @@ class PostgresStore:
                  per_name: int) -> dict[int, list[str]]:
         where, params = scope_sql(scope, filters, dialect=POSTGRES)
         out: dict[int, list[str]] = {}
+        owner = name_owner(scope)
+        if owner is not None:  # each name one index range, newest first
+            rows = self._q(NAME_LOOKUP_SQL.format(where=where),
+                           [list(names), scope.tenant_id, owner, *params, per_name])
+            return {r[0]: list(r[1]) for r in rows}
         for name in names:
             if not name.isalnum():
                 continue

@@ -12,6 +12,7 @@ from typing import Any
 from memgrid.access.rules import access_sql
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.storage.base import Edge, Link, Neighbor, Placement
+from memgrid.text import name_words
 from memgrid.validation import Filters
 
 COLUMNS = (
@@ -28,6 +29,21 @@ UPDATABLE = {
     "fact_key", "fact_value", "mentioned_from", "mentioned_to", "archived",
 }
 JSON_FIELDS = {"metadata", "keywords", "entities"}
+
+
+def name_owner(scope: Scope) -> str | None:
+    """The owner key of a scope's entity-name lookups in `name_terms`: its user, else its agent
+    (a tenant-wide scope has none and is answered by the full-text index)."""
+    if scope.user_id is not None:
+        return f"u:{scope.user_id}"
+    return None if scope.agent_id is None else f"a:{scope.agent_id}"
+
+
+def name_term_rows(seq: int, tenant_id: str, user_id: str | None, agent_id: str | None,
+                   entities: Sequence[str]) -> list[tuple[str, str, str, int]]:
+    """`name_terms` rows of one memory: each word of its names, under its user and its agent."""
+    owners = [f"u:{user_id}"] * (user_id is not None) + [f"a:{agent_id}"] * (agent_id is not None)
+    return [(tenant_id, owner, term, seq) for term in sorted(name_words(entities)) for owner in owners]
 
 
 def placement_columns(alias: str) -> str:

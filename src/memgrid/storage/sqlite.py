@@ -35,6 +35,8 @@ from memgrid.storage.sql import (
     history_sql,
     insert_values,
     link_rows,
+    name_owner,
+    name_term_rows,
     neighbors_from,
     neighbors_sql,
     place_in_sessions,
@@ -44,7 +46,7 @@ from memgrid.storage.sql import (
     touch_sql,
 )
 from memgrid.storage.sqlite_fts import FTS5
-from memgrid.storage.sqlite_schema import NAME_LOOKUP_SQL, NAME_TERMS_SQL, migrate, name_owner, name_term_rows
+from memgrid.storage.sqlite_schema import NAME_LOOKUP_SQL, NAME_TERMS_SQL, migrate
 from memgrid.storage.text_index import TextIndex, TextIndexBusy, can_filter, catch_up, trim_log
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters

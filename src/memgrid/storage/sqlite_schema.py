@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from memgrid.errors import StorageError
-from memgrid.models import Scope
-from memgrid.text import name_words
+from memgrid.storage.sql import name_term_rows
 
 APP_ID = "memgrid"
 
@@ -211,20 +210,6 @@ NAME_TERMS_SQL = "INSERT OR IGNORE INTO name_terms (tenant_id, owner, term, seq)
 NAME_LOOKUP_SQL = ("SELECT m.seq, m.entities FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
                    "WHERE n.tenant_id = ? AND n.owner = ? AND n.term = ? AND {where} "
                    "ORDER BY n.seq DESC LIMIT ?")
-
-
-def name_owner(scope: Scope) -> str | None:
-    """The owner key a scope's name lookups use: its user, else its agent (a tenant-wide scope
-    has none, and is answered by FTS5)."""
-    if scope.user_id is not None:
-        return f"u:{scope.user_id}"
-    return None if scope.agent_id is None else f"a:{scope.agent_id}"
-
-
-def name_term_rows(seq: int, tenant_id: str, user_id: str | None, agent_id: str | None,
-                   entities: Sequence[str]) -> list[tuple[str, str, str, int]]:
-    owners = [f"u:{user_id}"] * (user_id is not None) + [f"a:{agent_id}"] * (agent_id is not None)
-    return [(tenant_id, owner, term, seq) for term in sorted(name_words(entities)) for owner in owners]
 
 
 def _backfill_name_terms(conn: sqlite3.Connection) -> None:
