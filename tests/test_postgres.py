@@ -9,6 +9,7 @@ import pytest
 
 from memgrid import Memory, NotFoundError, StorageError
 from memgrid.models import Scope
+from memgrid.storage import postgres
 from memgrid.storage.postgres import NAME_LOOKUP_SQL
 from memgrid.storage.postgres_schema import SCHEMA_VERSION
 from memgrid.storage.sql import POSTGRES, scope_sql
@@ -235,3 +236,20 @@ def test_name_rows_go_with_their_memory_and_the_lookup_reads_one_range(
                 f"EXPLAIN {NAME_LOOKUP_SQL.format(where=where)}",
                 [["priya", "denver"], "default", "u:a", *params, 5]))
             assert "name_terms_pkey" in plan and "Sort" not in plan, plan
+
+
+def test_a_batch_over_a_large_scope_goes_to_the_index_and_agrees(
+        postgres_url: str, model_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Memory(config=pg_config(model_home, tmp_path, postgres_url)) as mem:
+        mem.add([f"note {i} about {w}" for i, w in enumerate(["tea", "rain", "coffee"] * 12)], user_id="u")
+        mem.add("someone else's tea note", user_id="other")
+        scope, filters = Scope("default", "u"), Filters()
+        vectors = mem.embedder.embed(["tea", "rain today", "coffee beans"])
+        exact = mem.store.dense_search_many(scope, filters, vectors, 4)  # 36 rows: read and scored here
+        monkeypatch.setattr(postgres, "EXACT_ROWS_PER_QUERY", 2)  # 36 > 3 x 2: one HNSW query each
+        indexed = mem.store.dense_search_many(scope, filters, vectors, 4)
+        assert [[round(v, 4) for _, v in row] for row in exact] == [
+            [round(v, 4) for _, v in row] for row in indexed]
+        texts = {m.seq: m.text for m in mem.store.list_memories(Scope("default"), Filters(), None, 100)}
+        assert all("else" not in texts[s] for row in exact + indexed for s, _ in row)
+        assert all("tea" in texts[s] for s, _ in exact[0])

@@ -46,6 +46,7 @@ from memgrid.storage.sql import (
     scope_stats,
     touch_sql,
 )
+from memgrid.storage.vectors import exact_top_k
 from memgrid.validation import Filters
 
 NAME_TERMS_SQL = ("INSERT INTO name_terms (tenant_id, owner, term, seq) VALUES (%s, %s, %s, %s) "
@@ -61,6 +62,9 @@ def row_seq(m: StoredMemory) -> int:
     assert m.seq is not None, "set by the INSERT ... RETURNING seq above"
     return m.seq
 
+
+# a batch's exact pass reads a row for ~1/200 of what a filtered HNSW probe costs (see dense_search_many)
+EXACT_ROWS_PER_QUERY = 200
 
 # every pooled connection: a wide HNSW beam, and filtered ANN that keeps scanning until it has k
 SESSION_SETTINGS = ("SET hnsw.ef_search = 200", "SET hnsw.iterative_scan = relaxed_order")
@@ -94,15 +98,16 @@ class PostgresStore:
                 f"(unless the commit itself was cut off); retry it: an add already stored is "
                 f"skipped as a duplicate ({exc})") from exc
 
-    def _q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    def _q(self, sql: str, params: Sequence[Any] = (), binary: bool = False) -> list[tuple[Any, ...]]:
         """A read; retried once on a fresh connection when the borrowed one was dead (the server
-        restarted or failed over since it was opened): a read has no effect to repeat."""
+        restarted or failed over since it was opened): a read has no effect to repeat. `binary`
+        fetches results in PostgreSQL's binary forms (bytea as bytes, no hex to decode)."""
         lost: psycopg.OperationalError | None = None
         for _ in range(2):
             conn = None
             try:
                 with self.pool.connection() as conn:
-                    return list(conn.execute(sql, params).fetchall())
+                    return list(conn.execute(sql, params, binary=binary).fetchall())
             except psycopg.OperationalError as exc:
                 if conn is None or not conn.broken:
                     raise
@@ -268,7 +273,25 @@ class PostgresStore:
 
     def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
                           k: int) -> list[list[VectorHit]]:
-        return [self.dense_search(scope, filters, v, k) for v in vectors]
+        """A batch (linking new memories) against a scope of up to EXACT_ROWS_PER_QUERY rows a
+        query is scored exactly here, its vectors read once; a larger scope goes to HNSW query
+        by query. The filtered HNSW scan of a user's 1.8k memories in a 182k store read ~9k
+        buffers a query (10-16 ms, 500-800 ms a batch of 50), reading those rows ~10-20 ms."""
+        where, params = scope_sql(scope, filters, dialect=POSTGRES)
+        cap = EXACT_ROWS_PER_QUERY * len(vectors)
+        held = self._q(f"SELECT count(*) FROM (SELECT 1 FROM memories m WHERE {where} "
+                       "AND m.embedding IS NOT NULL LIMIT %s) t", [*params, cap + 1])[0][0]
+        if held > cap:
+            return [self.dense_search(scope, filters, v, k) for v in vectors]
+        # one row: the keys and every vector in pgvector's binary form, end to end
+        keys, blob = self._q(
+            "SELECT coalesce(array_agg(m.seq), '{}'), coalesce(string_agg(vector_send(m.embedding), "
+            f"''::bytea), ''::bytea) FROM memories m WHERE {where} AND m.embedding IS NOT NULL",
+            params, binary=True)[0]
+        if not keys:
+            return [[] for _ in vectors]
+        rows = np.frombuffer(blob, ">f4").reshape(len(keys), -1)[:, 1:].astype(np.float32)  # 4-byte header
+        return exact_top_k(np.asarray(keys, np.int64), rows, np.asarray(vectors, np.float32), k)
 
     def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
         where, params = scope_sql(scope, filters, dialect=POSTGRES)

@@ -97,9 +97,7 @@ class VectorIndex:
         held = self._held(keys)
         if not len(held) or k <= 0 or not len(queries):
             return [[] for _ in range(len(queries))]
-        found = brute_force(self.rows(held), np.asarray(queries, np.float16), min(k, len(held)),
-                            MetricKind.Cos, exact=True, threads=1)
-        return [[(int(held[i]), score) for i, score in row] for row in _per_query(found, len(queries))]
+        return exact_top_k(held, self.rows(held), queries, k)
 
     def rows(self, keys: np.ndarray) -> np.ndarray:
         """The f16 vectors of keys the index holds, one matrix row each. usearch's public `get`
@@ -191,6 +189,17 @@ class VectorIndex:
         meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims,
                                         "format": FORMAT, "applied": self.applied or 0}))
         os.replace(meta_tmp, meta_path)
+
+
+def exact_top_k(keys: np.ndarray, rows: np.ndarray, queries: np.ndarray,
+                k: int) -> list[list[tuple[int, float]]]:
+    """(key, cosine similarity) of each query row's k most similar rows, scored exactly with
+    usearch's SIMD kernels in the rows' own precision; `keys` names the rows."""
+    if not len(keys) or k <= 0 or not len(queries):
+        return [[] for _ in range(len(queries))]
+    found = brute_force(rows, np.asarray(queries, rows.dtype), min(k, len(keys)), MetricKind.Cos,
+                        exact=True, threads=1)
+    return [[(int(keys[i]), score) for i, score in row] for row in _per_query(found, len(queries))]
 
 
 def _per_query(found: Any, queries: int) -> list[list[tuple[int, float]]]:
