@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -253,3 +254,22 @@ def test_a_batch_over_a_large_scope_goes_to_the_index_and_agrees(
         texts = {m.seq: m.text for m in mem.store.list_memories(Scope("default"), Filters(), None, 100)}
         assert all("else" not in texts[s] for row in exact + indexed for s, _ in row)
         assert all("tea" in texts[s] for s, _ in exact[0])
+
+
+def test_a_young_store_refreshes_its_planner_statistics(postgres_url: str, model_home: Path,
+                                                        tmp_path: Path) -> None:
+    assert [postgres.next_analyze(n) for n in (0, 499, 600, 150_000, 200_000)] == [
+        500, 998, 1200, 300_000, None]
+
+    def analysed() -> dict[str, Any]:
+        with psycopg.connect(postgres_url) as conn:
+            return dict(conn.execute("SELECT relname, last_analyze FROM pg_stat_user_tables "
+                                     "WHERE relname IN ('memories', 'name_terms')").fetchall())
+
+    with Memory(config=pg_config(model_home, tmp_path, postgres_url)) as mem:
+        mem.add([f"Lunch {i} with Priya in Denver" for i in range(400)], user_id="u")
+        before = analysed()  # name_terms: analysed empty by its migration
+        assert before["memories"] is None
+        mem.add([f"Dinner {i} with Priya in Boulder" for i in range(200)], user_id="u")
+        after = analysed()
+        assert after["memories"] is not None and after["name_terms"] > before["name_terms"]

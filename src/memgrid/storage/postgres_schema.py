@@ -101,6 +101,7 @@ def _backfill_name_terms(conn: Any) -> None:
             out.executemany("INSERT INTO name_terms VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                             [r for seq, tenant, user, agent, names in batch
                              for r in name_term_rows(seq, tenant, user, agent, names)])
+        out.execute("ANALYZE name_terms")  # its lookups are planned from these statistics
 
 
 MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
