@@ -135,7 +135,8 @@ def test_ann_falls_back_to_exact_for_sparse_scopes(tmp_path: Path, model_home: P
 def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         tmp_path: Path, model_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Linking a batch for a small user of a crowded store: one exact pass over that user's
-    vectors answers every row (not one widened ANN probe and one scope read per row)."""
+    vectors answers every row (not one widened ANN probe and one scope read per row), and no
+    ANN probe is made to find out that the user is small."""
     with Memory(config=hashing_config(model_home, tmp_path / "m.db")) as mem:
         mem.add([f"crowd filler {i} about tea and rain" for i in range(800)], user_id="crowd")
         mem.add([f"lonely note {w}" for w in ("tea", "rain", "coffee", "snow", "wind", "sun")],
@@ -145,15 +146,21 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         scope, filters = Scope("default", "lonely"), Filters()
         vectors = mem.embedder.embed(["tea", "rain", "sun"])
         reads: list[int] = []
-        exact = SQLiteStore._exact_search
+        probes: list[int] = []
+        exact, probe = VectorIndex.exact, VectorIndex.search_many
 
-        def spy(self: SQLiteStore, *args: Any) -> Any:
-            reads.append(len(args[2]))
-            return exact(self, *args)
+        def spy(self: VectorIndex, keys: Any, queries: Any, k: int) -> Any:
+            reads.append(len(queries))
+            return exact(self, keys, queries, k)
 
-        monkeypatch.setattr(SQLiteStore, "_exact_search", spy)
+        def probe_spy(self: VectorIndex, queries: Any, k: int) -> Any:
+            probes.append(len(queries))
+            return probe(self, queries, k)
+
+        monkeypatch.setattr(VectorIndex, "exact", spy)
+        monkeypatch.setattr(VectorIndex, "search_many", probe_spy)
         batched = store.dense_search_many(scope, filters, vectors, 4)
-        assert reads == [3]
+        assert reads == [3] and probes == []
         lonely = store.list_memories(scope, filters, None, 100)
         stored = mem.embedder.embed([m.index_text for m in lonely])
         brute = [sorted((float(x) for x in stored @ vector), reverse=True)[:4] for vector in vectors]
@@ -164,6 +171,22 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         np.testing.assert_allclose(scores(batched), scores(brute), atol=2e-3)
         single = [store.dense_search(scope, filters, v, 4) for v in vectors]
         np.testing.assert_allclose(scores(single), scores(brute), atol=2e-3)
+        # the crowd fills the index: its batch is one ANN probe, no exact pass
+        reads.clear()
+        probes.clear()
+        capped: list[int | None] = []
+        keys_of = SQLiteStore._scope_keys
+
+        def keys_spy(self: SQLiteStore, scope: Scope, filters: Filters, most: int | None = None) -> Any:
+            capped.append(most)
+            return keys_of(self, scope, filters, most)
+
+        monkeypatch.setattr(SQLiteStore, "_scope_keys", keys_spy)
+        store.dense_search_many(Scope("default", "crowd"), filters, vectors, 4)
+        assert probes == [3] and reads == [] and len(capped) == 1
+        # ...and known to be large, it is not read again until the index has doubled
+        store.dense_search_many(Scope("default", "crowd"), filters, vectors, 4)
+        assert probes == [3, 3] and len(capped) == 1
 
 
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:

@@ -30,6 +30,17 @@ def widest_probe(first: int, k: int) -> int:
     return widest
 
 
+def first_probe(k: int) -> int:
+    """Candidates asked of the ANN index first: twice k, and never a tiny beam."""
+    return max(2 * k, 32)
+
+
+def sparse_size(total: int, k: int) -> int:
+    """The most memories a scope of an index holding `total` can have and still count as sparse
+    (`sparse` at its expected share of every probe): known beforehand, the probe is not needed."""
+    return total * k // widest_probe(first_probe(k), k)
+
+
 def sparse(admitted: float, probed: int, k: int, reach: int) -> bool:
     """Whether an ANN probe widened to `reach` candidates would still admit fewer than k, at
     the share of the scope in this probe: one exact pass over the scope is then the answer
@@ -51,7 +62,7 @@ class ScopedANN:
         """One ANN call for the batch; rows the scope is too sparse for are answered together by
         one exact pass over the scope (a user's share of a shared store: linking a batch reads
         that user's vectors once, not once per new memory)."""
-        want = max(2 * k, 32)
+        want = first_probe(k)
         batch = self.index.search_many(vectors, want)
         allowed = self.admit(list({s for row in batch for s, _ in row}))
         out = [[(s, score) for s, score in row if s in allowed] for row in batch]
@@ -67,7 +78,7 @@ class ScopedANN:
 
     def _widen(self, vector: np.ndarray, k: int) -> list[VectorHit] | None:
         """ANN with the scope checked after; None when the scope is too sparse (go exact)."""
-        want = max(2 * k, 32)
+        want = first_probe(k)
         reach, total = widest_probe(want, k), len(self.index)
         while True:
             candidates = self.index.search(vector, want)
