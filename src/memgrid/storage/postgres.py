@@ -64,8 +64,9 @@ def row_seq(m: StoredMemory) -> int:
     return m.seq
 
 
-# a batch's exact pass reads a row for ~1/200 of what a filtered HNSW probe costs (see dense_search_many)
-EXACT_ROWS_PER_QUERY = 200
+# a batch's exact pass reads a row for ~1/200 of what a filtered HNSW probe costs (see
+# dense_search_many), and at most 20k rows (~30 MB of 384-d vectors in one result row)
+EXACT_ROWS_PER_QUERY, EXACT_ROWS_MAX = 200, 20_000
 
 # PostgreSQL plans from table statistics that autovacuum gathers a minute or more after a table
 # changes, so a store filling faster than that is planned as if empty: at 5k memories a name
@@ -307,7 +308,7 @@ class PostgresStore:
         by query. The filtered HNSW scan of a user's 1.8k memories in a 182k store read ~9k
         buffers a query (10-16 ms, 500-800 ms a batch of 50), reading those rows ~10-20 ms."""
         where, params = scope_sql(scope, filters, dialect=POSTGRES)
-        cap = EXACT_ROWS_PER_QUERY * len(vectors)
+        cap = min(EXACT_ROWS_PER_QUERY * len(vectors), EXACT_ROWS_MAX)
         held = self._q(f"SELECT count(*) FROM (SELECT 1 FROM memories m WHERE {where} "
                        "AND m.embedding IS NOT NULL LIMIT %s) t", [*params, cap + 1])[0][0]
         if held > cap:
