@@ -273,3 +273,33 @@ def test_a_young_store_refreshes_its_planner_statistics(postgres_url: str, model
         mem.add([f"Dinner {i} with Priya in Boulder" for i in range(200)], user_id="u")
         after = analysed()
         assert after["memories"] is not None and after["name_terms"] > before["name_terms"]
+
+
+def test_vectors_are_kept_in_the_row(postgres_url: str, model_home: Path, tmp_path: Path) -> None:
+    def storage() -> str:
+        with psycopg.connect(postgres_url) as conn:
+            return str(conn.execute("SELECT attstorage FROM pg_attribute WHERE attrelid = "
+                                    "'memories'::regclass AND attname = 'embedding'").fetchone()[0])
+
+    config = pg_config(model_home, tmp_path, postgres_url)
+    with Memory(config=config) as mem:
+        kept = mem.add("a note to keep", user_id="u")[0]
+    assert storage() == "m"  # MAIN: inline unless the row cannot fit otherwise
+    with psycopg.connect(postgres_url, autocommit=True) as conn:  # as a v5 database left it
+        conn.execute("ALTER TABLE memories ALTER COLUMN embedding SET STORAGE EXTERNAL")
+        conn.execute("UPDATE memgrid_meta SET value = '5' WHERE key = 'schema_version'")
+    assert storage() == "e"
+    with Memory(config=config) as mem:
+        assert mem.get(kept.id).text == "a note to keep"
+        assert [h.memory.id for h in mem.search("note to keep", user_id="u")] == [kept.id]
+    assert storage() == "m"
+
+
+def test_wide_vectors_and_long_text_still_fit(postgres_url: str, model_home: Path, tmp_path: Path) -> None:
+    config = pg_config(model_home, tmp_path, postgres_url)
+    config.embedder.dims = 1536  # an OpenAI-sized vector: 6 KB, most of a page
+    long = " ".join(f"word{i}" for i in range(1500))  # ~12 KB of text beside it
+    with Memory(config=config) as mem:
+        stored = mem.add([long, "short note"], user_id="u")
+        assert mem.get(stored[0].id).text == long
+        assert mem.search("word42 word43", user_id="u")[0].memory.id == stored[0].id

@@ -21,7 +21,7 @@ from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
 from memgrid.storage.base import Closing, Edge, Link, Neighbor, Placement, TextHit, VectorHit
 from memgrid.storage.postgres_pool import open_pool
-from memgrid.storage.postgres_schema import migrate
+from memgrid.storage.postgres_schema import EMBEDDING_STORAGE_SQL, migrate
 from memgrid.storage.postgres_text import TermStats, ranked_match_sql
 from memgrid.storage.sql import (
     COLUMNS,
@@ -170,6 +170,7 @@ class PostgresStore:
                 conn.execute("DROP INDEX IF EXISTS ix_memories_embedding")
                 conn.execute("ALTER TABLE memories DROP COLUMN IF EXISTS embedding")
                 conn.execute(f"ALTER TABLE memories ADD COLUMN embedding vector({int(dims)})")
+                conn.execute(EMBEDDING_STORAGE_SQL)
                 conn.execute("CREATE INDEX ix_memories_embedding ON memories USING hnsw "
                              "(embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)")
             conn.execute(
