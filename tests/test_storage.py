@@ -157,8 +157,14 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
             probes.append(len(queries))
             return probe(self, queries, k)
 
+        def single_probe_spy(self: VectorIndex, query: Any, k: int) -> Any:
+            probes.append(1)
+            return single_probe(self, query, k)
+
+        single_probe = VectorIndex.search
         monkeypatch.setattr(VectorIndex, "exact", spy)
         monkeypatch.setattr(VectorIndex, "search_many", probe_spy)
+        monkeypatch.setattr(VectorIndex, "search", single_probe_spy)
         batched = store.dense_search_many(scope, filters, vectors, 4)
         assert reads == [3] and probes == []
         lonely = store.list_memories(scope, filters, None, 100)
@@ -171,6 +177,7 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         np.testing.assert_allclose(scores(batched), scores(brute), atol=2e-3)
         single = [store.dense_search(scope, filters, v, 4) for v in vectors]
         np.testing.assert_allclose(scores(single), scores(brute), atol=2e-3)
+        assert reads == [3, 1, 1, 1] and probes == []  # a single search is exact at once too
         # the crowd fills the index: its batch is one ANN probe, no exact pass
         reads.clear()
         probes.clear()
@@ -472,13 +479,13 @@ def test_filtered_dense_search_uses_the_index_unless_the_filter_admits_few(
         store = mem.store
         assert isinstance(store, SQLiteStore)
         passes: list[int] = []
-        exact = SQLiteStore._exact_search
+        exact = VectorIndex.exact
 
-        def spy(self: SQLiteStore, *args: Any) -> Any:
+        def spy(self: VectorIndex, *args: Any) -> Any:
             passes.append(1)
             return exact(self, *args)
 
-        monkeypatch.setattr(SQLiteStore, "_exact_search", spy)
+        monkeypatch.setattr(VectorIndex, "exact", spy)
         vector = mem.embedder.embed(["tea"])[0]
 
         def owners(filters: Filters, k: int) -> list[str | None]:

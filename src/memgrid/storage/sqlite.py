@@ -426,6 +426,13 @@ class SQLiteStore:
             ann = self._scoped_ann(scope, filters)
             if ann is None:
                 return self._exact_search(scope, filters, np.asarray(vector)[None, :], k)[0]
+            if filters.time_range is None and filters.event_after is None and filters.event_before is None:
+                # a user's share of a shared store: exact at once, as for a batch (a time range
+                # is left to the probe: its bounds differ per query, so a large one would pay
+                # the capped read every time)
+                keys = self._sparse_scope_keys(scope, filters, len(ann.index), k)
+                if keys is not None:
+                    return ann.index.exact(keys, np.asarray(vector)[None, :], k)[0]
             return ann.search(vector, k)
 
     def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
