@@ -74,6 +74,11 @@ def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Con
 
 
 # answered from the partial index ix_memories_vectors (keys only, not the rows' embeddings)
+def _bounded_in_time(filters: Filters) -> bool:
+    return (filters.time_range is not None or filters.event_after is not None
+            or filters.event_before is not None or filters.as_of is not None)
+
+
 VECTOR_KEYS_SQL = "SELECT seq FROM memories WHERE embedding IS NOT NULL"
 
 
@@ -426,10 +431,10 @@ class SQLiteStore:
             ann = self._scoped_ann(scope, filters)
             if ann is None:
                 return self._exact_search(scope, filters, np.asarray(vector)[None, :], k)[0]
-            if filters.time_range is None and filters.event_after is None and filters.event_before is None:
-                # a user's share of a shared store: exact at once, as for a batch (a time range
-                # is left to the probe: its bounds differ per query, so a large one would pay
-                # the capped read every time)
+            if not _bounded_in_time(filters):
+                # a user's share of a shared store: exact at once, as for a batch (time bounds
+                # are left to the probe: they differ per query, so a wide range would pay the
+                # capped read every time)
                 keys = self._sparse_scope_keys(scope, filters, len(ann.index), k)
                 if keys is not None:
                     return ann.index.exact(keys, np.asarray(vector)[None, :], k)[0]
