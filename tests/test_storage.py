@@ -184,9 +184,9 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         capped: list[int | None] = []
         keys_of = SQLiteStore._scope_keys
 
-        def keys_spy(self: SQLiteStore, scope: Scope, filters: Filters, most: int | None = None) -> Any:
+        def keys_spy(self: SQLiteStore, where: str, params: Any, most: int | None = None) -> Any:
             capped.append(most)
-            return keys_of(self, scope, filters, most)
+            return keys_of(self, where, params, most)
 
         monkeypatch.setattr(SQLiteStore, "_scope_keys", keys_spy)
         store.dense_search_many(Scope("default", "crowd"), filters, vectors, 4)

@@ -108,7 +108,7 @@ def _backfill_name_terms(conn: Any) -> None:
 # A memory row is ~2 KB with its text, tsvectors and a 256-d vector, over TOAST's threshold,
 # so about half the vectors lived in the TOAST table: reading a user's 1.8k vectors for a
 # batch's exact pass took 31 ms, 18 ms with them inline (182k-memory store, rewritten each way).
-# MAIN still moves a vector out as a last resort, so wide embeddings (3072-d) fit as before.
+# MAIN still moves a vector out as a last resort: a 1536-d vector beside 12 KB of text fits (tested).
 EMBEDDING_STORAGE_SQL = "ALTER TABLE memories ALTER COLUMN embedding SET STORAGE MAIN"
 _V6 = f"""
 DO $$ BEGIN

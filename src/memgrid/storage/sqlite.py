@@ -73,12 +73,12 @@ def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Con
     return locked
 
 
-# answered from the partial index ix_memories_vectors (keys only, not the rows' embeddings)
 def _bounded_in_time(filters: Filters) -> bool:
     return (filters.time_range is not None or filters.event_after is not None
             or filters.event_before is not None or filters.as_of is not None)
 
 
+# answered from the partial index ix_memories_vectors (keys only, not the rows' embeddings)
 VECTOR_KEYS_SQL = "SELECT seq FROM memories WHERE embedding IS NOT NULL"
 
 
@@ -457,13 +457,14 @@ class SQLiteStore:
         a shared store), read up to that size; None for a larger scope. A batch (linking new
         memories) then skips the probe and its scope check that would only say so (16 of a
         batch's 80 ms at 200k memories over 100 users). A scope found larger is not read again
-        until the index has doubled: the capped read costs ~6 ms at 1M memories, and such
-        scopes are few (each holds over 1/64 of the index)."""
+        until the index has doubled: the capped read of a 1M index's 39k keys would take ~6 ms
+        (62.5k took 9.5 ms on a 200k store), and such scopes are few (each holds over 1/64 of
+        the index)."""
         where, params = scope_sql(scope, filters)
         signature = (where, *params)
         if total < 2 * self._large_scopes.get(signature, 0):
             return None
-        keys = self._scope_keys(scope, filters, sparse_size(total, k))
+        keys = self._scope_keys(where, params, sparse_size(total, k))
         if keys is None:
             self._large_scopes[signature] = total
         else:
@@ -487,13 +488,12 @@ class SQLiteStore:
         callers have synced with SQLite. Reading the rows' f32 blobs instead took 22.9 ms for a
         user's 10k memories in a 1M store; keys, vectors and scores now take about 10 ms in all."""
         assert self.vectors is not None, "bind_embedder() must run before vector operations"
-        keys = self._scope_keys(scope, filters)
+        keys = self._scope_keys(*scope_sql(scope, filters))
         assert keys is not None, "no limit was set"
         return self.vectors.exact(keys, vectors, k)
 
-    def _scope_keys(self, scope: Scope, filters: Filters, most: int | None = None) -> np.ndarray | None:
-        """The seqs of the scope's memories, or None when there are more than `most`."""
-        where, params = scope_sql(scope, filters)
+    def _scope_keys(self, where: str, params: Sequence[Any], most: int | None = None) -> np.ndarray | None:
+        """The seqs of the memories a scope clause admits, or None when there are more than `most`."""
         limit = "" if most is None else f" LIMIT {int(most) + 1}"
         # one string from SQLite parses faster than 10k one-column rows
         found = self.conn.execute(

@@ -95,8 +95,6 @@ class VectorIndex:
         score f16 as it is. Keys the index lacks (memories without a vector) are skipped.
         10k keys of a 1M index: 3.7 ms to copy the rows out, 1.0 ms to score them."""
         held = self._held(keys)
-        if not len(held) or k <= 0 or not len(queries):
-            return [[] for _ in range(len(queries))]
         return exact_top_k(held, self.rows(held), queries, k)
 
     def rows(self, keys: np.ndarray) -> np.ndarray:
