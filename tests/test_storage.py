@@ -15,8 +15,9 @@ from memgrid.access.rules import AccessRule
 from memgrid.models import Scope
 from memgrid.storage.scoped_ann import ScopedANN
 from memgrid.storage.sql import scope_sql
-from memgrid.storage.sqlite import VECTOR_KEYS_SQL, SQLiteStore
+from memgrid.storage.sqlite import SQLiteStore
 from memgrid.storage.sqlite_schema import MIGRATIONS, NAME_LOOKUP_SQL, SCHEMA_VERSION
+from memgrid.storage.sqlite_vectors import VECTOR_KEYS_SQL, SQLiteVectors
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
 from tests.conftest import hashing_config
@@ -182,13 +183,13 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         reads.clear()
         probes.clear()
         capped: list[int | None] = []
-        keys_of = SQLiteStore._scope_keys
+        keys_of = SQLiteVectors.scope_keys
 
-        def keys_spy(self: SQLiteStore, where: str, params: Any, most: int | None = None) -> Any:
+        def keys_spy(self: SQLiteVectors, where: str, params: Any, most: int | None = None) -> Any:
             capped.append(most)
             return keys_of(self, where, params, most)
 
-        monkeypatch.setattr(SQLiteStore, "_scope_keys", keys_spy)
+        monkeypatch.setattr(SQLiteVectors, "scope_keys", keys_spy)
         store.dense_search_many(Scope("default", "crowd"), filters, vectors, 4)
         assert probes == [3] and reads == [] and len(capped) == 1
         # ...and known to be large, it is not read again until the index has doubled
@@ -373,7 +374,7 @@ def test_erase_overwrites_the_erased_vectors_without_rebuilding_the_index(
         def no_rebuild(self: Any, keys: Any) -> Any:
             raise AssertionError("the index was rebuilt from SQLite's vectors")
 
-        monkeypatch.setattr(SQLiteStore, "_fetch_vectors", no_rebuild)
+        monkeypatch.setattr(SQLiteVectors, "fetch", no_rebuild)
         assert mem.erase(user_id="bob") == 11
         assert mem.store.vectors is not None and len(mem.store.vectors) == 37
         top = mem.search("alice note about topic 20", user_id="alice", limit=1)
@@ -395,13 +396,13 @@ def test_erasing_most_of_a_store_compacts_the_vector_index(tmp_path: Path, model
         conn = mem.store.conn  # type: ignore[attr-defined]
         blobs = [r[0] for r in conn.execute("SELECT embedding FROM memories WHERE user_id = 'bob'")]
         fetched: list[int] = []
-        fetch = SQLiteStore._fetch_vectors
+        fetch = SQLiteVectors.fetch
 
-        def spy(self: SQLiteStore, keys: np.ndarray) -> np.ndarray:
+        def spy(self: SQLiteVectors, keys: np.ndarray) -> np.ndarray:
             fetched.extend(int(k) for k in keys)
             return fetch(self, keys)
 
-        monkeypatch.setattr(SQLiteStore, "_fetch_vectors", spy)
+        monkeypatch.setattr(SQLiteVectors, "fetch", spy)
         assert mem.erase(user_id="bob") == 30
         assert len(fetched) == 3
         assert mem.store.vectors is not None and mem.store.vectors.free_slots() == 0

@@ -20,7 +20,6 @@ import numpy as np
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
 from memgrid.storage.base import Closing, Edge, Link, Neighbor, Placement, TextHit, VectorHit
-from memgrid.storage.scoped_ann import ScopedANN, sparse_size
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
@@ -47,6 +46,7 @@ from memgrid.storage.sql import (
 )
 from memgrid.storage.sqlite_fts import FTS5
 from memgrid.storage.sqlite_schema import NAME_LOOKUP_SQL, NAME_TERMS_SQL, migrate
+from memgrid.storage.sqlite_vectors import SQLiteVectors, admitted, rows_by_seq
 from memgrid.storage.text_index import TextIndex, TextIndexBusy, can_filter, catch_up, trim_log
 from memgrid.storage.vectors import VectorIndex
 from memgrid.validation import Filters
@@ -73,15 +73,6 @@ def _exclusive(method: Callable[Concatenate[SQLiteStore, P], R]) -> Callable[Con
     return locked
 
 
-def _bounded_in_time(filters: Filters) -> bool:
-    return (filters.time_range is not None or filters.event_after is not None
-            or filters.event_before is not None or filters.as_of is not None)
-
-
-# answered from the partial index ix_memories_vectors (keys only, not the rows' embeddings)
-VECTOR_KEYS_SQL = "SELECT seq FROM memories WHERE embedding IS NOT NULL"
-
-
 class SQLiteStore:
     """The default backend. One connection guarded by a lock; safe to share between threads."""
 
@@ -94,8 +85,7 @@ class SQLiteStore:
         self._text_busy = False
         self._lock = threading.RLock()
         self._recalls = RecallBuffer()
-        self.vectors: VectorIndex | None = None
-        self._large_scopes: dict[tuple[Any, ...], int] = {}  # -> index size when found too big to go exact
+        self.ann: SQLiteVectors | None = None  # once an embedder is bound
         self.embedder_name = ""
         target = ":memory:" if path is None else str(path)
         if path is not None:
@@ -133,70 +123,32 @@ class SQLiteStore:
             if before == self._seen_changes:
                 self._seen_changes = after
 
+    @property
+    def vectors(self) -> VectorIndex | None:
+        """The ANN index, once an embedder is bound (writes keep it in step with the rows)."""
+        return None if self.ann is None else self.ann.index
+
+    def _bound(self) -> SQLiteVectors:
+        assert self.ann is not None, "bind_embedder() must run before vector operations"
+        return self.ann
+
     def _read_data_version(self) -> int:
         return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
 
     def _vector_changes(self) -> int:
         return int(self.conn.execute("SELECT n FROM vector_changes WHERE id = 1").fetchone()[0])
 
-    def _vector_keys(self) -> np.ndarray:
-        rows = self.conn.execute(VECTOR_KEYS_SQL).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.uint64, count=len(rows))
-
-    def _by_seq(self, select: str, seqs: Sequence[int], where: str = "",
-                params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """`select ... WHERE seq IN (...) [AND where]`, chunked under SQLite's variable limit."""
-        ids = [int(s) for s in seqs]
-        rows: list[tuple[Any, ...]] = []
-        for start in range(0, len(ids), 900):
-            chunk = ids[start : start + 900]
-            sql = f"{select} WHERE seq IN ({','.join('?' * len(chunk))})"
-            sql += f" AND {where}" if where else ""
-            rows += self.conn.execute(sql, [*chunk, *params]).fetchall()
-        return rows
-
-    def _fetch_vectors(self, keys: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(keys), self._dims()), np.float32)
-        where = {int(k): i for i, k in enumerate(keys)}
-        for seq, blob in self._by_seq("SELECT seq, embedding FROM memories", list(where)):
-            out[where[seq]] = np.frombuffer(blob, np.float32)
-        return out
-
-    def _dims(self) -> int:
-        assert self.vectors is not None, "bind_embedder() must run before vector operations"
-        return self.vectors.dims
-
     def _sync_vectors(self) -> None:
         """Another connection changed stored vectors since we last looked: catch the index up.
         data_version is a free pre-check; the counter says whether vectors (not, say, the audit
         log) changed."""
         version = self._read_data_version()
-        if version != self._data_version and self.vectors is not None:
+        if version != self._data_version and self.ann is not None:
             changes = self._vector_changes()
             if changes != self._seen_changes:
-                self._catch_up_vectors()
+                self.ann.catch_up()
                 self._seen_changes = changes
         self._data_version = version
-
-    def _catch_up_vectors(self, rebuild: bool = False) -> None:
-        """Make the ANN index hold what SQLite holds: its keys (reconcile) and the vectors edited
-        since the index's stamp, by any process. An index stamped past the log (its file newer
-        than a restored database) is rebuilt from the rows, as a caller may ask (compaction)."""
-        assert self.vectors is not None
-        last = int(self.conn.execute("SELECT coalesce(max(id), 0) FROM vector_log").fetchone()[0])
-        applied = self.vectors.applied
-        if rebuild or (applied is not None and applied > last):
-            self.vectors.reset()
-            applied = None
-        self.vectors.reconcile(self._vector_keys(), self._fetch_vectors)
-        if applied is not None and applied < last:
-            edited = self.conn.execute(
-                "SELECT seq, embedding FROM memories WHERE embedding IS NOT NULL AND seq IN "
-                "(SELECT seq FROM vector_log WHERE id > ? AND id <= ?)", (applied, last)).fetchall()
-            if edited:
-                self.vectors.replace(np.array([r[0] for r in edited], np.uint64),
-                                     np.stack([np.frombuffer(r[1], np.float32) for r in edited]))
-        self.vectors.applied = last
 
     def _after_write(self) -> None:
         self._data_version = self._read_data_version()
@@ -249,8 +201,9 @@ class SQLiteStore:
                              (json.dumps({"name": name, "dims": dims}),))
             self.embedder_name = name
             index_path = None if self.path is None else self.path.with_name(self.path.name + ".usearch")
-            self.vectors = VectorIndex(index_path, dims, fingerprint=f"{self.db_uuid}:{name}")
-            self._catch_up_vectors()
+            self.ann = SQLiteVectors(self.conn, VectorIndex(index_path, dims,
+                                                            fingerprint=f"{self.db_uuid}:{name}"))
+            self.ann.catch_up()
             self._data_version = self._read_data_version()
             self._seen_changes = self._vector_changes()
 
@@ -295,7 +248,7 @@ class SQLiteStore:
 
     def get_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredMemory]:
         with self._lock:
-            rows = self._by_seq(f"SELECT {COLUMNS} FROM memories", seqs)
+            rows = rows_by_seq(self.conn, f"SELECT {COLUMNS} FROM memories", seqs)
             return {row[0]: row_to_memory(row) for row in rows}
 
     @_exclusive
@@ -364,7 +317,8 @@ class SQLiteStore:
                 # overwrite, not just tombstone: no erased vector may survive in the index file
                 dead = self.vectors.free_slots() + len(seqs)
                 if dead > len(self.vectors) - len(seqs):  # more dead than live slots: compact
-                    self._catch_up_vectors(rebuild=True)
+                    assert self.ann is not None
+                    self.ann.catch_up(rebuild=True)
                 else:
                     self.vectors.erase(seqs)
                 self.vectors.save()
@@ -428,79 +382,13 @@ class SQLiteStore:
     def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
         with self._lock:
             self._sync_vectors()
-            ann = self._scoped_ann(scope, filters)
-            if ann is None:
-                return self._exact_search(scope, filters, np.asarray(vector)[None, :], k)[0]
-            if not _bounded_in_time(filters):
-                # a user's share of a shared store: exact at once, as for a batch (time bounds
-                # are left to the probe: they differ per query, so a wide range would pay the
-                # capped read every time)
-                keys = self._sparse_scope_keys(scope, filters, len(ann.index), k)
-                if keys is not None:
-                    return ann.index.exact(keys, np.asarray(vector)[None, :], k)[0]
-            return ann.search(vector, k)
+            return self._bound().search(scope, filters, vector, k)
 
     def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
                           k: int) -> list[list[VectorHit]]:
         with self._lock:
             self._sync_vectors()
-            ann = self._scoped_ann(scope, filters)
-            if ann is None:
-                return self._exact_search(scope, filters, vectors, k)
-            keys = self._sparse_scope_keys(scope, filters, len(ann.index), k)
-            if keys is not None:
-                return ann.index.exact(keys, vectors, k)
-            return ann.search_many(vectors, k)
-
-    def _sparse_scope_keys(self, scope: Scope, filters: Filters, total: int, k: int) -> np.ndarray | None:
-        """The keys of a scope too sparse in the index for an ANN probe to pay (a user's share of
-        a shared store), read up to that size; None for a larger scope. A batch (linking new
-        memories) then skips the probe and its scope check that would only say so (16 of a
-        batch's 80 ms at 200k memories over 100 users). A scope found larger is not read again
-        until the index has doubled: the capped read of a 1M index's 39k keys would take ~6 ms
-        (62.5k took 9.5 ms on a 200k store), and such scopes are few (each holds over 1/64 of
-        the index)."""
-        where, params = scope_sql(scope, filters)
-        signature = (where, *params)
-        if total < 2 * self._large_scopes.get(signature, 0):
-            return None
-        keys = self._scope_keys(where, params, sparse_size(total, k))
-        if keys is None:
-            self._large_scopes[signature] = total
-        else:
-            self._large_scopes.pop(signature, None)
-        return keys
-
-    def _scoped_ann(self, scope: Scope, filters: Filters) -> ScopedANN | None:
-        """The ANN path for any scope and filters: `matching` checks both on the candidates, and
-        ScopedANN goes exact from its first probe when they admit too few (a time range, a small
-        user). Filters once went exact outright, and every server search carries an access rule:
-        a user with 200k memories paid an exact pass over all of them (227 ms a search)."""
-        if self.vectors is None or not len(self.vectors):
-            return None
-        return ScopedANN(self.vectors, lambda seqs: self.matching(seqs, scope, filters),
-                         lambda vectors, k: self._exact_search(scope, filters, vectors, k))
-
-    def _exact_search(self, scope: Scope, filters: Filters, vectors: np.ndarray,
-                      k: int) -> list[list[VectorHit]]:
-        """Every query row against every vector of the scope: the keys from one read of an index
-        that covers the usual scope (ix_memories_owner), the vectors from the ANN index, which
-        callers have synced with SQLite. Reading the rows' f32 blobs instead took 22.9 ms for a
-        user's 10k memories in a 1M store; keys, vectors and scores now take about 10 ms in all."""
-        assert self.vectors is not None, "bind_embedder() must run before vector operations"
-        keys = self._scope_keys(*scope_sql(scope, filters))
-        assert keys is not None, "no limit was set"
-        return self.vectors.exact(keys, vectors, k)
-
-    def _scope_keys(self, where: str, params: Sequence[Any], most: int | None = None) -> np.ndarray | None:
-        """The seqs of the memories a scope clause admits, or None when there are more than `most`."""
-        limit = "" if most is None else f" LIMIT {int(most) + 1}"
-        # one string from SQLite parses faster than 10k one-column rows
-        found = self.conn.execute(
-            f"SELECT group_concat(seq) FROM (SELECT m.seq FROM memories m WHERE {where}{limit})",
-            params).fetchone()[0]
-        keys = np.array(found.split(","), np.uint64) if found else np.empty(0, np.uint64)
-        return None if most is not None and len(keys) > most else keys
+            return self._bound().search_many(scope, filters, vectors, k)
 
     def text_search(self, scope: Scope, filters: Filters, terms: Sequence[str], k: int,
                     column: str | None) -> list[TextHit]:
@@ -531,18 +419,12 @@ class SQLiteStore:
             return self.fts.ranked_in_scope(terms, column, filters.kinds, where, params, k)
 
     def matching(self, seqs: Sequence[int], scope: Scope, filters: Filters) -> set[int]:
-        """Which of these seqs the scope and filters admit. NOT INDEXED: rows are found by primary
-        key; SQLite would otherwise drive the lookup with a scope index (a scan of the whole user)."""
-        if not seqs:
-            return set()
-        where, params = scope_sql(scope, filters)
         with self._lock:
-            rows = self._by_seq("SELECT m.seq FROM memories m NOT INDEXED", seqs, where, params)
-        return {r[0] for r in rows}
+            return admitted(self.conn, seqs, scope, filters)
 
     def placement(self, seqs: Sequence[int]) -> dict[int, Placement]:
         with self._lock:
-            rows = self._by_seq(f"SELECT {PLACEMENT_COLUMNS} FROM memories", seqs)
+            rows = rows_by_seq(self.conn, f"SELECT {PLACEMENT_COLUMNS} FROM memories", seqs)
             return {r[0]: Placement(*r[1:]) for r in rows}
 
     def neighbors(self, seqs: Sequence[int], radius: int, scope: Scope,
