@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
 
 from memgrid import Memory
 from memgrid.config import TopicConfig
+from memgrid.lifecycle.topics import cluster
 from tests.conftest import hashing_config
 
 POTTERY = ["pottery class: clay bowls and glaze on the wheel",
@@ -71,3 +77,40 @@ def test_topic_channel_lifts_members_and_can_be_disabled(tmp_path: Path, model_h
     with Memory(config=off) as mem:
         mem.add(POTTERY, user_id="u", session_id="s")
         assert mem.consolidate(user_id="u").topics.topics == 0 and _topics(mem) == []
+
+
+def _leaders(vectors: list[np.ndarray], config: TopicConfig) -> list[list[int]]:
+    """Leader clustering spelled out: each vector joins the most similar topic, by centroid,
+    that is close enough and has room, else starts a topic."""
+    members: list[list[int]] = []
+    totals: list[np.ndarray] = []
+    for i, raw in enumerate(vectors):
+        v = raw / np.linalg.norm(raw)
+        sims = [float(t @ v) / float(np.linalg.norm(t)) for t in totals]
+        open_ = [j for j in range(len(members)) if len(members[j]) < config.max_members
+                 and sims[j] >= config.min_similarity]
+        if open_:
+            j = max(open_, key=lambda j: sims[j])
+            members[j].append(i)
+            totals[j] = totals[j] + v
+        else:
+            members.append([i])
+            totals.append(v.copy())
+    return [m for m in members if len(m) >= config.min_members]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clustering_matches_leader_clustering_when_topics_fill_up(seed: int) -> None:
+    """Small topics fill up fast, so memories often pass over a full nearest topic to the next
+    one with room, or start their own; with 100 themes over a hundred topics have room at once
+    (past the first growth of the centroid matrix). It must still be plain leader clustering."""
+    rng = np.random.default_rng(seed)
+    themes = rng.normal(size=(100, 16))
+    vectors = [(themes[rng.integers(100)] + 0.5 * rng.normal(size=16)).astype(np.float32)
+               for _ in range(1000)]
+    config = TopicConfig(min_similarity=0.6, max_members=4, min_members=2)
+    memories: list[Any] = [SimpleNamespace(seq=i + 1) for i in range(len(vectors))]
+    found = cluster(memories, {i + 1: v for i, v in enumerate(vectors)}, config)
+    expected = _leaders(vectors, config)
+    assert [[m.seq - 1 for m in t.members] for t in found] == expected
+    assert any(len(m) == config.max_members for m in expected) and len(expected) > 100
