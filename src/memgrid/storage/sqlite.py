@@ -317,8 +317,7 @@ class SQLiteStore:
                 # overwrite, not just tombstone: no erased vector may survive in the index file
                 dead = self.vectors.free_slots() + len(seqs)
                 if dead > len(self.vectors) - len(seqs):  # more dead than live slots: compact
-                    assert self.ann is not None
-                    self.ann.catch_up(rebuild=True)
+                    self._bound().catch_up(rebuild=True)
                 else:
                     self.vectors.erase(seqs)
                 self.vectors.save()
