@@ -148,7 +148,7 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
         vectors = mem.embedder.embed(["tea", "rain", "sun"])
         reads: list[int] = []
         probes: list[int] = []
-        exact, probe = VectorIndex.exact, VectorIndex.search_many
+        exact, probe, single_probe = VectorIndex.exact, VectorIndex.search_many, VectorIndex.search
 
         def spy(self: VectorIndex, keys: Any, queries: Any, k: int) -> Any:
             reads.append(len(queries))
@@ -162,7 +162,6 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
             probes.append(1)
             return single_probe(self, query, k)
 
-        single_probe = VectorIndex.search
         monkeypatch.setattr(VectorIndex, "exact", spy)
         monkeypatch.setattr(VectorIndex, "search_many", probe_spy)
         monkeypatch.setattr(VectorIndex, "search", single_probe_spy)
