@@ -199,7 +199,7 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 10
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # the keys read on every open come from the partial index, not a scan of the rows
     plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {VECTOR_KEYS_SQL}"))

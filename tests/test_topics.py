@@ -113,5 +113,5 @@ def test_clustering_matches_leader_clustering_when_topics_fill_up(seed: int) -> 
     memories: list[Any] = [SimpleNamespace(seq=i + 1) for i in range(len(vectors))]
     found = cluster(memories, {i + 1: v for i, v in enumerate(vectors)}, config)
     expected = _leaders(vectors, config)
-    assert [[m.seq - 1 for m in t.members] for t in found] == expected
+    assert [[s - 1 for s in t.seqs] for t in found] == expected
     assert any(len(m) == config.max_members for m in expected) and len(expected) > 100

@@ -5,26 +5,40 @@ A session unit holds the session's turns as one transcript, so full-text search 
 question whose words are spread over several turns (the coarse granularity that turn-level
 units miss). It is derived, never a replacement: provenance lists every source turn, verbatim
 turns stay as they are, and search uses session units only to rank sessions (their turns are
-what it returns). Incremental: a session is rewritten only when its turns changed since the last
-run (the old unit is replaced; its history remains); `erase` removes session units too.
+what it returns). `erase` removes session units too.
+
+Incremental at two levels. A session or topic is rewritten only when its members changed (the
+old unit is replaced; its history remains). And a run reads only what is new when the memories
+consolidated last time are untouched (lifecycle.consolidation_state): nothing new costs two
+aggregate queries; new memories cost their sessions and the topics they join. Any other change
+(an update, a delete) makes the run start over from every memory, as the first run does.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 
 from memgrid.config import TopicConfig
+from memgrid.lifecycle.consolidation_state import STATE_NAME, ConsolidationState
 from memgrid.lifecycle.reports import UnitCounts
-from memgrid.lifecycle.topics import TopicReport, build_topics
+from memgrid.lifecycle.topics import (
+    TOPIC_KIND,
+    Clustering,
+    TopicReport,
+    unit_vectors,
+    write_topics,
+)
 from memgrid.models import Provenance, Scope, StoredMemory
-from memgrid.storage.base import Store
+from memgrid.storage.base import Digest, Store
 from memgrid.validation import Filters
 from memgrid.write.pipeline import Writer
 from memgrid.write.units import format_date, new_id
 
 SESSION_KIND = "session"
+DERIVED_KINDS = (SESSION_KIND, TOPIC_KIND)
 
 
 @dataclass
@@ -44,6 +58,140 @@ class ConsolidationReport(UnitCounts):
                 "backfilled": self.backfilled}
 
 
+def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
+                topics: TopicConfig | None = None) -> ConsolidationReport:
+    """Create or refresh the session units and topic summaries of one user (or agent) scope."""
+    config = topics or TopicConfig()
+    settings = json.dumps([config.model_dump(mode="json"), max_chars, writer.embedder.name])
+    state = ConsolidationState.load(store.load_state(scope, STATE_NAME), settings)
+    sources = _sources()
+    result: tuple[ConsolidationReport, ConsolidationState] | None = None
+    if state is not None and state.derived == store.digest(scope, _derived(), None):
+        if state.sources == store.digest(scope, sources, None):
+            return _nothing_new(state)
+        if state.sources == store.digest(scope, sources, state.sources.max_seq):
+            result = _resume(store, writer, scope, max_chars, config, state)
+    report, state = result or _rebuild(store, writer, scope, max_chars, config, settings)
+    store.tidy()  # the pass run after imports is where an import's index maintenance belongs
+    state.derived = store.digest(scope, _derived(), None)
+    store.save_state(scope, STATE_NAME, state.dump())
+    return report
+
+
+def _list(store: Store, scope: Scope, after: int | None, filters: Filters) -> list[StoredMemory]:
+    listed: list[StoredMemory] = []
+    while page := store.list_memories(scope, filters, after, 1000):
+        after = page[-1].seq
+        listed.extend(page)
+    return listed
+
+
+def _sources() -> Filters:
+    """The memories consolidation reads (every kind but its own units, archived included)."""
+    return Filters(include_archived=True, exclude_kinds=DERIVED_KINDS)
+
+
+def _derived() -> Filters:
+    return Filters(include_archived=True, kinds=DERIVED_KINDS)
+
+
+def _verbatim(memories: list[StoredMemory]) -> list[StoredMemory]:
+    return [m for m in memories if m.provenance.method == "verbatim"]
+
+
+def _nothing_new(state: ConsolidationState) -> ConsolidationReport:
+    return ConsolidationReport(
+        sessions=state.sessions, unchanged=state.sessions,
+        topics=TopicReport(topics=state.topic_units, unchanged=state.topic_units))
+
+
+def _rebuild(store: Store, writer: Writer, scope: Scope, max_chars: int, config: TopicConfig,
+             settings: str) -> tuple[ConsolidationReport, ConsolidationState]:
+    """Every memory of the scope, read once for sessions, link backfill and topics."""
+    listed = _list(store, scope, None, Filters.everything())
+    sources = [m for m in listed if m.kind not in DERIVED_KINDS]
+    verbatim = _verbatim(sources)
+    sessions: dict[str, list[StoredMemory]] = {}
+    for m in verbatim:
+        if m.scope.session_id is not None:
+            sessions.setdefault(m.scope.session_id, []).append(m)
+    existing = {m.scope.session_id: m for m in listed if m.kind == SESSION_KIND}
+    report = ConsolidationReport(sessions=len(sessions), backfilled=writer.backfill_links(verbatim))
+    _write_sessions(store, writer, scope, sessions, existing, max_chars, report)
+    state = ConsolidationState(settings, Digest.of(sources), sessions=len(sessions))
+    if not config.enabled:
+        return report, state
+    members = [m for m in verbatim if not m.archived]
+    vectors = unit_vectors(writer, members)
+    clustering = Clustering(config)
+    for m in members:
+        if m.seq in vectors:
+            clustering.add(m.seq, vectors[m.seq])
+    found = [t for t in clustering.topics if len(t.seqs) >= config.min_members]
+    units = {m.metadata["seed"]: m for m in listed
+             if m.kind == TOPIC_KIND and isinstance(m.metadata.get("seed"), str)}
+    state.keywords.add(members)
+    report.topics = write_topics(store, writer, scope, found, {m.seq: m for m in members if m.seq},
+                                 vectors, units, state.keywords, config, max_chars)
+    for stale in units.values():  # its members moved or were deleted
+        store.delete(stale, "consolidate")
+        report.topics.removed += 1
+    report.topics.topics = state.topic_units = len(found)
+    state.open_topics = clustering.open_topics()
+    return report, state
+
+
+def _resume(store: Store, writer: Writer, scope: Scope, max_chars: int, config: TopicConfig,
+            state: ConsolidationState) -> tuple[ConsolidationReport, ConsolidationState] | None:
+    """Only memories appended since the last run: their sessions, and the topics they join.
+    None if what the state points to changed meanwhile (the caller starts over)."""
+    # the units the last run wrote come after its sources: leave them out of the read
+    sources = _list(store, scope, state.sources.max_seq, _sources())
+    verbatim = _verbatim(sources)
+    report = ConsolidationReport(backfilled=writer.backfill_links(verbatim))
+    sessions: dict[str, list[StoredMemory]] = {}
+    existing: dict[str | None, StoredMemory] = {}
+    for session_id in dict.fromkeys(m.scope.session_id for m in verbatim):
+        if session_id is None:
+            continue
+        rows = _list(store, Scope(scope.tenant_id, scope.user_id, scope.agent_id, session_id), None,
+                     Filters.everything())
+        sessions[session_id] = _verbatim([m for m in rows if m.kind not in DERIVED_KINDS])
+        existing.update((m.scope.session_id, m) for m in rows if m.kind == SESSION_KIND)
+    state.sessions += sum(1 for s in sessions if s not in existing)
+    report.sessions = state.sessions
+    report.unchanged = state.sessions - len(sessions)  # sessions with no new turn
+    _write_sessions(store, writer, scope, sessions, existing, max_chars, report)
+    state.sources = state.sources + Digest.of(sources)
+    if not config.enabled:
+        return report, state
+    members = [m for m in verbatim if not m.archived]
+    vectors = unit_vectors(writer, members)
+    clustering = Clustering(config, state.open_topics)
+    joined = {clustering.add(m.seq, vectors[m.seq]) for m in members if m.seq in vectors}
+    changed = [clustering.topics[i] for i in sorted(joined)
+               if len(clustering.topics[i].seqs) >= config.min_members]
+    known = {m.seq: m for m in members if m.seq is not None}
+    older = [s for t in changed for s in t.seqs if s not in known]
+    known.update(store.get_by_seq(older))
+    if any(s not in known for s in older):
+        return None
+    vectors.update(unit_vectors(writer, [known[s] for s in older]))
+    units: dict[str, StoredMemory] = {}
+    for t in changed:
+        old = store.get(scope.tenant_id, t.unit) if t.unit is not None else None
+        if old is not None and isinstance(old.metadata.get("seed"), str):
+            units[old.metadata["seed"]] = old
+    state.keywords.add(members)
+    report.topics = write_topics(store, writer, scope, changed, known, vectors, units,
+                                 state.keywords, config, max_chars)
+    state.topic_units += report.topics.created
+    report.topics.topics = state.topic_units
+    report.topics.unchanged = state.topic_units - report.topics.created - report.topics.updated
+    state.open_topics = clustering.open_topics()
+    return report, state
+
+
 def _transcript(turns: list[StoredMemory], max_chars: int) -> str:
     lines, used = [], 0
     for t in turns:
@@ -58,24 +206,10 @@ def _transcript(turns: list[StoredMemory], max_chars: int) -> str:
     return "\n".join(lines)
 
 
-def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
-                topics: TopicConfig | None = None) -> ConsolidationReport:
-    """Create or refresh the session units and topic summaries of one user (or agent) scope."""
-    sessions: dict[str | None, list[StoredMemory]] = {}
-    existing: dict[str | None, StoredMemory] = {}
-    after: int | None = None
-    listed: list[StoredMemory] = []  # one scan serves sessions, link backfill and topics
-    while page := store.list_memories(scope, Filters.everything(), after, 1000):
-        after = page[-1].seq
-        listed.extend(page)
-    verbatim = [m for m in listed if m.provenance.method == "verbatim"]
-    for m in listed:
-        if m.kind == SESSION_KIND:
-            existing[m.scope.session_id] = m
-    for m in verbatim:
-        if m.scope.session_id is not None:
-            sessions.setdefault(m.scope.session_id, []).append(m)
-    report = ConsolidationReport(sessions=len(sessions), backfilled=writer.backfill_links(verbatim))
+def _write_sessions(store: Store, writer: Writer, scope: Scope, sessions: dict[str, list[StoredMemory]],
+                    existing: dict[str | None, StoredMemory], max_chars: int,
+                    report: ConsolidationReport) -> None:
+    """Write the unit of each session whose turns changed, replacing its old one."""
     fresh: list[StoredMemory] = []
     for session_id, turns in sessions.items():
         turns.sort(key=lambda t: (t.position or 0, t.seq or 0))
@@ -109,6 +243,3 @@ def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
     writer.write(fresh, "consolidate")
     report.created = len(fresh) - report.updated
     report.units.extend(m.id for m in fresh)
-    report.topics = build_topics(store, writer, scope, listed, topics or TopicConfig(), max_chars)
-    store.tidy()  # the pass run after imports is where an import's index maintenance belongs
-    return report

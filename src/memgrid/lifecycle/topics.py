@@ -2,9 +2,9 @@
 
 Online leader clustering in insertion order, on embeddings of the memories' own text: a memory
 joins the nearest topic whose centroid it is close enough to (and which has room), else it seeds
-a new topic. Insertion order makes reruns stable: old memories get the same topics again, so
-only topics that gained or lost members are rewritten (a fingerprint per topic), and the rest
-are left alone.
+a new topic. Insertion order makes the clustering resumable: old memories keep their topics, so
+consolidate keeps the topics that still have room between runs and places only new memories;
+a topic is rewritten only when its members changed (a fingerprint per topic).
 
 A topic unit is extractive: a label of its most distinctive keywords and its most central
 memories verbatim. Its provenance lists every member and it has a `member` link to each, so a
@@ -17,8 +17,8 @@ import hashlib
 import math
 import time
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,136 +39,166 @@ class TopicReport(UnitCounts):
 
 
 @dataclass
-class _Topic:
-    members: list[StoredMemory]
-    vectors: list[np.ndarray]
-    total: np.ndarray
+class Topic:
+    seqs: list[int]  # members in insertion order; the first is the seed
+    total: np.ndarray  # sum of the members' unit vectors
+    unit: str | None = None  # id of its summary unit, once it has one
 
     def centroid(self) -> np.ndarray:
         return self.total / (np.linalg.norm(self.total) or 1.0)
 
 
-def cluster(memories: list[StoredMemory], vectors: dict[int, np.ndarray],
-            config: TopicConfig) -> list[_Topic]:
-    """Leader clustering in the given order (insertion order makes it incremental): a memory
-    joins the most similar topic that is close enough and has room. Only topics with room are
-    compared, their centroids in one matrix updated in place; a full topic's row goes. Stacking
-    every centroid anew for each memory made a 60k-memory store take 112 s to consolidate with
-    nothing new."""
-    topics: list[_Topic] = []
-    centroids = np.empty((0, 0), np.float32)  # rows [0, len(open_topics)) are live
-    open_topics: list[int] = []  # the topic of each live row
-    for m in memories:
-        raw = vectors.get(m.seq or -1)
-        if raw is None:
-            continue
+class Clustering:
+    """Leader clustering, resumable: a memory is compared only with topics that have room,
+    their centroids kept in one matrix updated in place (a full topic's row goes). Stacking
+    every centroid anew for each memory made a 60k-memory store take 112 s to consolidate."""
+
+    def __init__(self, config: TopicConfig, open_topics: Iterable[Topic] = ()) -> None:
+        self.config = config
+        self.topics: list[Topic] = []
+        self._centroids = np.empty((0, 0), np.float32)  # rows [0, len(_open)) are live
+        self._open: list[int] = []  # the topic of each live row
+        for topic in open_topics:
+            self._admit(topic)
+
+    def open_topics(self) -> list[Topic]:
+        """The topics that can still grow: what a later run needs to go on."""
+        return [self.topics[i] for i in sorted(self._open)]
+
+    def add(self, seq: int, raw: np.ndarray) -> int:
+        """Place one memory; returns the index of its topic in `topics`."""
         v = raw / (np.linalg.norm(raw) or 1.0)
         row = -1
-        if open_topics:
-            sims = centroids[: len(open_topics)] @ v
+        if self._open:
+            sims = self._centroids[: len(self._open)] @ v
             nearest = int(np.argmax(sims))
-            if sims[nearest] >= config.min_similarity:
+            if sims[nearest] >= self.config.min_similarity:
                 row = nearest
         if row < 0:
-            if len(open_topics) == len(centroids):
-                grown = np.empty((max(64, 2 * len(centroids)), len(v)), v.dtype)
-                if open_topics:
-                    grown[: len(open_topics)] = centroids[: len(open_topics)]
-                centroids = grown
-            centroids[len(open_topics)] = v
-            open_topics.append(len(topics))
-            topics.append(_Topic([m], [v], v.copy()))
-            continue
-        t = topics[open_topics[row]]
-        t.members.append(m)
-        t.vectors.append(v)
-        t.total = t.total + v
-        if len(t.members) < config.max_members:
-            centroids[row] = t.centroid()
+            self._admit(Topic([seq], v.copy()))
+            return len(self.topics) - 1
+        index = self._open[row]
+        topic = self.topics[index]
+        topic.seqs.append(seq)
+        topic.total = topic.total + v
+        if len(topic.seqs) < self.config.max_members:
+            self._centroids[row] = topic.centroid()
         else:  # full: the last live row takes its place
-            last = len(open_topics) - 1
-            centroids[row] = centroids[last]
-            open_topics[row] = open_topics[last]
-            open_topics.pop()
-    return [t for t in topics if len(t.members) >= config.min_members]
+            last = len(self._open) - 1
+            self._centroids[row] = self._centroids[last]
+            self._open[row] = self._open[last]
+            self._open.pop()
+        return index
+
+    def _admit(self, topic: Topic) -> None:
+        live = len(self._open)
+        if live == len(self._centroids):
+            grown = np.empty((max(64, 2 * live), len(topic.total)), np.float32)
+            if live:
+                grown[:live] = self._centroids[:live]
+            self._centroids = grown
+        self._centroids[live] = topic.centroid()
+        self._open.append(len(self.topics))
+        self.topics.append(topic)
 
 
-def _label(topic: _Topic, doc_freq: Counter[str], docs: int, n: int = 5) -> list[str]:
-    """Keywords frequent in the topic and rare elsewhere (tf-idf over the user's memories)."""
-    tf = Counter(k for m in topic.members for k in set(m.keywords))
-    score = {k: c * math.log((1 + docs) / (1 + doc_freq[k])) for k, c in tf.items() if c > 1}
-    return sorted(score, key=lambda k: (-score[k], k))[:n]
+def cluster(memories: Iterable[StoredMemory], vectors: Mapping[int, np.ndarray],
+            config: TopicConfig) -> list[Topic]:
+    """The topics big enough for a summary, clustering the memories in the given order."""
+    clustering = Clustering(config)
+    for m in memories:
+        if m.seq is not None and m.seq in vectors:
+            clustering.add(m.seq, vectors[m.seq])
+    return [t for t in clustering.topics if len(t.seqs) >= config.min_members]
 
 
-def _summary(topic: _Topic, label: list[str], central: int, max_chars: int) -> tuple[str, str]:
+@dataclass
+class KeywordCounts:
+    """How many of the user's memories carry each keyword: labels weigh words by rarity."""
+
+    docs: int = 0
+    freq: Counter[str] = field(default_factory=Counter)
+
+    def add(self, memories: Iterable[StoredMemory]) -> None:
+        for m in memories:
+            self.docs += 1
+            self.freq.update(set(m.keywords))
+
+    def label(self, members: list[StoredMemory], n: int = 5) -> list[str]:
+        """Keywords frequent in the topic and rare elsewhere (tf-idf over the user's memories)."""
+        tf = Counter(k for m in members for k in set(m.keywords))
+        score = {k: c * math.log((1 + self.docs) / (1 + self.freq[k])) for k, c in tf.items() if c > 1}
+        return sorted(score, key=lambda k: (-score[k], k))[:n]
+
+
+def unit_vectors(writer: Writer, memories: list[StoredMemory]) -> dict[int, np.ndarray]:
+    """Embeddings of what was said, not the indexed "[date] speaker:" form: dates and names
+    would make topics of days and people rather than of subjects."""
+    if not memories:
+        return {}
+    embedded = writer.embedder.embed([m.text for m in memories])
+    return {m.seq: v / (np.linalg.norm(v) or 1.0)
+            for m, v in zip(memories, embedded, strict=True) if m.seq is not None}
+
+
+def _summary(members: list[StoredMemory], vectors: list[np.ndarray], centroid: np.ndarray,
+             label: list[str], central: int, max_chars: int) -> tuple[str, str]:
     """(text a reader sees, text search indexes): the label and the most central members; the
     index also holds every member, so words spread over the topic match it."""
-    c = topic.centroid()
-    order = sorted(range(len(topic.members)), key=lambda i: -float(topic.vectors[i] @ c))
-    first, last = topic.members[0], topic.members[-1]
-    head = (f"Topic: {', '.join(label) or 'misc'} ({len(topic.members)} memories, "
+    order = sorted(range(len(members)), key=lambda i: -float(vectors[i] @ centroid))
+    first, last = members[0], members[-1]
+    head = (f"Topic: {', '.join(label) or 'misc'} ({len(members)} memories, "
             f"{format_date(first.event_time)} to {format_date(last.event_time)})")
     lines = [head]
     for i in order[:central]:
-        m = topic.members[i]
+        m = members[i]
         lines.append(f"- [{format_date(m.event_time)}] {m.speaker or m.role or 'user'}: {m.text}")
     text = "\n".join(lines)[:max_chars]
-    index = "\n".join([head, *(f"{m.speaker or ''}: {m.text}" for m in topic.members)])[:max_chars]
+    index = "\n".join([head, *(f"{m.speaker or ''}: {m.text}" for m in members)])[:max_chars]
     return text, index
 
 
-def build_topics(store: Store, writer: Writer, scope: Scope, listed: Sequence[StoredMemory],
-                 config: TopicConfig, max_chars: int) -> TopicReport:
-    """Create, refresh or remove the topic units of one user (or agent) scope, given every
-    memory of the scope in insertion order (consolidate has listed them already)."""
+def write_topics(store: Store, writer: Writer, scope: Scope, topics: list[Topic],
+                 memories: Mapping[int, StoredMemory], vectors: Mapping[int, np.ndarray],
+                 existing: dict[str, StoredMemory], keywords: KeywordCounts, config: TopicConfig,
+                 max_chars: int) -> TopicReport:
+    """Write the summary unit of each topic whose members changed, replacing its old unit
+    (`existing`, by seed id; popped as matched). `memories` and `vectors` hold every member."""
     report = TopicReport()
-    if not config.enabled:
-        return report
-    existing = {m.metadata["seed"]: m for m in listed
-                if m.kind == TOPIC_KIND and isinstance(m.metadata.get("seed"), str)}
-    memories = [m for m in listed if m.provenance.method == "verbatim" and not m.archived]
-    # what was said, not the indexed "[date] speaker:" form: dates and names would make topics
-    # of days and people rather than of subjects
-    vectors: dict[int, np.ndarray] = {}
-    if memories:
-        embedded = writer.embedder.embed([m.text for m in memories])
-        vectors = {m.seq: v for m, v in zip(memories, embedded, strict=True) if m.seq is not None}
-    topics = cluster(memories, vectors, config)
-    doc_freq = Counter(k for m in memories for k in set(m.keywords))
-    report.topics = len(topics)
     fresh: list[StoredMemory] = []
     links: list[Link] = []
     now = time.time()
     for topic in topics:
-        seed = topic.members[0]
+        members = [memories[s] for s in topic.seqs]
+        seed = members[0]
         fingerprint = hashlib.sha256(
-            "\x1f".join(m.id + str(m.version) for m in topic.members).encode()).hexdigest()
+            "\x1f".join(m.id + str(m.version) for m in members).encode()).hexdigest()
         old = existing.pop(seed.id, None)
         if old is not None and old.metadata.get("fingerprint") == fingerprint:
             report.unchanged += 1
+            topic.unit = old.id
             continue
         if old is not None:
             store.delete(old, "consolidate")  # replaced; its history keeps the old version
             report.updated += 1
-        label = _label(topic, doc_freq, len(memories))
-        text, index = _summary(topic, label, config.central, max_chars)
+        centroid = topic.centroid()
+        member_vectors = [vectors[s] for s in topic.seqs]
+        label = keywords.label(members)
+        text, index = _summary(members, member_vectors, centroid, label, config.central, max_chars)
         unit = StoredMemory(
             id=new_id(), text=text, index_text=index, kind=TOPIC_KIND,
             scope=Scope(scope.tenant_id, seed.scope.user_id, seed.scope.agent_id, None),
-            visibility="shared" if all(m.visibility == "shared" for m in topic.members) else "private",
+            visibility="shared" if all(m.visibility == "shared" for m in members) else "private",
             role="system", speaker=None,
             provenance=Provenance(writer=seed.scope.user_id, source="consolidate", method="derived",
-                                  source_ids=tuple(m.id for m in topic.members)),
+                                  source_ids=tuple(m.id for m in members)),
             content_hash=fingerprint, created_at=now, updated_at=now, event_time=seed.event_time,
             metadata={"seed": seed.id, "fingerprint": fingerprint, "label": label,
-                      "members": len(topic.members)})
+                      "members": len(members)})
+        topic.unit = unit.id
         fresh.append(unit)
-        c = topic.centroid()
-        links += [Link(unit, m.seq, "member", round(max(float(v @ c), 1e-3), 4))
-                  for m, v in zip(topic.members, topic.vectors, strict=True) if m.seq is not None]
-    for stale in existing.values():  # its members moved or were deleted
-        store.delete(stale, "consolidate")
-        report.removed += 1
+        links += [Link(unit, s, "member", round(max(float(v @ centroid), 1e-3), 4))
+                  for s, v in zip(topic.seqs, member_vectors, strict=True)]
     writer.write(fresh, "consolidate", links)
     report.created = len(fresh) - report.updated
     report.units.extend(m.id for m in fresh)

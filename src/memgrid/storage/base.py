@@ -56,6 +56,27 @@ class Link:
 Edge = tuple[int, float, str]  # (other seq, weight, kind)
 
 
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """An order-free summary of a set of rows. Seqs only grow and every update bumps a version,
+    so any insert, delete or update changes it: equal digests mean the same rows, unchanged."""
+
+    count: int = 0
+    seq_sum: int = 0
+    version_sum: int = 0
+    max_seq: int = 0
+
+    @classmethod
+    def of(cls, memories: Sequence[StoredMemory]) -> Digest:
+        seqs = [m.seq for m in memories if m.seq is not None]
+        return cls(len(seqs), sum(seqs), sum(m.version for m in memories if m.seq is not None),
+                   max(seqs, default=0))
+
+    def __add__(self, other: Digest) -> Digest:
+        return Digest(self.count + other.count, self.seq_sum + other.seq_sum,
+                      self.version_sum + other.version_sum, max(self.max_seq, other.max_seq))
+
+
 class Store(Protocol):
     """What the write and read paths need from a backend, and nothing more."""
 
@@ -90,6 +111,16 @@ class Store(Protocol):
     def list_memories(
         self, scope: Scope, filters: Filters, after_seq: int | None, limit: int
     ) -> list[StoredMemory]: ...
+
+    def digest(self, scope: Scope, filters: Filters, upto_seq: int | None) -> Digest:
+        """The digest of the rows the scope and filters select (those at or below `upto_seq`):
+        one aggregate query, so a caller can tell whether anything changed since it looked."""
+
+    def load_state(self, scope: Scope, name: str) -> str | None:
+        """Bookkeeping a lifecycle pass keeps for a scope between runs (e.g. consolidate's)."""
+
+    def save_state(self, scope: Scope, name: str, value: str) -> None:
+        """Store it; `erase` drops every state of the tenant (it may hold the erased words)."""
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]: ...
 

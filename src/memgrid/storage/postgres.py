@@ -19,7 +19,7 @@ import psycopg
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Closing, Edge, Link, Neighbor, Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, TextHit, VectorHit
 from memgrid.storage.postgres_pool import open_pool
 from memgrid.storage.postgres_schema import EMBEDDING_STORAGE_SQL, migrate
 from memgrid.storage.postgres_text import TermStats, ranked_match_sql
@@ -33,6 +33,7 @@ from memgrid.storage.sql import (
     UPDATABLE,
     RecallBuffer,
     closing_statements,
+    digest_sql,
     edges_from,
     history_sql,
     insert_values,
@@ -45,6 +46,7 @@ from memgrid.storage.sql import (
     row_to_memory,
     scope_sql,
     scope_stats,
+    state_key,
     touch_sql,
 )
 from memgrid.storage.vectors import exact_top_k
@@ -259,6 +261,7 @@ class PostgresStore:
         with self._tx() as conn:
             ids = [r[0] for r in conn.execute(f"DELETE FROM memories WHERE {where} RETURNING id", params)]
             conn.execute("DELETE FROM history WHERE memory_id = ANY(%s)", (ids,))
+            conn.execute("DELETE FROM scope_state WHERE tenant_id = %s", (scope.tenant_id,))
             if scope.user_id is not None and scope.agent_id is None and scope.session_id is None:
                 conn.execute("DELETE FROM history WHERE tenant_id = %s AND user_id = %s",
                              (scope.tenant_id, scope.user_id))
@@ -274,6 +277,21 @@ class PostgresStore:
         rows = self._q(f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT %s",
                        [*params, limit])
         return [row_to_memory(r) for r in rows]
+
+    def digest(self, scope: Scope, filters: Filters, upto_seq: int | None) -> Digest:
+        sql, params = digest_sql(scope, filters, upto_seq, POSTGRES)
+        return Digest(*(int(v) for v in self._q(sql, params)[0]))
+
+    def load_state(self, scope: Scope, name: str) -> str | None:
+        rows = self._q("SELECT value FROM scope_state WHERE tenant_id = %s AND scope = %s AND name = %s",
+                       (scope.tenant_id, state_key(scope), name))
+        return str(rows[0][0]) if rows else None
+
+    def save_state(self, scope: Scope, name: str, value: str) -> None:
+        with self._tx() as conn:
+            conn.execute("INSERT INTO scope_state VALUES (%s, %s, %s, %s) ON CONFLICT "
+                         "(tenant_id, scope, name) DO UPDATE SET value = EXCLUDED.value",
+                         (scope.tenant_id, state_key(scope), name, value))
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
         rows = self._q(

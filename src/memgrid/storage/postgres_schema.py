@@ -119,7 +119,15 @@ DO $$ BEGIN
 END $$;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
+# v7: what a lifecycle pass keeps per scope between runs (see the SQLite schema's v11)
+_V7 = """
+CREATE TABLE IF NOT EXISTS scope_state (
+    tenant_id TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, scope, name)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
 # Rows a step's SQL cannot compute, written in the same transaction (keyed by the version made).
 BACKFILLS: dict[int, Callable[[Any], None]] = {5: _backfill_name_terms}
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -248,6 +248,22 @@ def history_sql(placeholder: str, event: str) -> str:
             f"actor) VALUES ({p}, {p}, {p}, {p}, '{event}', {p}, {p}, {p}, {p})")
 
 
+def digest_sql(scope: Scope, filters: Filters, upto_seq: int | None,
+               dialect: Dialect) -> tuple[str, list[Any]]:
+    """Count and sums behind a storage.base.Digest, over the rows a scope and filters select."""
+    where, params = scope_sql(scope, filters, dialect=dialect)
+    if upto_seq is not None:
+        where += f" AND m.seq <= {dialect.placeholder}"
+        params.append(upto_seq)
+    return (f"SELECT count(*), coalesce(sum(m.seq), 0), coalesce(sum(m.version), 0), "
+            f"coalesce(max(m.seq), 0) FROM memories m WHERE {where}", params)
+
+
+def state_key(scope: Scope) -> str:
+    """A scope's key in `scope_state` (None, meaning any, kept apart from every name)."""
+    return json.dumps([scope.user_id, scope.agent_id, scope.session_id])
+
+
 def touch_sql(placeholder: str) -> str:
     p = placeholder
     return f"UPDATE memories SET access_count = access_count + 1, last_accessed_at = {p} WHERE seq = {p}"

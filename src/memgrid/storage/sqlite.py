@@ -19,7 +19,7 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Closing, Edge, Link, Neighbor, Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, TextHit, VectorHit
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
@@ -30,6 +30,7 @@ from memgrid.storage.sql import (
     UPDATABLE,
     RecallBuffer,
     closing_statements,
+    digest_sql,
     edges_from,
     history_sql,
     insert_values,
@@ -42,6 +43,7 @@ from memgrid.storage.sql import (
     row_to_memory,
     scope_sql,
     scope_stats,
+    state_key,
     touch_sql,
 )
 from memgrid.storage.sqlite_fts import FTS5
@@ -309,6 +311,7 @@ class SQLiteStore:
                 # history of memories deleted earlier belongs to the user too
                 conn.execute("DELETE FROM history WHERE tenant_id = ? AND user_id = ?",
                              (scope.tenant_id, scope.user_id))
+            conn.execute("DELETE FROM scope_state WHERE tenant_id = ?", (scope.tenant_id,))
             # merge FTS segments so the erased terms are gone from the index, not just masked
             conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
         with self._lock:
@@ -338,6 +341,23 @@ class SQLiteStore:
                 f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT ?",
                 [*params, limit]).fetchall()
         return [row_to_memory(r) for r in rows]
+
+    def digest(self, scope: Scope, filters: Filters, upto_seq: int | None) -> Digest:
+        sql, params = digest_sql(scope, filters, upto_seq, SQLITE)
+        with self._lock:
+            return Digest(*self.conn.execute(sql, params).fetchone())
+
+    def load_state(self, scope: Scope, name: str) -> str | None:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT value FROM scope_state WHERE tenant_id = ? AND scope = ? AND name = ?",
+                (scope.tenant_id, state_key(scope), name)).fetchone()
+        return None if row is None else str(row[0])
+
+    def save_state(self, scope: Scope, name: str, value: str) -> None:
+        with self._tx() as conn:
+            conn.execute("INSERT OR REPLACE INTO scope_state VALUES (?, ?, ?, ?)",
+                         (scope.tenant_id, state_key(scope), name, value))
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
         with self._lock:

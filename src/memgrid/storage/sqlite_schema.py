@@ -205,6 +205,15 @@ CREATE TRIGGER name_terms_au AFTER UPDATE OF entities ON memories BEGIN
 END;
 """
 
+# v11: what a lifecycle pass keeps per scope between runs (consolidate's digest and clustering),
+# so a pass over 100k memories with little new need not re-read them all.
+_V11 = """
+CREATE TABLE IF NOT EXISTS scope_state (
+    tenant_id TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, scope, name)
+);
+"""
+
 NAME_TERMS_SQL = "INSERT OR IGNORE INTO name_terms (tenant_id, owner, term, seq) VALUES (?, ?, ?, ?)"
 # a name's rows under one owner, newest first, the scope clause (`where`, alias m) still deciding
 NAME_LOOKUP_SQL = ("SELECT m.seq, m.entities FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
@@ -222,7 +231,7 @@ def _backfill_name_terms(conn: sqlite3.Connection) -> None:
 
 
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11]
 # Rows a step's SQL cannot compute, written in the same transaction (keyed by the version made).
 BACKFILLS: dict[int, Callable[[sqlite3.Connection], None]] = {10: _backfill_name_terms}
 SCHEMA_VERSION = len(MIGRATIONS)

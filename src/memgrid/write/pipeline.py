@@ -100,7 +100,8 @@ class Writer:
     def backfill_links(self, memories: Sequence[StoredMemory], batch: int = 256) -> int:
         """Link stored memories that have no links yet (written before links existed, e.g. a
         database upgraded in place). Idempotent; returns how many it searched links for (a
-        memory that nothing relates to stays unlinked and is searched again next time)."""
+        memory that nothing relates to stays unlinked; consolidate searches again for it when it
+        next reads every memory, not when it reads only new ones)."""
         candidates = [m for m in memories if m.seq is not None and m.provenance.method == "verbatim"]
         linked = self.store.links([m.seq for m in candidates if m.seq is not None])
         missing = [m for m in candidates if m.seq not in linked]

@@ -1,0 +1,70 @@
+"""What consolidate keeps per scope between runs, so a run over a large store with little new
+reads only what is new.
+
+A run records the digest of the source memories it consolidated and of the derived units it
+left, the open topics of its clustering, and the keyword counts its labels weigh words by. The
+next run compares digests (one aggregate query each): nothing changed, only memories appended
+after the recorded ones (resume from the state), or anything else: an update, a delete, a
+derived unit removed, other settings (start over from every memory).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from memgrid.lifecycle.topics import KeywordCounts, Topic
+from memgrid.storage.base import Digest
+
+STATE_NAME = "consolidate"
+FORMAT = 1
+
+
+@dataclass
+class ConsolidationState:
+    settings: str  # what the results depend on besides the memories (config, embedder)
+    sources: Digest  # the memories consolidated (derived kinds excluded)
+    derived: Digest = field(default_factory=Digest)  # the session and topic units as this run left them
+    sessions: int = 0
+    topic_units: int = 0
+    open_topics: list[Topic] = field(default_factory=list)
+    keywords: KeywordCounts = field(default_factory=KeywordCounts)
+
+    def dump(self) -> str:
+        totals = np.stack([t.total for t in self.open_topics]).astype(np.float32) \
+            if self.open_topics else np.empty((0, 0), np.float32)
+        return json.dumps({
+            "format": FORMAT, "settings": self.settings, "sources": _digest_list(self.sources),
+            "derived": _digest_list(self.derived), "sessions": self.sessions,
+            "topic_units": self.topic_units,
+            "open": [[t.unit, t.seqs] for t in self.open_topics],
+            "totals": base64.b64encode(totals.tobytes()).decode(), "dims": totals.shape[1],
+            "docs": self.keywords.docs, "keywords": dict(self.keywords.freq)})
+
+    @classmethod
+    def load(cls, raw: str | None, settings: str) -> ConsolidationState | None:
+        """The saved state if it was made with these settings, else None (start over)."""
+        if raw is None:
+            return None
+        try:
+            data: dict[str, Any] = json.loads(raw)
+            if data.get("format") != FORMAT or data.get("settings") != settings:
+                return None
+            totals = np.frombuffer(base64.b64decode(data["totals"]), np.float32)
+            totals = totals.reshape(len(data["open"]), int(data["dims"]) if data["open"] else 0)
+            return cls(settings, Digest(*data["sources"]), Digest(*data["derived"]),
+                       int(data["sessions"]), int(data["topic_units"]),
+                       [Topic(list(seqs), totals[i].copy(), unit)
+                        for i, (unit, seqs) in enumerate(data["open"])],
+                       KeywordCounts(int(data["docs"]), Counter(data["keywords"])))
+        except (ValueError, KeyError, TypeError):
+            return None  # unreadable (a crash mid-write cannot cause it; a hand edit can): start over
+
+
+def _digest_list(d: Digest) -> list[int]:
+    return [d.count, d.seq_sum, d.version_sum, d.max_seq]

@@ -1,0 +1,133 @@
+"""consolidate between runs: nothing new reads nothing, new memories resume from the saved
+state, anything else starts over, and every way gives what one run from scratch gives."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from memgrid import Memory
+from memgrid.lifecycle.consolidation_state import STATE_NAME
+from memgrid.models import Scope
+
+THEMES = {
+    "pottery": "clay bowls glaze wheel kiln studio",
+    "running": "marathon club tempo hills shoes pace",
+    "garden": "tomatoes basil compost seedlings beds watering",
+    "guitar": "chords strings practice riffs amp lessons",
+    "baking": "sourdough starter oven crust flour proofing",
+}
+
+
+def _batch(rng: random.Random, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        theme = rng.choice(sorted(THEMES))
+        words = THEMES[theme].split()
+        out.append(f"{theme} notes: " + " ".join(rng.sample(words, 4)) + f" {rng.randint(0, 99)}")
+    return out
+
+
+def _derived(mem: Memory, user: str) -> tuple[list[Any], list[Any]]:
+    """The session and topic units as content (ids and seqs differ between users)."""
+    texts = {m.id: m.text for m in mem.list(user_id=user, limit=1000).items}
+    units = []
+    for kind in ("session", "topic"):
+        found = mem.list(user_id=user, filters={"kind": kind}, limit=1000).items
+        units.append(sorted((m.text, tuple(texts[s] for s in m.provenance.source_ids),
+                             m.metadata.get("label"), m.visibility) for m in found))
+    return units[0], units[1]
+
+
+def _spy(mem: Memory, name: str) -> list[tuple[Any, ...]]:
+    calls: list[tuple[Any, ...]] = []
+    original: Callable[..., Any] = getattr(mem.store, name)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    setattr(mem.store, name, spy)
+    return calls
+
+
+def test_resumed_and_restarted_runs_match_one_run_from_scratch(mem: Memory) -> None:
+    """Two users get the same writes; one consolidates after every step (resuming, or starting
+    over after an update and a delete), the other once at the end."""
+    rng = random.Random(7)
+    steps: list[list[str]] = [_batch(rng, 12) for _ in range(6)]
+    ids: dict[str, list[str]] = {"inc": [], "full": []}
+    listed = _spy(mem, "list_memories")
+    for i, texts in enumerate(steps):
+        for user in ids:
+            ids[user] += [m.id for m in mem.add(texts, user_id=user, session_id=f"s{i % 4}")]
+        if i == 3:  # an old memory edited and another deleted: the next run starts over
+            for user in ids:
+                mem.update(ids[user][2], text="pottery notes: clay glaze kiln wheel 5")
+                mem.delete(ids[user][5])
+        listed.clear()
+        report = mem.consolidate(user_id="inc")
+        full_scans = [c for c in listed if c[0].session_id is None and c[2] is None]
+        assert len(full_scans) == (1 if i in (0, 3) else 0), i  # resumed runs read only what is new
+        topics = mem.list(user_id="inc", filters={"kind": "topic"}, limit=1000).items
+        assert report.topics.topics == len(topics)
+    mem.consolidate(user_id="full")
+    inc, full = _derived(mem, "inc"), _derived(mem, "full")
+    assert inc == full
+    assert len(full[0]) == 4 and len(full[1]) >= 5
+
+
+def test_nothing_new_reads_no_memories(mem: Memory) -> None:
+    mem.add(_batch(random.Random(1), 20), user_id="u", session_id="s")
+    first = mem.consolidate(user_id="u")
+    calls = [_spy(mem, name) for name in ("list_memories", "get_by_seq", "get", "insert", "delete")]
+    again = mem.consolidate(user_id="u")
+    assert calls == [[], [], [], [], []]
+    assert (again.sessions, again.unchanged, again.created, again.updated) == (1, 1, 0, 0)
+    t = again.topics
+    assert (t.topics, t.unchanged, t.created, t.updated) == (first.topics.topics, first.topics.topics, 0, 0)
+
+
+def test_a_removed_unit_or_other_settings_start_over(mem: Memory) -> None:
+    mem.add(_batch(random.Random(2), 20), user_id="u", session_id="s")
+    first = mem.consolidate(user_id="u")
+    [topic, *_] = mem.list(user_id="u", filters={"kind": "topic"}).items
+    mem.delete(topic.id)  # a derived unit deleted by hand comes back, as a full run brings it
+    again = mem.consolidate(user_id="u")
+    assert again.topics.created == 1 and again.topics.topics == first.topics.topics
+    mem.config.topics.max_members = 3  # other settings: the state no longer applies
+    smaller = mem.consolidate(user_id="u")
+    assert smaller.topics.updated > 0
+    topics = mem.list(user_id="u", filters={"kind": "topic"}).items
+    assert topics and all(len(t.provenance.source_ids) == 3 for t in topics)
+
+
+def test_unreadable_state_starts_over_and_erase_drops_states(mem: Memory) -> None:
+    mem.add(_batch(random.Random(3), 20), user_id="u", session_id="s")
+    mem.add(_batch(random.Random(4), 5), user_id="v", session_id="s")
+    first = mem.consolidate(user_id="u")
+    mem.consolidate(user_id="v")
+    scope = Scope(mem.tenant_id, "u", None, None)
+    mem.store.save_state(scope, STATE_NAME, '{"format": 1, "settings": "x"')
+    again = mem.consolidate(user_id="u")
+    assert again.topics.unchanged == first.topics.topics and again.unchanged == 1
+    assert mem.store.load_state(scope, STATE_NAME) is not None
+    mem.erase(user_id="u")  # states hold keyword counts, the user's words: every one of the tenant goes
+    for user in ("u", "v"):
+        assert mem.store.load_state(Scope(mem.tenant_id, user, None, None), STATE_NAME) is None
+    assert mem.consolidate(user_id="v").topics.created == 0  # v starts over, finds its units current
+
+
+@pytest.mark.parametrize("archived", [False, True])
+def test_an_archived_memory_leaves_its_topic(mem: Memory, archived: bool) -> None:
+    memories = mem.add(_batch(random.Random(5), 20), user_id="u", session_id="s")
+    mem.consolidate(user_id="u")
+    if archived:
+        mem.store.update(mem.store.get(mem.tenant_id, memories[0].id), {"archived": True}, "test")
+    mem.consolidate(user_id="u")
+    members = {s for t in mem.list(user_id="u", filters={"kind": "topic"}, limit=100).items
+               for s in t.provenance.source_ids}
+    assert (memories[0].id in members) is not archived
