@@ -22,11 +22,12 @@ import time
 from dataclasses import dataclass, field
 
 from memgrid.config import TopicConfig
-from memgrid.lifecycle.consolidation_state import STATE_NAME, ConsolidationState
+from memgrid.lifecycle.consolidation_state import STATE_NAME, ConsolidationState, edited_since
 from memgrid.lifecycle.reports import UnitCounts
 from memgrid.lifecycle.topics import (
     TOPIC_KIND,
     Clustering,
+    Topic,
     TopicReport,
     unit_vectors,
     write_topics,
@@ -64,16 +65,21 @@ def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
     config = topics or TopicConfig()
     settings = json.dumps([config.model_dump(mode="json"), max_chars, writer.embedder.name])
     state = ConsolidationState.load(store.load_state(scope, STATE_NAME), settings)
+    mark = store.history_mark(scope)  # before anything is read: later updates are seen next time
     sources = _sources()
     result: tuple[ConsolidationReport, ConsolidationState] | None = None
     if state is not None and state.derived == store.digest(scope, _derived(), None):
         if state.sources == store.digest(scope, sources, None):
             return _nothing_new(state)
-        if state.sources == store.digest(scope, sources, state.sources.max_seq):
-            result = _resume(store, writer, scope, max_chars, config, state)
+        older = store.digest(scope, sources, state.sources.max_seq)
+        edited = [] if older == state.sources else edited_since(store, scope, state, older, DERIVED_KINDS)
+        if edited is not None:
+            state.sources = older  # the edits' version bumps are now consolidated too
+            result = _resume(store, writer, scope, max_chars, config, state, edited)
     report, state = result or _rebuild(store, writer, scope, max_chars, config, settings)
     store.tidy()  # the pass run after imports is where an import's index maintenance belongs
     state.derived = store.digest(scope, _derived(), None)
+    state.history_mark = mark
     store.save_state(scope, STATE_NAME, state.dump())
     return report
 
@@ -142,16 +148,18 @@ def _rebuild(store: Store, writer: Writer, scope: Scope, max_chars: int, config:
 
 
 def _resume(store: Store, writer: Writer, scope: Scope, max_chars: int, config: TopicConfig,
-            state: ConsolidationState) -> tuple[ConsolidationReport, ConsolidationState] | None:
-    """Only memories appended since the last run: their sessions, and the topics they join.
-    None if what the state points to changed meanwhile (the caller starts over)."""
+            state: ConsolidationState, edited: list[StoredMemory],
+            ) -> tuple[ConsolidationReport, ConsolidationState] | None:
+    """Memories appended since the last run, and older ones updated in place (`edited`): their
+    sessions, and the topics they join or belong to. None if what the state points to changed
+    meanwhile (the caller starts over)."""
     # the units the last run wrote come after its sources: leave them out of the read
     sources = _list(store, scope, state.sources.max_seq, _sources())
     verbatim = _verbatim(sources)
     report = ConsolidationReport(backfilled=writer.backfill_links(verbatim))
     sessions: dict[str, list[StoredMemory]] = {}
     existing: dict[str | None, StoredMemory] = {}
-    for session_id in dict.fromkeys(m.scope.session_id for m in verbatim):
+    for session_id in dict.fromkeys(m.scope.session_id for m in verbatim + _verbatim(edited)):
         if session_id is None:
             continue
         rows = _list(store, Scope(scope.tenant_id, scope.user_id, scope.agent_id, session_id), None,
@@ -160,36 +168,65 @@ def _resume(store: Store, writer: Writer, scope: Scope, max_chars: int, config: 
         existing.update((m.scope.session_id, m) for m in rows if m.kind == SESSION_KIND)
     state.sessions += sum(1 for s in sessions if s not in existing)
     report.sessions = state.sessions
-    report.unchanged = state.sessions - len(sessions)  # sessions with no new turn
+    report.unchanged = state.sessions - len(sessions)  # sessions with no new or edited turn
     _write_sessions(store, writer, scope, sessions, existing, max_chars, report)
     state.sources = state.sources + Digest.of(sources)
     if not config.enabled:
         return report, state
+    topics = _resume_topics(store, writer, scope, max_chars, config, state, verbatim, edited)
+    if topics is None:
+        return None
+    report.topics = topics
+    return report, state
+
+
+def _resume_topics(store: Store, writer: Writer, scope: Scope, max_chars: int, config: TopicConfig,
+                   state: ConsolidationState, verbatim: list[StoredMemory],
+                   edited: list[StoredMemory]) -> TopicReport | None:
+    """New memories join the saved open topics; a topic holding an edited memory is rewritten
+    (found in the state, or through the `member` link of its unit if it is full)."""
     members = [m for m in verbatim if not m.archived]
     vectors = unit_vectors(writer, members)
     clustering = Clustering(config, state.open_topics)
+    in_open = {s: i for i, t in enumerate(clustering.topics) for s in t.seqs}
     joined = {clustering.add(m.seq, vectors[m.seq]) for m in members if m.seq in vectors}
+    links = store.links([m.seq for m in edited if m.seq is not None])
+    full_units: set[int] = set()
+    for m in edited:
+        topic_of = [other for other, _, kind in links.get(m.seq or -1, []) if kind == "member"]
+        clustered = (m.seq in in_open) or bool(topic_of)
+        if clustered != (m.provenance.method == "verbatim" and not m.archived):
+            return None  # archived, or back from the archive: the clustering itself changes
+        if m.seq in in_open:
+            joined.add(in_open[m.seq])
+        else:  # a full topic's (an open one's unit has member links too)
+            full_units.update(topic_of)
     changed = [clustering.topics[i] for i in sorted(joined)
                if len(clustering.topics[i].seqs) >= config.min_members]
+    unit_members = {u: sorted(o for o, _, kind in edges if kind == "member")
+                    for u, edges in store.links(sorted(full_units)).items()}
     known = {m.seq: m for m in members if m.seq is not None}
-    older = [s for t in changed for s in t.seqs if s not in known]
-    known.update(store.get_by_seq(older))
-    if any(s not in known for s in older):
+    wanted = {s for t in changed for s in t.seqs} | {s for seqs in unit_members.values() for s in seqs}
+    known.update(store.get_by_seq(sorted(wanted - set(known))))
+    if not wanted <= set(known):
         return None
-    vectors.update(unit_vectors(writer, [known[s] for s in older]))
+    vectors.update(unit_vectors(writer, [known[s] for s in sorted(wanted - set(vectors))]))
+    full_topics = store.get_by_seq(sorted(unit_members))
+    changed += [Topic.of(seqs, vectors, full_topics[u].id) for u, seqs in unit_members.items()
+                if u in full_topics and seqs]
     units: dict[str, StoredMemory] = {}
     for t in changed:
         old = store.get(scope.tenant_id, t.unit) if t.unit is not None else None
         if old is not None and isinstance(old.metadata.get("seed"), str):
             units[old.metadata["seed"]] = old
     state.keywords.add(members)
-    report.topics = write_topics(store, writer, scope, changed, known, vectors, units,
-                                 state.keywords, config, max_chars)
-    state.topic_units += report.topics.created
-    report.topics.topics = state.topic_units
-    report.topics.unchanged = state.topic_units - report.topics.created - report.topics.updated
+    report = write_topics(store, writer, scope, changed, known, vectors, units,
+                          state.keywords, config, max_chars)
+    state.topic_units += report.created
+    report.topics = state.topic_units
+    report.unchanged = state.topic_units - report.created - report.updated
     state.open_topics = clustering.open_topics()
-    return report, state
+    return report
 
 
 def _transcript(turns: list[StoredMemory], max_chars: int) -> str:

@@ -45,7 +45,20 @@ class Topic:
     unit: str | None = None  # id of its summary unit, once it has one
 
     def centroid(self) -> np.ndarray:
-        return self.total / (np.linalg.norm(self.total) or 1.0)
+        return _unit(self.total)
+
+    @classmethod
+    def of(cls, seqs: list[int], vectors: Mapping[int, np.ndarray], unit: str | None) -> Topic:
+        """A topic from its members, summed in the order clustering added them (the same total,
+        bit for bit, as the run that built it)."""
+        total = _unit(vectors[seqs[0]]).copy()
+        for s in seqs[1:]:
+            total = total + _unit(vectors[s])
+        return cls(list(seqs), total, unit)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / (np.linalg.norm(v) or 1.0)
 
 
 class Clustering:
@@ -67,7 +80,7 @@ class Clustering:
 
     def add(self, seq: int, raw: np.ndarray) -> int:
         """Place one memory; returns the index of its topic in `topics`."""
-        v = raw / (np.linalg.norm(raw) or 1.0)
+        v = _unit(raw)
         row = -1
         if self._open:
             sims = self._centroids[: len(self._open)] @ v
@@ -137,8 +150,7 @@ def unit_vectors(writer: Writer, memories: list[StoredMemory]) -> dict[int, np.n
     if not memories:
         return {}
     embedded = writer.embedder.embed([m.text for m in memories])
-    return {m.seq: v / (np.linalg.norm(v) or 1.0)
-            for m, v in zip(memories, embedded, strict=True) if m.seq is not None}
+    return {m.seq: _unit(v) for m, v in zip(memories, embedded, strict=True) if m.seq is not None}
 
 
 def _summary(members: list[StoredMemory], vectors: list[np.ndarray], centroid: np.ndarray,

@@ -116,6 +116,13 @@ class Store(Protocol):
         """The digest of the rows the scope and filters select (those at or below `upto_seq`):
         one aggregate query, so a caller can tell whether anything changed since it looked."""
 
+    def history_mark(self, scope: Scope) -> int:
+        """The newest history entry of the scope's user (0 if none, or the scope has no user): a
+        point to ask later what was updated since."""
+
+    def updated_since(self, scope: Scope, mark: int) -> list[str]:
+        """The ids of the memories of the scope's user updated after `mark`, once per update."""
+
     def load_state(self, scope: Scope, name: str) -> str | None:
         """Bookkeeping a lifecycle pass keeps for a scope between runs (e.g. consolidate's)."""
 

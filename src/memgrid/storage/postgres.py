@@ -282,6 +282,17 @@ class PostgresStore:
         sql, params = digest_sql(scope, filters, upto_seq, POSTGRES)
         return Digest(*(int(v) for v in self._q(sql, params)[0]))
 
+    def history_mark(self, scope: Scope) -> int:
+        rows = self._q("SELECT coalesce(max(id), 0) FROM history WHERE tenant_id = %s "
+                       "AND user_id = %s", (scope.tenant_id, scope.user_id))
+        return int(rows[0][0])
+
+    def updated_since(self, scope: Scope, mark: int) -> list[str]:
+        rows = self._q("SELECT memory_id FROM history WHERE tenant_id = %s "
+                       "AND user_id = %s AND id > %s AND event = 'UPDATE' ORDER BY id",
+                       (scope.tenant_id, scope.user_id, mark))
+        return [r[0] for r in rows]
+
     def load_state(self, scope: Scope, name: str) -> str | None:
         rows = self._q("SELECT value FROM scope_state WHERE tenant_id = %s AND scope = %s AND name = %s",
                        (scope.tenant_id, state_key(scope), name))

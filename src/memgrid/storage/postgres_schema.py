@@ -119,12 +119,15 @@ DO $$ BEGIN
 END $$;
 """
 
-# v7: what a lifecycle pass keeps per scope between runs (see the SQLite schema's v11)
+# v7: what a lifecycle pass keeps per scope between runs (see the SQLite schema's v11), and a
+# user's history in id order (SQLite's scope index holds the rowid already): what was updated
+# since a run is one index range
 _V7 = """
 CREATE TABLE IF NOT EXISTS scope_state (
     tenant_id TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (tenant_id, scope, name)
 );
+CREATE INDEX IF NOT EXISTS ix_history_scope_id ON history (tenant_id, user_id, id);
 """
 
 MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]

@@ -347,6 +347,19 @@ class SQLiteStore:
         with self._lock:
             return Digest(*self.conn.execute(sql, params).fetchone())
 
+    def history_mark(self, scope: Scope) -> int:
+        with self._lock:
+            row = self.conn.execute("SELECT coalesce(max(id), 0) FROM history WHERE tenant_id = ? "
+                                    "AND user_id = ?", (scope.tenant_id, scope.user_id)).fetchone()
+        return int(row[0])
+
+    def updated_since(self, scope: Scope, mark: int) -> list[str]:
+        with self._lock:
+            rows = self.conn.execute(
+                "SELECT memory_id FROM history WHERE tenant_id = ? AND user_id = ? AND id > ? "
+                "AND event = 'UPDATE' ORDER BY id", (scope.tenant_id, scope.user_id, mark)).fetchall()
+        return [r[0] for r in rows]
+
     def load_state(self, scope: Scope, name: str) -> str | None:
         with self._lock:
             row = self.conn.execute(
