@@ -4,7 +4,12 @@ state, anything else starts over, and every way gives what one run from scratch 
 from __future__ import annotations
 
 import random
+import subprocess
+import sys
+import threading
+import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +17,8 @@ import pytest
 from memgrid import Memory
 from memgrid.lifecycle.consolidation_state import STATE_NAME
 from memgrid.models import Scope
+from memgrid.storage.sql import state_key
+from tests.conftest import hashing_config
 
 THEMES = {
     "pottery": "clay bowls glaze wheel kiln studio",
@@ -147,3 +154,59 @@ def test_an_archived_memory_leaves_its_topic(mem: Memory, archived: bool) -> Non
     members = {s for t in mem.list(user_id="u", filters={"kind": "topic"}, limit=100).items
                for s in t.provenance.source_ids}
     assert (memories[0].id in members) is not archived
+
+
+def test_runs_at_once_write_each_unit_once(mem: Memory) -> None:
+    mem.add(_batch(random.Random(6), 30), user_id="u", session_id="a")
+    mem.add(_batch(random.Random(7), 30), user_id="u", session_id="b")
+    start = threading.Barrier(3)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            mem.consolidate(user_id="u")
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    sessions = mem.list(user_id="u", filters={"kind": "session"}).items
+    topics = mem.list(user_id="u", filters={"kind": "topic"}, limit=100).items
+    assert sorted(m.session_id for m in sessions) == ["a", "b"]
+    assert len({t.metadata["seed"] for t in topics}) == len(topics) > 0
+
+
+def test_starting_over_removes_duplicates_and_units_of_emptied_sessions(mem: Memory) -> None:
+    mem.add(_batch(random.Random(8), 10), user_id="u", session_id="a")
+    gone = mem.add(["a session about to be emptied"], user_id="u", session_id="b")
+    mine = mem.add({"content": "my own notes", "kind": "session"}, user_id="u", session_id="c")[0]
+    mem.consolidate(user_id="u")
+    unit = next(m for m in mem.list(user_id="u", filters={"kind": "session"}).items if m.session_id == "a")
+    twin = mem.store.get(mem.tenant_id, unit.id)
+    assert twin is not None
+    twin.id, twin.seq = "twin" + unit.id[4:], None  # what two runs at once used to leave
+    mem.store.insert([twin], "consolidate")
+    mem.delete(gone[0].id)
+    report = mem.consolidate(user_id="u")
+    assert report.removed == 2  # the older twin, and session b's unit
+    left = mem.list(user_id="u", filters={"kind": "session"}).items
+    assert sorted((m.session_id, m.id == mine.id) for m in left) == [("a", False), ("c", True)]
+
+
+def test_sqlite_pass_lock_excludes_other_processes(tmp_path: Path, model_home: Path) -> None:
+    with Memory(config=hashing_config(model_home, tmp_path / "m.db")) as mem:
+        scope = Scope(mem.tenant_id, "u", None, None)
+        key = zlib.crc32(f"{STATE_NAME}\x1f{mem.tenant_id}\x1f{state_key(scope)}".encode())
+        probe = ("import fcntl, sys\n"
+                 f"f = open({str(tmp_path / 'm.db.lock')!r}, 'a')\n"
+                 f"try: fcntl.lockf(f, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, {key})\n"
+                 "except OSError: sys.exit(3)\n")
+        with mem.store.exclusive(scope, STATE_NAME):
+            held = subprocess.run([sys.executable, "-c", probe], check=False)
+        free = subprocess.run([sys.executable, "-c", probe], check=False)
+    assert (held.returncode, free.returncode) == (3, 0)

@@ -19,7 +19,9 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from memgrid.config import TopicConfig
 from memgrid.lifecycle.consolidation_state import STATE_NAME, ConsolidationState, edited_since
@@ -35,11 +37,11 @@ from memgrid.lifecycle.topics import (
 from memgrid.models import Provenance, Scope, StoredMemory
 from memgrid.storage.base import Digest, Store
 from memgrid.validation import Filters
+from memgrid.write.links import DERIVED_KINDS
 from memgrid.write.pipeline import Writer
 from memgrid.write.units import format_date, new_id
 
 SESSION_KIND = "session"
-DERIVED_KINDS = (SESSION_KIND, TOPIC_KIND)
 
 
 @dataclass
@@ -54,15 +56,22 @@ class ConsolidationReport(UnitCounts):
         """Flat numbers for JSON surfaces (CLI --json, REST)."""
         t = self.topics
         return {"sessions": self.sessions, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "topics": t.topics, "topics_created": t.created,
-                "topics_updated": t.updated, "topics_unchanged": t.unchanged, "topics_removed": t.removed,
+                "unchanged": self.unchanged, "removed": self.removed, "topics": t.topics,
+                "topics_created": t.created, "topics_updated": t.updated,
+                "topics_unchanged": t.unchanged, "topics_removed": t.removed,
                 "backfilled": self.backfilled}
 
 
 def consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
                 topics: TopicConfig | None = None) -> ConsolidationReport:
-    """Create or refresh the session units and topic summaries of one user (or agent) scope."""
-    config = topics or TopicConfig()
+    """Create or refresh the session units and topic summaries of one user (or agent) scope.
+    One run per scope at a time: two at once would both write the same new units."""
+    with store.exclusive(scope, STATE_NAME):
+        return _consolidate(store, writer, scope, max_chars, topics or TopicConfig())
+
+
+def _consolidate(store: Store, writer: Writer, scope: Scope, max_chars: int,
+                 config: TopicConfig) -> ConsolidationReport:
     settings = json.dumps([config.model_dump(mode="json"), max_chars, writer.embedder.name])
     state = ConsolidationState.load(store.load_state(scope, STATE_NAME), settings)
     mark = store.history_mark(scope)  # before anything is read: later updates are seen next time
@@ -121,9 +130,13 @@ def _rebuild(store: Store, writer: Writer, scope: Scope, max_chars: int, config:
     for m in verbatim:
         if m.scope.session_id is not None:
             sessions.setdefault(m.scope.session_id, []).append(m)
-    existing = {m.scope.session_id: m for m in listed if m.kind == SESSION_KIND}
+    existing, stale = _one_each(_units(listed, SESSION_KIND), lambda m: m.scope.session_id)
     report = ConsolidationReport(sessions=len(sessions), backfilled=writer.backfill_links(verbatim))
     _write_sessions(store, writer, scope, sessions, existing, max_chars, report)
+    stale += [unit for session_id, unit in existing.items() if session_id not in sessions]
+    for unit in stale:  # a session whose turns are all gone, or a duplicate
+        store.delete(unit, "consolidate")
+        report.removed += 1
     state = ConsolidationState(settings, Digest.of(sources), sessions=len(sessions))
     if not config.enabled:
         return report, state
@@ -134,17 +147,35 @@ def _rebuild(store: Store, writer: Writer, scope: Scope, max_chars: int, config:
         if m.seq in vectors:
             clustering.add(m.seq, vectors[m.seq])
     found = [t for t in clustering.topics if len(t.seqs) >= config.min_members]
-    units = {m.metadata["seed"]: m for m in listed
-             if m.kind == TOPIC_KIND and isinstance(m.metadata.get("seed"), str)}
+    units, stale = _one_each(_units(listed, TOPIC_KIND), lambda m: m.metadata.get("seed"))
     state.keywords.add(members)
     report.topics = write_topics(store, writer, scope, found, {m.seq: m for m in members if m.seq},
                                  vectors, units, state.keywords, config, max_chars)
-    for stale in units.values():  # its members moved or were deleted
-        store.delete(stale, "consolidate")
+    for unit in stale + list(units.values()):  # its members moved or were deleted, or a duplicate
+        store.delete(unit, "consolidate")
         report.topics.removed += 1
     report.topics.topics = state.topic_units = len(found)
     state.open_topics = clustering.open_topics()
     return report, state
+
+
+def _units(memories: list[StoredMemory], kind: str) -> list[StoredMemory]:
+    """Consolidate's own units of a kind (a caller may store memories of any kind)."""
+    return [m for m in memories if m.kind == kind and m.provenance.source == "consolidate"
+            and m.provenance.method == "derived"]
+
+
+def _one_each(units: list[StoredMemory], key: Callable[[StoredMemory], Any],
+              ) -> tuple[dict[Any, StoredMemory], list[StoredMemory]]:
+    """The newest unit for each key, and the others: duplicates that two runs at once (before
+    runs took a lock) or a crash between a write and a delete can leave."""
+    newest: dict[Any, StoredMemory] = {}
+    others: list[StoredMemory] = []
+    for unit in units:  # in seq order
+        if (k := key(unit)) in newest:
+            others.append(newest[k])
+        newest[k] = unit
+    return newest, others
 
 
 def _resume(store: Store, writer: Writer, scope: Scope, max_chars: int, config: TopicConfig,
@@ -165,7 +196,7 @@ def _resume(store: Store, writer: Writer, scope: Scope, max_chars: int, config: 
         rows = _list(store, Scope(scope.tenant_id, scope.user_id, scope.agent_id, session_id), None,
                      Filters.everything())
         sessions[session_id] = _verbatim([m for m in rows if m.kind not in DERIVED_KINDS])
-        existing.update((m.scope.session_id, m) for m in rows if m.kind == SESSION_KIND)
+        existing.update((m.scope.session_id, m) for m in _units(rows, SESSION_KIND))
     state.sessions += sum(1 for s in sessions if s not in existing)
     report.sessions = state.sessions
     report.unchanged = state.sessions - len(sessions)  # sessions with no new or edited turn

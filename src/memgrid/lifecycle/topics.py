@@ -35,7 +35,6 @@ TOPIC_KIND = "topic"
 @dataclass
 class TopicReport(UnitCounts):
     topics: int = 0
-    removed: int = 0  # topics whose members all moved elsewhere or were deleted
 
 
 @dataclass

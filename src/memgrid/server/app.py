@@ -98,6 +98,7 @@ class ConsolidateResponse(BaseModel):
     created: int
     updated: int
     unchanged: int
+    removed: int
     topics: int
     topics_created: int
     topics_updated: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -122,6 +123,10 @@ class Store(Protocol):
 
     def updated_since(self, scope: Scope, mark: int) -> list[str]:
         """The ids of the memories of the scope's user updated after `mark`, once per update."""
+
+    def exclusive(self, scope: Scope, name: str) -> AbstractContextManager[None]:
+        """Held while a lifecycle pass `name` runs over a scope: another pass of that name over
+        the same scope waits, in this process or in another sharing the store."""
 
     def load_state(self, scope: Scope, name: str) -> str | None:
         """Bookkeeping a lifecycle pass keeps for a scope between runs (e.g. consolidate's)."""

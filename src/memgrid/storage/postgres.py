@@ -293,6 +293,18 @@ class PostgresStore:
                        (scope.tenant_id, scope.user_id, mark))
         return [r[0] for r in rows]
 
+    @contextmanager
+    def exclusive(self, scope: Scope, name: str) -> Iterator[None]:
+        """A session advisory lock on a connection held for the pass (the server frees it if
+        the connection dies)."""
+        key = f"memgrid-{name}/{scope.tenant_id}/{state_key(scope)}"
+        with self.pool.connection() as conn:
+            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
     def load_state(self, scope: Scope, name: str) -> str | None:
         rows = self._q("SELECT value FROM scope_state WHERE tenant_id = %s AND scope = %s AND name = %s",
                        (scope.tenant_id, state_key(scope), name))

@@ -3,11 +3,13 @@ and tantivy for full text once the store is large."""
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import sqlite3
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -86,6 +88,7 @@ class SQLiteStore:
         self.text: TextIndex | None = None
         self._text_busy = False
         self._lock = threading.RLock()
+        self._pass_locks = [threading.Lock() for _ in range(16)]  # see exclusive()
         self._recalls = RecallBuffer()
         self.ann: SQLiteVectors | None = None  # once an embedder is bound
         self.embedder_name = ""
@@ -359,6 +362,22 @@ class SQLiteStore:
                 "SELECT memory_id FROM history WHERE tenant_id = ? AND user_id = ? AND id > ? "
                 "AND event = 'UPDATE' ORDER BY id", (scope.tenant_id, scope.user_id, mark)).fetchall()
         return [r[0] for r in rows]
+
+    @contextmanager
+    def exclusive(self, scope: Scope, name: str) -> Iterator[None]:
+        """Threads of this process wait on one of a few locks; other processes on a byte of
+        `<db>.lock` (POSIX record locks do not exclude threads of the same process)."""
+        key = zlib.crc32(f"{name}\x1f{scope.tenant_id}\x1f{state_key(scope)}".encode())
+        with self._pass_locks[key % len(self._pass_locks)]:
+            if self.path is None:
+                yield
+                return
+            with open(self.path.with_name(self.path.name + ".lock"), "a") as file:
+                fcntl.lockf(file, fcntl.LOCK_EX, 1, key)
+                try:
+                    yield
+                finally:
+                    fcntl.lockf(file, fcntl.LOCK_UN, 1, key)
 
     def load_state(self, scope: Scope, name: str) -> str | None:
         with self._lock:
