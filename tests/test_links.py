@@ -100,9 +100,12 @@ def test_consolidate_backfills_links_of_memories_stored_without_them(mem: Memory
     a = mem.add("Ottoline adopted a greyhound named Biscuit", user_id="u", session_id="s1")[0]
     b = mem.add("Biscuit the greyhound sleeps all day, says Ottoline", user_id="u", session_id="s2")[0]
     assert _link_rows(mem) == 0 and mem.related(a.id) == []
+    seqs = [stored.seq for stored in (mem.store.get(mem.tenant_id, m.id) for m in (a, b)) if stored]
+    assert mem.store.linked(seqs) == set()
     mem.writer.links = LinkConfig()
     report = mem.consolidate(user_id="u")
     assert report.backfilled == 2 and report.counts()["backfilled"] == 2
+    assert mem.store.linked(seqs) == set(seqs)  # each one linked, as source or as target
     assert b.id in {r.memory.id for r in mem.related(a.id)}
     assert mem.consolidate(user_id="u").backfilled == 0  # linked memories are left alone
     assert mem.get(a.id).version == 1  # the memories themselves are untouched

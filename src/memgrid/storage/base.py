@@ -179,6 +179,9 @@ class Store(Protocol):
     def links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
         """Links of each memory, in both directions, strongest first."""
 
+    def linked(self, seqs: Sequence[int]) -> set[int]:
+        """Which of these memories have any link (two index probes each; no edges read)."""
+
     def touch(self, seqs: Sequence[int], at: float) -> None:
         """Count a recall (access_count, last_accessed_at) without creating a version."""
 

@@ -38,6 +38,7 @@ from memgrid.storage.sql import (
     history_sql,
     insert_values,
     link_rows,
+    linked_sql,
     name_owner,
     name_term_rows,
     neighbors_from,
@@ -440,6 +441,9 @@ class PostgresStore:
         return edges_from(self._q(
             "SELECT src, dst, weight, kind FROM links WHERE src = ANY(%s) UNION ALL "
             "SELECT dst, src, weight, kind FROM links WHERE dst = ANY(%s)", (list(seqs), list(seqs))))
+
+    def linked(self, seqs: Sequence[int]) -> set[int]:
+        return {r[0] for r in self._q(linked_sql("m.seq = ANY(%s)"), (list(seqs),))} if seqs else set()
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
         if self._recalls.add(seqs, at):

@@ -259,6 +259,12 @@ def digest_sql(scope: Scope, filters: Filters, upto_seq: int | None,
             f"coalesce(max(m.seq), 0) FROM memories m WHERE {where}", params)
 
 
+def linked_sql(seqs_clause: str) -> str:
+    """The seqs of `seqs_clause` (a condition on m.seq) that have a link, either way."""
+    return (f"SELECT m.seq FROM memories m WHERE {seqs_clause} AND (EXISTS (SELECT 1 FROM links "
+            f"WHERE src = m.seq) OR EXISTS (SELECT 1 FROM links WHERE dst = m.seq))")
+
+
 def state_key(scope: Scope) -> str:
     """A scope's key in `scope_state` (None, meaning any, kept apart from every name)."""
     return json.dumps([scope.user_id, scope.agent_id, scope.session_id])

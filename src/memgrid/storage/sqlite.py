@@ -37,6 +37,7 @@ from memgrid.storage.sql import (
     history_sql,
     insert_values,
     link_rows,
+    linked_sql,
     name_owner,
     name_term_rows,
     neighbors_from,
@@ -522,6 +523,15 @@ class SQLiteStore:
                     f"SELECT dst, src, weight, kind FROM links WHERE dst IN ({marks})",
                     chunk + chunk).fetchall()
         return edges_from(rows)
+
+    def linked(self, seqs: Sequence[int]) -> set[int]:
+        found: set[int] = set()
+        with self._lock:
+            for start in range(0, len(seqs), 900):
+                chunk = list(seqs[start : start + 900])
+                found.update(r[0] for r in self.conn.execute(
+                    linked_sql(f"m.seq IN ({','.join('?' * len(chunk))})"), chunk))
+        return found
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
         with self._lock:

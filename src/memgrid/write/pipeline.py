@@ -103,7 +103,7 @@ class Writer:
         memory that nothing relates to stays unlinked; consolidate searches again for it when it
         next reads every memory, not when it reads only new ones)."""
         candidates = [m for m in memories if m.seq is not None and m.provenance.method == "verbatim"]
-        linked = self.store.links([m.seq for m in candidates if m.seq is not None])
+        linked = self.store.linked([m.seq for m in candidates if m.seq is not None])
         missing = [m for m in candidates if m.seq not in linked]
         for start in range(0, len(missing), batch):
             chunk = missing[start : start + batch]
