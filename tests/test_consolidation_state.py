@@ -210,3 +210,27 @@ def test_sqlite_pass_lock_excludes_other_processes(tmp_path: Path, model_home: P
             held = subprocess.run([sys.executable, "-c", probe], check=False)
         free = subprocess.run([sys.executable, "-c", probe], check=False)
     assert (held.returncode, free.returncode) == (3, 0)
+
+
+def test_text_vectors_are_saved_dropped_with_their_text_and_erased(mem: Memory) -> None:
+    memories = mem.add(_batch(random.Random(9), 20), user_id="u", session_id="s")
+    mem.consolidate(user_id="u")
+    seqs = {m.id: s.seq for m in memories if (s := mem.store.get(mem.tenant_id, m.id)) and s.seq}
+    assert set(mem.store.text_vectors(list(seqs.values()))) == set(seqs.values())
+    edited = memories[3]
+    mem.update(edited.id, text="garden notes: basil tomatoes compost 1")  # starts over
+    assert seqs[edited.id] not in mem.store.text_vectors(list(seqs.values()))
+    embedded: list[str] = []
+    embed = mem.writer.embedder.embed
+
+    def spy(texts: list[str]) -> Any:
+        embedded.extend(texts)
+        return embed(texts)
+
+    mem.writer.embedder.embed = spy  # type: ignore[method-assign]
+    mem.consolidate(user_id="u")
+    texts = {m.text for m in mem.list(user_id="u", limit=100).items}
+    assert [t for t in embedded if t in texts] == ["garden notes: basil tomatoes compost 1"]
+    assert seqs[edited.id] in mem.store.text_vectors(list(seqs.values()))
+    mem.erase(user_id="u")
+    assert mem.store.text_vectors(list(seqs.values())) == {}

@@ -141,7 +141,7 @@ def _rebuild(store: Store, writer: Writer, scope: Scope, max_chars: int, config:
     if not config.enabled:
         return report, state
     members = [m for m in verbatim if not m.archived]
-    vectors = unit_vectors(writer, members)
+    vectors = unit_vectors(store, writer, members)
     clustering = Clustering(config)
     for m in members:
         if m.seq in vectors:
@@ -217,7 +217,7 @@ def _resume_topics(store: Store, writer: Writer, scope: Scope, max_chars: int, c
     """New memories join the saved open topics; a topic holding an edited memory is rewritten
     (found in the state, or through the `member` link of its unit if it is full)."""
     members = [m for m in verbatim if not m.archived]
-    vectors = unit_vectors(writer, members)
+    vectors = unit_vectors(store, writer, members)
     clustering = Clustering(config, state.open_topics)
     in_open = {s: i for i, t in enumerate(clustering.topics) for s in t.seqs}
     joined = {clustering.add(m.seq, vectors[m.seq]) for m in members if m.seq in vectors}
@@ -241,7 +241,7 @@ def _resume_topics(store: Store, writer: Writer, scope: Scope, max_chars: int, c
     known.update(store.get_by_seq(sorted(wanted - set(known))))
     if not wanted <= set(known):
         return None
-    vectors.update(unit_vectors(writer, [known[s] for s in sorted(wanted - set(vectors))]))
+    vectors.update(unit_vectors(store, writer, [known[s] for s in sorted(wanted - set(vectors))]))
     full_topics = store.get_by_seq(sorted(unit_members))
     changed += [Topic.of(seqs, vectors, full_topics[u].id) for u, seqs in unit_members.items()
                 if u in full_topics and seqs]

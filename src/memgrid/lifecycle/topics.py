@@ -143,13 +143,21 @@ class KeywordCounts:
         return sorted(score, key=lambda k: (-score[k], k))[:n]
 
 
-def unit_vectors(writer: Writer, memories: list[StoredMemory]) -> dict[int, np.ndarray]:
-    """Embeddings of what was said, not the indexed "[date] speaker:" form: dates and names
-    would make topics of days and people rather than of subjects."""
-    if not memories:
-        return {}
-    embedded = writer.embedder.embed([m.text for m in memories])
-    return {m.seq: _unit(v) for m, v in zip(memories, embedded, strict=True) if m.seq is not None}
+def unit_vectors(store: Store, writer: Writer, memories: list[StoredMemory]) -> dict[int, np.ndarray]:
+    """Unit vectors of what was said, not the indexed "[date] speaker:" form: dates and names
+    would make topics of days and people rather than of subjects. Saved in the store as float16
+    and read back from there, so a run that starts over embeds only new or edited texts (every
+    run uses the same rounded values: a fresh vector is rounded before use)."""
+    seqs = [m.seq for m in memories if m.seq is not None]
+    found = store.text_vectors(seqs)
+    missing = [m for m in memories if m.seq is not None and m.seq not in found]
+    if missing:
+        embedded = writer.embedder.embed([m.text for m in missing])
+        fresh = {m.seq: np.asarray(v, np.float16) for m, v in zip(missing, embedded, strict=True)
+                 if m.seq is not None}
+        store.save_text_vectors(fresh)
+        found.update((seq, v.astype(np.float32)) for seq, v in fresh.items())
+    return {seq: _unit(found[seq]) for seq in seqs}
 
 
 def _summary(members: list[StoredMemory], vectors: list[np.ndarray], centroid: np.ndarray,

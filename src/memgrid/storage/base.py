@@ -128,6 +128,13 @@ class Store(Protocol):
         """Held while a lifecycle pass `name` runs over a scope: another pass of that name over
         the same scope waits, in this process or in another sharing the store."""
 
+    def text_vectors(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
+        """Saved vectors of these memories' own text (float32 from float16), where present:
+        a memory's goes when it is deleted or its text changes."""
+
+    def save_text_vectors(self, vectors: dict[int, np.ndarray]) -> None:
+        """Keep them, as float16, for memories that still exist."""
+
     def load_state(self, scope: Scope, name: str) -> str | None:
         """Bookkeeping a lifecycle pass keeps for a scope between runs (e.g. consolidate's)."""
 

@@ -234,6 +234,8 @@ class PostgresStore:
         assignments = ", ".join(f"{k} = %b" if k == "embedding" else f"{k} = %s" for k in values)
         with self._tx() as conn:
             conn.execute(f"UPDATE memories SET {assignments} WHERE seq = %s", [*values.values(), memory.seq])
+            if "text" in changes:  # its saved text vector no longer says what it says
+                conn.execute("DELETE FROM text_vectors WHERE seq = %s", (memory.seq,))
             if "entities" in changes and memory.seq is not None:
                 conn.execute("DELETE FROM name_terms WHERE seq = %s", (memory.seq,))
                 with conn.cursor() as cur:
@@ -305,6 +307,20 @@ class PostgresStore:
                 yield
             finally:
                 conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+    def text_vectors(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
+        if not seqs:
+            return {}
+        rows = self._q("SELECT seq, vector FROM text_vectors WHERE seq = ANY(%s)", (list(seqs),), binary=True)
+        return {seq: np.frombuffer(blob, np.float16).astype(np.float32) for seq, blob in rows}
+
+    def save_text_vectors(self, vectors: dict[int, np.ndarray]) -> None:
+        # the foreign key's row lock holds off a delete of the memory until this commits
+        with self._tx() as conn, conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO text_vectors SELECT %s, %s WHERE EXISTS (SELECT 1 FROM memories "
+                "WHERE seq = %s) ON CONFLICT (seq) DO UPDATE SET vector = EXCLUDED.vector",
+                [(seq, np.asarray(v, np.float16).tobytes(), seq) for seq, v in vectors.items()])
 
     def load_state(self, scope: Scope, name: str) -> str | None:
         rows = self._q("SELECT value FROM scope_state WHERE tenant_id = %s AND scope = %s AND name = %s",

@@ -119,7 +119,8 @@ DO $$ BEGIN
 END $$;
 """
 
-# v7: what a lifecycle pass keeps per scope between runs (see the SQLite schema's v11), and a
+# v7: what a lifecycle pass keeps per scope between runs and the vectors of memories' own text
+# (see the SQLite schema's v11; a text update drops its vector in PostgresStore.update), and a
 # user's history in id order (SQLite's scope index holds the rowid already): what was updated
 # since a run is one index range
 _V7 = """
@@ -128,6 +129,9 @@ CREATE TABLE IF NOT EXISTS scope_state (
     PRIMARY KEY (tenant_id, scope, name)
 );
 CREATE INDEX IF NOT EXISTS ix_history_scope_id ON history (tenant_id, user_id, id);
+CREATE TABLE IF NOT EXISTS text_vectors (
+    seq BIGINT PRIMARY KEY REFERENCES memories (seq) ON DELETE CASCADE, vector BYTEA NOT NULL
+);
 """
 
 MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]

@@ -380,6 +380,18 @@ class SQLiteStore:
                 finally:
                     fcntl.lockf(file, fcntl.LOCK_UN, 1, key)
 
+    def text_vectors(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
+        with self._lock:
+            rows = rows_by_seq(self.conn, "SELECT seq, vector FROM text_vectors", seqs)
+        return {seq: np.frombuffer(blob, np.float16).astype(np.float32) for seq, blob in rows}
+
+    def save_text_vectors(self, vectors: dict[int, np.ndarray]) -> None:
+        with self._tx() as conn:  # not for a memory deleted meanwhile: nothing would drop it
+            conn.executemany(
+                "INSERT OR REPLACE INTO text_vectors SELECT ?, ? WHERE EXISTS "
+                "(SELECT 1 FROM memories WHERE seq = ?)",
+                [(seq, np.asarray(v, np.float16).tobytes(), seq) for seq, v in vectors.items()])
+
     def load_state(self, scope: Scope, name: str) -> str | None:
         with self._lock:
             row = self.conn.execute(

@@ -206,12 +206,21 @@ END;
 """
 
 # v11: what a lifecycle pass keeps per scope between runs (consolidate's digest and clustering),
-# so a pass over 100k memories with little new need not re-read them all.
+# so a pass over 100k memories with little new need not re-read them all; and the vectors of the
+# memories' own text that topic clustering reads (float16), so a pass that starts over need not
+# embed them all again. A vector goes with its memory, and with its text when that changes.
 _V11 = """
 CREATE TABLE IF NOT EXISTS scope_state (
     tenant_id TEXT NOT NULL, scope TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL,
     PRIMARY KEY (tenant_id, scope, name)
 );
+CREATE TABLE IF NOT EXISTS text_vectors (seq INTEGER PRIMARY KEY, vector BLOB NOT NULL);
+CREATE TRIGGER IF NOT EXISTS text_vectors_ad AFTER DELETE ON memories BEGIN
+    DELETE FROM text_vectors WHERE seq = old.seq;
+END;
+CREATE TRIGGER IF NOT EXISTS text_vectors_au AFTER UPDATE OF text ON memories BEGIN
+    DELETE FROM text_vectors WHERE seq = old.seq;
+END;
 """
 
 NAME_TERMS_SQL = "INSERT OR IGNORE INTO name_terms (tenant_id, owner, term, seq) VALUES (?, ?, ?, ?)"
