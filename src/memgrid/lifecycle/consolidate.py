@@ -8,10 +8,11 @@ turns stay as they are, and search uses session units only to rank sessions (the
 what it returns). `erase` removes session units too.
 
 Incremental at two levels. A session or topic is rewritten only when its members changed (the
-old unit is replaced; its history remains). And a run reads only what is new when the memories
-consolidated last time are untouched (lifecycle.consolidation_state): nothing new costs two
-aggregate queries; new memories cost their sessions and the topics they join. Any other change
-(an update, a delete) makes the run start over from every memory, as the first run does.
+old unit is replaced; its history remains). And a run reads only what changed since the last
+one (lifecycle.consolidation_state): nothing new costs a few aggregate queries; new memories, and
+older ones updated without a change of text, cost their sessions and topics. A delete, an
+edited text or an archived memory makes the run start over from every memory, as the first run
+does. One run per scope at a time (Store.exclusive).
 """
 
 from __future__ import annotations
