@@ -141,7 +141,9 @@ def test_unreadable_state_starts_over_and_erase_drops_states(mem: Memory) -> Non
     mem.erase(user_id="u")  # states hold keyword counts, the user's words: every one of the tenant goes
     for user in ("u", "v"):
         assert mem.store.load_state(Scope(mem.tenant_id, user, None, None), STATE_NAME) is None
+    listed = _spy(mem, "list_memories")
     assert mem.consolidate(user_id="v").topics.created == 0  # v starts over, finds its units current
+    assert any(c[0].user_id == "v" and c[2] is None for c in listed)
 
 
 @pytest.mark.parametrize("archived", [False, True])

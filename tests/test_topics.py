@@ -111,7 +111,8 @@ def test_clustering_matches_leader_clustering_when_topics_fill_up(seed: int) -> 
                for _ in range(1000)]
     config = TopicConfig(min_similarity=0.6, max_members=4, min_members=2)
     memories: list[Any] = [SimpleNamespace(seq=i + 1) for i in range(len(vectors))]
-    found = cluster(memories, {i + 1: v for i, v in enumerate(vectors)}, config)
+    units = {i + 1: v / np.linalg.norm(v) for i, v in enumerate(vectors)}
+    found = cluster(memories, units, config).summarised()
     expected = _leaders(vectors, config)
     assert [[s - 1 for s in t.seqs] for t in found] == expected
     assert any(len(m) == config.max_members for m in expected) and len(expected) > 100

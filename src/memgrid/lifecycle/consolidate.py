@@ -32,6 +32,7 @@ from memgrid.lifecycle.topics import (
     Clustering,
     Topic,
     TopicReport,
+    cluster,
     unit_vectors,
     write_topics,
 )
@@ -143,11 +144,8 @@ def _rebuild(store: Store, writer: Writer, scope: Scope, max_chars: int, config:
         return report, state
     members = [m for m in verbatim if not m.archived]
     vectors = unit_vectors(store, writer, members)
-    clustering = Clustering(config)
-    for m in members:
-        if m.seq in vectors:
-            clustering.add(m.seq, vectors[m.seq])
-    found = [t for t in clustering.topics if len(t.seqs) >= config.min_members]
+    clustering = cluster(members, vectors, config)
+    found = clustering.summarised()
     units, stale = _one_each(_units(listed, TOPIC_KIND), lambda m: m.metadata.get("seed"))
     state.keywords.add(members)
     report.topics = write_topics(store, writer, scope, found, {m.seq: m for m in members if m.seq},
@@ -233,8 +231,7 @@ def _resume_topics(store: Store, writer: Writer, scope: Scope, max_chars: int, c
             joined.add(in_open[m.seq])
         else:  # a full topic's (an open one's unit has member links too)
             full_units.update(topic_of)
-    changed = [clustering.topics[i] for i in sorted(joined)
-               if len(clustering.topics[i].seqs) >= config.min_members]
+    changed = clustering.summarised(joined)
     unit_members = {u: sorted(o for o, _, kind in edges if kind == "member")
                     for u, edges in store.links(sorted(full_units)).items()}
     known = {m.seq: m for m in members if m.seq is not None}
@@ -244,13 +241,13 @@ def _resume_topics(store: Store, writer: Writer, scope: Scope, max_chars: int, c
         return None
     vectors.update(unit_vectors(store, writer, [known[s] for s in sorted(wanted - set(vectors))]))
     full_topics = store.get_by_seq(sorted(unit_members))
-    changed += [Topic.of(seqs, vectors, full_topics[u].id) for u, seqs in unit_members.items()
-                if u in full_topics and seqs]
-    units: dict[str, StoredMemory] = {}
-    for t in changed:
+    units = {u.metadata["seed"]: u for u in full_topics.values() if isinstance(u.metadata.get("seed"), str)}
+    for t in changed:  # open topics: their units are known by id only
         old = store.get(scope.tenant_id, t.unit) if t.unit is not None else None
         if old is not None and isinstance(old.metadata.get("seed"), str):
             units[old.metadata["seed"]] = old
+    changed += [Topic.of(seqs, vectors, full_topics[u].id) for u, seqs in unit_members.items()
+                if u in full_topics and seqs]
     state.keywords.add(members)
     report = write_topics(store, writer, scope, changed, known, vectors, units,
                           state.keywords, config, max_chars)

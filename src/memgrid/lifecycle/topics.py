@@ -48,11 +48,11 @@ class Topic:
 
     @classmethod
     def of(cls, seqs: list[int], vectors: Mapping[int, np.ndarray], unit: str | None) -> Topic:
-        """A topic from its members, summed in the order clustering added them (the same total,
-        bit for bit, as the run that built it)."""
-        total = _unit(vectors[seqs[0]]).copy()
+        """A topic from its members' unit vectors, summed in the order clustering added them
+        (the same total, bit for bit, as the run that built it)."""
+        total = vectors[seqs[0]].copy()
         for s in seqs[1:]:
-            total = total + _unit(vectors[s])
+            total = total + vectors[s]
         return cls(list(seqs), total, unit)
 
 
@@ -77,9 +77,13 @@ class Clustering:
         """The topics that can still grow: what a later run needs to go on."""
         return [self.topics[i] for i in sorted(self._open)]
 
-    def add(self, seq: int, raw: np.ndarray) -> int:
-        """Place one memory; returns the index of its topic in `topics`."""
-        v = _unit(raw)
+    def summarised(self, indexes: Iterable[int] | None = None) -> list[Topic]:
+        """The topics (of these indexes, or all) big enough for a summary."""
+        chosen = range(len(self.topics)) if indexes is None else sorted(indexes)
+        return [self.topics[i] for i in chosen if len(self.topics[i].seqs) >= self.config.min_members]
+
+    def add(self, seq: int, v: np.ndarray) -> int:
+        """Place one memory by its unit vector; returns the index of its topic in `topics`."""
         row = -1
         if self._open:
             sims = self._centroids[: len(self._open)] @ v
@@ -115,13 +119,13 @@ class Clustering:
 
 
 def cluster(memories: Iterable[StoredMemory], vectors: Mapping[int, np.ndarray],
-            config: TopicConfig) -> list[Topic]:
-    """The topics big enough for a summary, clustering the memories in the given order."""
+            config: TopicConfig) -> Clustering:
+    """The memories that have a unit vector, clustered in the given order."""
     clustering = Clustering(config)
     for m in memories:
         if m.seq is not None and m.seq in vectors:
             clustering.add(m.seq, vectors[m.seq])
-    return [t for t in clustering.topics if len(t.seqs) >= config.min_members]
+    return clustering
 
 
 @dataclass
@@ -149,6 +153,8 @@ def unit_vectors(store: Store, writer: Writer, memories: list[StoredMemory]) -> 
     and read back from there, so a run that starts over embeds only new or edited texts (every
     run uses the same rounded values: a fresh vector is rounded before use)."""
     seqs = [m.seq for m in memories if m.seq is not None]
+    if not seqs:
+        return {}
     found = store.text_vectors(seqs)
     missing = [m for m in memories if m.seq is not None and m.seq not in found]
     if missing:
@@ -157,7 +163,10 @@ def unit_vectors(store: Store, writer: Writer, memories: list[StoredMemory]) -> 
                  if m.seq is not None}
         store.save_text_vectors(fresh)
         found.update((seq, v.astype(np.float32)) for seq, v in fresh.items())
-    return {seq: _unit(found[seq]) for seq in seqs}
+    rows = np.stack([found[seq] for seq in seqs])
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    rows /= np.where(norms > 0, norms, 1.0)  # one pass (per vector: ~0.4 s of a profiled 100k run)
+    return dict(zip(seqs, rows, strict=True))
 
 
 def _summary(members: list[StoredMemory], vectors: list[np.ndarray], centroid: np.ndarray,

@@ -26,6 +26,7 @@ from memgrid.storage.postgres_text import TermStats, ranked_match_sql
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
+    HAS_LINK,
     INSERT_COLUMNS,
     JSON_FIELDS,
     PLACEMENT_COLUMNS,
@@ -38,7 +39,6 @@ from memgrid.storage.sql import (
     history_sql,
     insert_values,
     link_rows,
-    linked_sql,
     name_owner,
     name_term_rows,
     neighbors_from,
@@ -459,7 +459,10 @@ class PostgresStore:
             "SELECT dst, src, weight, kind FROM links WHERE dst = ANY(%s)", (list(seqs), list(seqs))))
 
     def linked(self, seqs: Sequence[int]) -> set[int]:
-        return {r[0] for r in self._q(linked_sql("m.seq = ANY(%s)"), (list(seqs),))} if seqs else set()
+        if not seqs:
+            return set()
+        return {r[0] for r in self._q(f"SELECT m.seq FROM memories m WHERE m.seq = ANY(%s) AND {HAS_LINK}",
+                                      (list(seqs),))}
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
         if self._recalls.add(seqs, at):

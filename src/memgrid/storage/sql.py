@@ -259,10 +259,9 @@ def digest_sql(scope: Scope, filters: Filters, upto_seq: int | None,
             f"coalesce(max(m.seq), 0) FROM memories m WHERE {where}", params)
 
 
-def linked_sql(seqs_clause: str) -> str:
-    """The seqs of `seqs_clause` (a condition on m.seq) that have a link, either way."""
-    return (f"SELECT m.seq FROM memories m WHERE {seqs_clause} AND (EXISTS (SELECT 1 FROM links "
-            f"WHERE src = m.seq) OR EXISTS (SELECT 1 FROM links WHERE dst = m.seq))")
+# a memory (alias m) with a link either way: two index probes, no edges read
+HAS_LINK = ("(EXISTS (SELECT 1 FROM links WHERE src = m.seq) OR "
+            "EXISTS (SELECT 1 FROM links WHERE dst = m.seq))")
 
 
 def state_key(scope: Scope) -> str:

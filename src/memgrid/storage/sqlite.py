@@ -25,6 +25,7 @@ from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placemen
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
+    HAS_LINK,
     INSERT_COLUMNS,
     JSON_FIELDS,
     PLACEMENT_COLUMNS,
@@ -37,7 +38,6 @@ from memgrid.storage.sql import (
     history_sql,
     insert_values,
     link_rows,
-    linked_sql,
     name_owner,
     name_term_rows,
     neighbors_from,
@@ -537,13 +537,8 @@ class SQLiteStore:
         return edges_from(rows)
 
     def linked(self, seqs: Sequence[int]) -> set[int]:
-        found: set[int] = set()
         with self._lock:
-            for start in range(0, len(seqs), 900):
-                chunk = list(seqs[start : start + 900])
-                found.update(r[0] for r in self.conn.execute(
-                    linked_sql(f"m.seq IN ({','.join('?' * len(chunk))})"), chunk))
-        return found
+            return {r[0] for r in rows_by_seq(self.conn, "SELECT m.seq FROM memories m", seqs, HAS_LINK)}
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
         with self._lock:
