@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -168,39 +168,24 @@ class StoredMemory:
     archived: bool = False
 
     def to_record(self) -> MemoryRecord:
-        created = to_datetime(self.created_at)
-        updated = to_datetime(self.updated_at)
-        assert created is not None and updated is not None
-        return MemoryRecord(
-            id=self.id,
-            text=self.text,
-            kind=self.kind,
-            tenant_id=self.scope.tenant_id,
-            user_id=self.scope.user_id,
-            agent_id=self.scope.agent_id,
-            session_id=self.scope.session_id,
-            visibility=cast(Visibility, self.visibility),  # checked on the way in
-            role=self.role,
-            speaker=self.speaker,
-            provenance=self.provenance,
-            created_at=created,
-            updated_at=updated,
-            event_time=to_datetime(self.event_time),
-            valid_from=to_datetime(self.valid_from),
-            valid_to=to_datetime(self.valid_to),
-            version=self.version,
-            supersedes=self.supersedes,
-            superseded_by=self.superseded_by,
-            importance=self.importance,
-            access_count=self.access_count,
-            last_accessed_at=to_datetime(self.last_accessed_at),
-            metadata=self.metadata,
-            keywords=self.keywords,
-            entities=self.entities,
-            position=self.position,
-            fact_key=self.fact_key,
-            fact_value=self.fact_value,
-            mentioned_from=to_datetime(self.mentioned_from),
-            mentioned_to=to_datetime(self.mentioned_to),
-            archived=self.archived,
-        )
+        return MemoryRecord.model_validate(self.record_fields())
+
+    def record_fields(self) -> dict[str, Any]:
+        """MemoryRecord's fields, for validating a record, or a hit holding one, in one call
+        (pydantic's nested validation beats building each model with its constructor)."""
+        return {
+            "id": self.id, "text": self.text, "kind": self.kind, "tenant_id": self.scope.tenant_id,
+            "user_id": self.scope.user_id, "agent_id": self.scope.agent_id,
+            "session_id": self.scope.session_id, "visibility": self.visibility, "role": self.role,
+            "speaker": self.speaker, "provenance": self.provenance,
+            "created_at": to_datetime(self.created_at), "updated_at": to_datetime(self.updated_at),
+            "event_time": to_datetime(self.event_time), "valid_from": to_datetime(self.valid_from),
+            "valid_to": to_datetime(self.valid_to), "version": self.version,
+            "supersedes": self.supersedes, "superseded_by": self.superseded_by,
+            "importance": self.importance, "access_count": self.access_count,
+            "last_accessed_at": to_datetime(self.last_accessed_at), "metadata": self.metadata,
+            "keywords": self.keywords, "entities": self.entities, "position": self.position,
+            "fact_key": self.fact_key, "fact_value": self.fact_value,
+            "mentioned_from": to_datetime(self.mentioned_from),
+            "mentioned_to": to_datetime(self.mentioned_to), "archived": self.archived,
+        }
