@@ -18,6 +18,7 @@ class Conversation:
     speakers: tuple[str, str]
     sessions: list[tuple[str, datetime, list[dict[str, Any]]]]  # (session id, start, messages)
     qa: list[dict[str, Any]]
+    turn_key: str = "dia_id"  # the metadata key that names each turn (what benchmarks score)
 
 
 def parse_locomo_time(value: str) -> datetime:

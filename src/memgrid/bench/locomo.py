@@ -34,7 +34,7 @@ class System(Protocol):
         """Store a conversation; (turns, seconds spent in add calls: setup is not timed)."""
 
     def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
-        """Top units best-first, each as the list of dia_ids it covers."""
+        """Top units best-first, each as the list of turn ids (`conv.turn_key`) it covers."""
 
     def close(self) -> None: ...
 
@@ -77,6 +77,7 @@ class MemgridSystem:
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         self.mem: Memory | None = None
         self.user = ""
+        self.turn_key = "dia_id"
 
     def ingest(self, conv: Conversation) -> tuple[int, float]:
         self._release()
@@ -86,6 +87,7 @@ class MemgridSystem:
                                retrieval=self.retrieval, durability="normal")
         self.mem = Memory(config=config)
         self.user = f"bench-{self.name}-{conv.sample_id}"
+        self.turn_key = conv.turn_key
         if self.db_url:
             self.mem.erase(user_id=self.user)  # left by an interrupted run
         turns = 0
@@ -100,7 +102,7 @@ class MemgridSystem:
     def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
         assert self.mem is not None
         hits = self.mem.search(question, user_id=self.user, limit=k, reference_time=reference_time)
-        return [[h.memory.metadata["dia_id"]] for h in hits]
+        return [[h.memory.metadata[self.turn_key]] for h in hits]
 
     def _release(self) -> None:
         if self.mem is not None:
@@ -171,7 +173,7 @@ def run_system(system: System, conversations: Iterable[Conversation]) -> dict[st
         added, seconds = system.ingest(conv)
         turns += added
         ingest_s += seconds
-        known = {m["metadata"]["dia_id"] for _, _, msgs in conv.sessions for m in msgs}
+        known = {m["metadata"][conv.turn_key] for _, _, msgs in conv.sessions for m in msgs}
         asked_at = (conv.sessions[-1][1] + timedelta(days=1)).timestamp()
         for qa in conv.qa:
             relevant = evidence_ids(qa, known)

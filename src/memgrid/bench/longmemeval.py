@@ -1,32 +1,39 @@
-"""LongMemEval retrieval benchmark, with the metrics of LongMemEval's own retrieval evaluation.
+"""LongMemEval retrieval benchmark, scored as LongMemEval's own retrieval evaluation scores it.
 
-Each question's haystack becomes one user's memory (sessions with their real dates); the
-question is asked at its question_date. Ranked turns give the turn-level ranking; sessions are
-ranked by their best turn. recall_any@k (an evidence item in the top k), recall_all@k (all of
-them) and ndcg_any@k, k = 1, 3, 5, 10, per question type; abstention questions (`_abs`) skipped.
+Each question's haystack becomes one user's memory (every turn, both roles, with its session's
+real date), built by the same systems as LoCoMo (memgrid with its consolidation, the plain
+channels, mem0), and the question is asked at its question_date. LongMemEval's corpus is the
+user turns (`<session>_<n>`, n counted from 1 over all turns), so the ranking scored is the
+retrieved user turns in order: an assistant turn neither scores nor spends a slot. Evidence is
+the user turns marked has_answer in answer sessions; a question with none (its evidence is
+what the assistant said) is left out of the means, as LongMemEval's script leaves it out, and
+counted. Sessions are ranked through their turns, as far down as k distinct sessions go.
+Scores: recall_any@k, recall_all@k and ndcg_any@k (LongMemEval's DCG), k = 1, 3, 5, 10, per
+question type; abstention questions (`_abs`) are skipped. The ranking stops at DEPTH turns
+where LongMemEval's ranks the whole corpus, so a session first met below that counts as missed.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from memgrid.bench.locomo import plot, retrieval_for
-from memgrid.bench.metrics import all_at_k, hit_at_k, ndcg_at_k, unique_in_order
+from memgrid.bench.locomo import System, build_systems, flatten_units, plot
+from memgrid.bench.metrics import lme_scores, sessions_of_turns
 from memgrid.bench.report import speed_summary, write_json
-from memgrid.config import EmbedderConfig, MemgridConfig, RetrievalConfig
+from memgrid.config import RetrievalConfig
 from memgrid.errors import InvalidInputError
-from memgrid.memory import Memory
+from memgrid.importers import Conversation
 
 KS = (1, 3, 5, 10)
-DEPTH = 50  # turns retrieved per question: enough to rank sessions to depth 10
+DEPTH = 50  # turns retrieved per question, as many as memgrid's rerank stages see by default
+TURN_KEY = "turn_id"
 
 
 def parse_date(value: str) -> datetime:
@@ -46,105 +53,112 @@ def load(path: Path) -> list[dict[str, Any]]:
     return data
 
 
-def messages_of(question: dict[str, Any]) -> list[tuple[str, datetime, list[dict[str, Any]]]]:
-    """(session id, date, messages) with each turn's id '<session>_<index>' in metadata."""
-    out = []
+def conversation_of(question: dict[str, Any]) -> Conversation:
+    """One question's haystack as a conversation: every turn, labelled `<session>_<n>` (n from 1,
+    LongMemEval's turn ids). The evidence labels stay out of what the systems store."""
+    sessions = []
     for sid, date, turns in zip(question["haystack_session_ids"], question["haystack_dates"],
                                 question["haystack_sessions"], strict=True):
         start = parse_date(date)
-        msgs = [{"role": t["role"], "content": t["content"],
-                 "timestamp": start.timestamp() + 30 * i,
-                 "metadata": {"turn_id": f"{sid}_{i}", "has_answer": bool(t.get("has_answer"))}}
-                for i, t in enumerate(turns) if isinstance(t.get("content"), str) and t["content"].strip()]
-        out.append((str(sid), start, msgs))
-    return out
+        messages = [{"role": t["role"], "content": t["content"],
+                     "timestamp": (start + timedelta(seconds=30 * i)).isoformat(),
+                     "metadata": {TURN_KEY: f"{sid}_{i + 1}"}}
+                    for i, t in enumerate(turns)
+                    if isinstance(t.get("content"), str) and t["content"].strip()]
+        sessions.append((str(sid), start, messages))
+    return Conversation(sample_id=str(question["question_id"]), speakers=("user", "assistant"),
+                        sessions=sessions, qa=[], turn_key=TURN_KEY)
 
 
-class _Scores:
-    def __init__(self) -> None:
-        self.rows: list[tuple[str, dict[str, float]]] = []
+@dataclass(frozen=True)
+class Corpus:
+    """What LongMemEval ranks and counts as evidence for one question."""
 
-    def add(self, qtype: str, sessions: Sequence[str], answer_sessions: set[str],
-            turns: Sequence[str], answer_turns: set[str]) -> None:
+    session_of: dict[str, str]  # user turn id -> the session it counts for
+    evidence: set[str]  # user turns with has_answer in answer sessions
+
+    @classmethod
+    def of(cls, question: dict[str, Any]) -> Corpus:
+        """LongMemEval renames an answer session's turns without has_answer to a 'noans'
+        session: only evidence turns rank their session as the answer's, and the others count
+        as a session of their own when k distinct sessions are counted."""
+        answer_sessions = {str(s) for s in question["answer_session_ids"]}
+        session_of, evidence = {}, set()
+        for sid, turns in zip(question["haystack_session_ids"], question["haystack_sessions"], strict=True):
+            for i, turn in enumerate(turns):
+                if turn.get("role") != "user":
+                    continue
+                tid, session = f"{sid}_{i + 1}", str(sid)
+                if session in answer_sessions and turn.get("has_answer"):
+                    evidence.add(tid)
+                elif session in answer_sessions:
+                    session += " (noans)"
+                session_of[tid] = session
+        return cls(session_of, evidence)
+
+    def scores(self, retrieved: Sequence[str]) -> dict[str, float]:
+        turns = [t for t in retrieved if t in self.session_of]
+        sessions = [self.session_of[t] for t in turns]
+        answer_sessions = {self.session_of[t] for t in self.evidence}
         row: dict[str, float] = {}
-        for level, ranked, relevant in (("session", sessions, answer_sessions),
-                                        ("turn", turns, answer_turns)):
-            if not relevant:
-                continue
-            for k in KS:
-                row[f"{level}_recall_any@{k}"] = hit_at_k(ranked, relevant, k)
-                row[f"{level}_recall_all@{k}"] = all_at_k(ranked, relevant, k)
-                row[f"{level}_ndcg_any@{k}"] = ndcg_at_k(ranked, relevant, k)
-        self.rows.append((qtype, row))
-
-    @staticmethod
-    def _mean(rows: list[dict[str, float]]) -> dict[str, float]:
-        sums: dict[str, list[float]] = defaultdict(list)
-        for row in rows:
-            for key, value in row.items():
-                sums[key].append(value)
-        return {k: round(sum(v) / len(v), 4) for k, v in sorted(sums.items())}
-
-    def summary(self) -> dict[str, Any]:
-        by_type: dict[str, list[dict[str, float]]] = defaultdict(list)
-        for qtype, row in self.rows:
-            by_type[qtype].append(row)
-        out: dict[str, Any] = self._mean([r for _, r in self.rows])
-        # flat aliases the JSON schema of `memgrid bench` promises
-        for k in KS:
-            out[f"recall@{k}"] = out.get(f"session_recall_any@{k}", 0.0)
-        out["questions"] = len(self.rows)
-        out["per_category"] = {t: {**self._mean(rows), "questions": len(rows)}
-                               for t, rows in sorted(by_type.items())}
-        return out
+        for k in KS:  # in both rankings the corpus holds one relevant item per evidence turn
+            for level, values in (
+                    ("turn", lme_scores(turns, self.evidence, len(self.evidence), k)),
+                    ("session", lme_scores(sessions, answer_sessions, len(self.evidence),
+                                           sessions_of_turns(sessions, k)))):
+                for name, value in zip(("recall_any", "recall_all", "ndcg_any"), values, strict=True):
+                    row[f"{level}_{name}@{k}"] = value
+        return row
 
 
-def run_system(name: str, retrieval: RetrievalConfig, questions: list[dict[str, Any]],
-               embedder: str, home: Path) -> dict[str, Any]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"lme-{name}-"))
-    config = MemgridConfig(home=home, path=workdir / "lme.db", retrieval=retrieval,
-                           embedder=EmbedderConfig(provider=embedder),  # type: ignore[arg-type]
-                           durability="normal")
-    scores = _Scores()
-    ingest_s, turns_total, latencies = 0.0, 0, []
-    with Memory(config=config) as mem:
-        for q in questions:
-            if "_abs" in q["question_id"]:
-                continue
-            user = str(q["question_id"])
-            sessions = messages_of(q)
-            answer_turns = {m["metadata"]["turn_id"] for _, _, msgs in sessions for m in msgs
-                            if m["metadata"]["has_answer"]}
-            start = time.perf_counter()
-            for sid, _, msgs in sessions:
-                if msgs:
-                    mem.add(msgs, user_id=user, session_id=sid, source="bench")
-                    turns_total += len(msgs)
-            ingest_s += time.perf_counter() - start
-            start = time.perf_counter()
-            hits = mem.search(q["question"], user_id=user, limit=DEPTH,
-                              reference_time=parse_date(q["question_date"]).timestamp())
-            latencies.append(time.perf_counter() - start)
-            ranked_turns = [h.memory.metadata["turn_id"] for h in hits]
-            ranked_sessions = unique_in_order([h.memory.session_id or "" for h in hits])
-            scores.add(q["question_type"], ranked_sessions, {str(s) for s in q["answer_session_ids"]},
-                       ranked_turns, answer_turns)
-    shutil.rmtree(workdir, ignore_errors=True)
-    return {**scores.summary(), **speed_summary(ingest_s, turns_total, latencies)}
+def _mean(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    sums: dict[str, list[float]] = defaultdict(list)
+    for row in rows:
+        for key, value in row.items():
+            sums[key].append(value)
+    return {k: round(sum(v) / len(v), 4) for k, v in sorted(sums.items())}
+
+
+def run_system(system: System, questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    rows: list[tuple[str, dict[str, float]]] = []
+    ingest_s, turns_total, latencies, skipped = 0.0, 0, [], 0
+    for question in questions:
+        if "_abs" in str(question["question_id"]):
+            continue
+        corpus = Corpus.of(question)
+        if not corpus.evidence:  # the evidence is the assistant's: LongMemEval's script skips it
+            skipped += 1
+            continue
+        turns, seconds = system.ingest(conversation_of(question))
+        turns_total += turns
+        ingest_s += seconds
+        start = time.perf_counter()
+        units = system.search(question["question"], DEPTH, parse_date(question["question_date"]).timestamp())
+        latencies.append(time.perf_counter() - start)
+        rows.append((str(question["question_type"]), corpus.scores(flatten_units(units, DEPTH))))
+    system.close()
+    by_type: dict[str, list[dict[str, float]]] = defaultdict(list)
+    for qtype, row in rows:
+        by_type[qtype].append(row)
+    out: dict[str, Any] = _mean([row for _, row in rows])
+    for k in KS:  # the flat keys every `memgrid bench` JSON has
+        out[f"recall@{k}"] = out.get(f"session_recall_any@{k}", 0.0)
+    out["questions"] = len(rows)
+    out["skipped_no_user_evidence"] = skipped
+    out["per_category"] = {t: {**_mean(r), "questions": len(r)} for t, r in sorted(by_type.items())}
+    return {**out, **speed_summary(ingest_s, turns_total, latencies)}
 
 
 def run_longmemeval(data: Path, systems: Sequence[str], embedder: str, home: Path,
                     retrieval: RetrievalConfig | None = None, json_out: Path | None = None,
                     log: Any = print) -> dict[str, dict[str, Any]]:
     questions = load(data)
-    base = retrieval or RetrievalConfig()
     results: dict[str, dict[str, Any]] = {}
-    for name in systems:
-        if name == "mem0":
-            raise ValueError("the mem0 peer runs on LoCoMo only for now")
-        r = results[name] = run_system(name, retrieval_for(name, base), questions, embedder, home)
-        log(f"{name:>20}: session recall_any@5 {r['session_recall_any@5']:.3f}  "
-            f"recall_all@5 {r['session_recall_all@5']:.3f}  "
+    for system in build_systems(systems, embedder, home, retrieval or RetrievalConfig()):
+        r = results[system.name] = run_system(system, questions)
+        log(f"{system.name:>20}: {r['questions']} questions  "
+            f"session recall_any@5 {r.get('session_recall_any@5', 0.0):.3f}  "
+            f"recall_all@5 {r.get('session_recall_all@5', 0.0):.3f}  "
             f"turn recall_any@10 {r.get('turn_recall_any@10', 0.0):.3f}  "
             f"search p50 {r['search_ms_p50']} ms")
     write_json(json_out, results)

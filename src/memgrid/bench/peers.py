@@ -56,10 +56,10 @@ class Mem0System:
         for session_id, _, messages in conv.sessions:
             batch = []
             for m in messages:
-                text = index_text(Message(content=m["content"], speaker=m["speaker"],
+                text = index_text(Message(content=m["content"], speaker=m.get("speaker"),
                                           metadata=m["metadata"]), _epoch(m["timestamp"]))
-                self.dia_of[text] = m["metadata"]["dia_id"]
-                batch.append({"role": "user", "content": text})
+                self.dia_of[text] = m["metadata"][conv.turn_key]
+                batch.append({"role": m.get("role", "user"), "content": text})
             # one call per session, as memgrid gets; infer=False stores each message as a memory
             self.memory.add(batch, user_id=self.user, run_id=session_id, infer=False)
             turns += len(batch)
