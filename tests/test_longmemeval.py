@@ -86,6 +86,9 @@ def test_harness_scores_the_fixture(tmp_path: Path, model_home: Path) -> None:
     assert r["per_category"]["single-session-user"]["turn_recall_any@1"] == 1.0
     assert r["ingest_turns"] == 6 + 8  # every turn of both roles is stored, q4's not at all
     assert results["memgrid"]["questions"] == 2
+    for scores in (r, r["per_category"]["multi-session"]):  # the keys every bench JSON has
+        assert scores["recall@5"] == scores["hit@5"] == scores["session_recall_any@5"]
+        assert scores["ndcg@10"] == scores["session_ndcg_any@10"]
     assert json.loads(out.read_text()).keys() == {"memgrid", "bm25"}
 
 

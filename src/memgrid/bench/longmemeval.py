@@ -112,11 +112,16 @@ class Corpus:
 
 
 def _mean(rows: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Means of each metric, plus the flat keys every `memgrid bench` JSON has (session level)."""
     sums: dict[str, list[float]] = defaultdict(list)
     for row in rows:
         for key, value in row.items():
             sums[key].append(value)
-    return {k: round(sum(v) / len(v), 4) for k, v in sorted(sums.items())}
+    out = {k: round(sum(v) / len(v), 4) for k, v in sorted(sums.items())}
+    for k in KS:
+        out[f"recall@{k}"] = out[f"hit@{k}"] = out.get(f"session_recall_any@{k}", 0.0)
+        out[f"ndcg@{k}"] = out.get(f"session_ndcg_any@{k}", 0.0)
+    return out
 
 
 def run_system(system: System, questions: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -141,8 +146,6 @@ def run_system(system: System, questions: Sequence[dict[str, Any]]) -> dict[str,
     for qtype, row in rows:
         by_type[qtype].append(row)
     out: dict[str, Any] = _mean([row for _, row in rows])
-    for k in KS:  # the flat keys every `memgrid bench` JSON has
-        out[f"recall@{k}"] = out.get(f"session_recall_any@{k}", 0.0)
     out["questions"] = len(rows)
     out["skipped_no_user_evidence"] = skipped
     out["per_category"] = {t: {**_mean(r), "questions": len(r)} for t, r in sorted(by_type.items())}
