@@ -201,6 +201,7 @@ def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     conn = mem.store.conn
     assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 256 * 2**20  # reads skip a syscall a page
     # the keys read on every open come from the partial index, not a scan of the rows
     plan = " ".join(r[3] for r in conn.execute(f"EXPLAIN QUERY PLAN {VECTOR_KEYS_SQL}"))
     assert "USING COVERING INDEX ix_memories_vectors" in plan or "USING INDEX ix_memories_vectors" in plan
@@ -215,6 +216,14 @@ def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
         f"EXPLAIN QUERY PLAN SELECT m.seq FROM memories m WHERE {where}", params))
     assert "ix_memories_owner" not in plan and "ix_memories_event" in plan
     mem.close()
+
+
+def test_memory_map_size_comes_from_the_config(tmp_path: Path, model_home: Path) -> None:
+    config = hashing_config(model_home, tmp_path / "m.db").model_copy(update={"sqlite_mmap_mb": 0})
+    with Memory(config=config) as mem:
+        assert mem.store.conn.execute("PRAGMA mmap_size").fetchone()[0] == 0
+        mem.add("mapped or not, the same rows", user_id="u")
+        assert [h.memory.text for h in mem.search("rows", user_id="u")] == ["mapped or not, the same rows"]
 
 
 def test_v1_database_is_migrated_in_place(tmp_path: Path, model_home: Path) -> None:

@@ -27,4 +27,4 @@ def open_store(config: MemgridConfig) -> Store:
     from memgrid.storage.sqlite import SQLiteStore
 
     return SQLiteStore(config.db_path(), config.durability, config.vector_save_every,
-                       config.text_index_from)
+                       config.text_index_from, config.sqlite_mmap_mb)
