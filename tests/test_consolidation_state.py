@@ -38,14 +38,14 @@ def _batch(rng: random.Random, n: int) -> list[str]:
     return out
 
 
-def _derived(mem: Memory, user: str) -> tuple[list[Any], list[Any]]:
+def _derived(mem: Memory, user: str | None, agent: str | None = None) -> tuple[list[Any], list[Any]]:
     """The session and topic units as content (ids and seqs differ between users). A topic's
     label is left out: weighed by the keyword counts of when it was last rewritten, it is not
     rewritten when only other topics change, in a run that resumes or starts over alike."""
-    texts = {m.id: m.text for m in mem.list(user_id=user, limit=1000).items}
+    texts = {m.id: m.text for m in mem.list(user_id=user, agent_id=agent, limit=1000).items}
     units = []
     for kind in ("session", "topic"):
-        found = mem.list(user_id=user, filters={"kind": kind}, limit=1000).items
+        found = mem.list(user_id=user, agent_id=agent, filters={"kind": kind}, limit=1000).items
         units.append(sorted((m.text if kind == "session" else m.text.split(" (", 1)[1],
                              tuple(texts[s] for s in m.provenance.source_ids), m.visibility)
                             for m in found))
@@ -101,6 +101,36 @@ def test_resumed_and_restarted_runs_match_one_run_from_scratch(mem: Memory, max_
     assert len(full[0]) == 4 and len(full[1]) >= 5
     sizes = [len(t[1]) for t in full[1]]
     assert max(sizes) == max_members if max_members == 3 else max(sizes) < max_members
+
+
+def test_an_agents_own_memories_resume_after_an_update(mem: Memory) -> None:
+    """An agent's scope has no user, and the history log is kept by user: its updates are found
+    through the memories they belong to, so an update resumes there too. Another user's update
+    between runs changes nothing of the agent's."""
+    rng = random.Random(11)
+    steps = [_batch(rng, 12) for _ in range(3)]
+    ids: dict[str, list[str]] = {"inc": [], "full": []}
+    listed = _spy(mem, "list_memories")
+    for i, texts in enumerate(steps):
+        for agent in ids:
+            ids[agent] += [m.id for m in mem.add(texts, agent_id=agent, session_id=f"s{i % 2}")]
+            if i == 2:
+                mem.update(ids[agent][1], metadata={"mood": "calm"}, event_time="2024-05-01")
+                mem.update(ids[agent][14], metadata={"mood": "tired"})
+        other = mem.add("pottery notes: somebody else's kiln", user_id="someone")[0]
+        mem.update(other.id, metadata={"seen": True})
+        listed.clear()
+        report = mem.consolidate(agent_id="inc")
+        full_scans = [c for c in listed if c[0].session_id is None and c[2] is None]
+        assert len(full_scans) == (1 if i == 0 else 0), i
+        if i == 2:  # the edited memories' sessions were rewritten
+            assert report.updated >= 1
+    # the log's entries reach the agent's memories only, not another agent's or user's
+    assert set(mem.store.updated_since(Scope(mem.tenant_id, None, "inc", None), 0)) == {
+        ids["inc"][1], ids["inc"][14]}
+    mem.consolidate(agent_id="full")
+    inc, full = _derived(mem, None, "inc"), _derived(mem, None, "full")
+    assert inc == full and len(full[0]) == 2 and full[1]
 
 
 def test_nothing_new_reads_no_memories(mem: Memory) -> None:

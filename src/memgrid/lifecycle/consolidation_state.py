@@ -77,7 +77,9 @@ def edited_since(store: Store, scope: Scope, state: ConsolidationState, older: D
     digest now) shows only updates and the history log explains every version bump, and none
     changed the text clustering read. None: the caller starts over."""
     before = state.sources
-    if scope.user_id is None or (older.count, older.seq_sum) != (before.count, before.seq_sum):
+    if scope.user_id is None and scope.agent_id is None:
+        return None  # a tenant-wide pass: no log to read
+    if (older.count, older.seq_sum) != (before.count, before.seq_sum):
         return None  # a delete (nothing new can take a seq below the old max)
     updates = store.updated_since(scope, state.history_mark)
     edited: dict[str, StoredMemory] = {}

@@ -36,6 +36,7 @@ from memgrid.storage.sql import (
     closing_statements,
     digest_sql,
     edges_from,
+    history_mark_sql,
     history_sql,
     insert_values,
     link_rows,
@@ -49,6 +50,7 @@ from memgrid.storage.sql import (
     scope_stats,
     state_key,
     touch_sql,
+    updated_since_sql,
 )
 from memgrid.storage.vectors import exact_top_k
 from memgrid.validation import Filters
@@ -286,15 +288,10 @@ class PostgresStore:
         return Digest(*(int(v) for v in self._q(sql, params)[0]))
 
     def history_mark(self, scope: Scope) -> int:
-        rows = self._q("SELECT coalesce(max(id), 0) FROM history WHERE tenant_id = %s "
-                       "AND user_id = %s", (scope.tenant_id, scope.user_id))
-        return int(rows[0][0])
+        return int(self._q(*history_mark_sql(scope, "%s"))[0][0])
 
     def updated_since(self, scope: Scope, mark: int) -> list[str]:
-        rows = self._q("SELECT memory_id FROM history WHERE tenant_id = %s "
-                       "AND user_id = %s AND id > %s AND event = 'UPDATE' ORDER BY id",
-                       (scope.tenant_id, scope.user_id, mark))
-        return [r[0] for r in rows]
+        return [r[0] for r in self._q(*updated_since_sql(scope, mark, "%s"))]
 
     @contextmanager
     def exclusive(self, scope: Scope, name: str) -> Iterator[None]:

@@ -248,6 +248,28 @@ def history_sql(placeholder: str, event: str) -> str:
             f"actor) VALUES ({p}, {p}, {p}, {p}, '{event}', {p}, {p}, {p}, {p})")
 
 
+def history_mark_sql(scope: Scope, p: str) -> tuple[str, tuple[Any, ...]]:
+    """Where a scope's history stands: its user's last entry; for an agent's scope, whose
+    entries are found through their memories (the log is kept by user), the log's last."""
+    if scope.user_id is None:
+        return "SELECT coalesce(max(id), 0) FROM history", ()
+    return (f"SELECT coalesce(max(id), 0) FROM history WHERE tenant_id = {p} AND user_id = {p}",
+            (scope.tenant_id, scope.user_id))
+
+
+def updated_since_sql(scope: Scope, mark: int, p: str) -> tuple[str, tuple[Any, ...]]:
+    """Ids of the scope's memories updated after `mark`, once per update, oldest first. An
+    agent's scope joins the entries to their memories: a deleted memory is not found that way,
+    but a delete makes consolidation start over anyway."""
+    if scope.user_id is None:
+        return (f"SELECT h.memory_id FROM history h JOIN memories m ON m.id = h.memory_id "
+                f"AND m.tenant_id = h.tenant_id WHERE h.id > {p} AND h.tenant_id = {p} "
+                f"AND m.agent_id = {p} AND h.event = 'UPDATE' ORDER BY h.id",
+                (mark, scope.tenant_id, scope.agent_id))
+    return (f"SELECT memory_id FROM history WHERE tenant_id = {p} AND user_id = {p} AND id > {p} "
+            f"AND event = 'UPDATE' ORDER BY id", (scope.tenant_id, scope.user_id, mark))
+
+
 def digest_sql(scope: Scope, filters: Filters, upto_seq: int | None,
                dialect: Dialect) -> tuple[str, list[Any]]:
     """Count and sums behind a storage.base.Digest, over the rows a scope and filters select."""

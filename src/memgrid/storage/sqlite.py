@@ -35,6 +35,7 @@ from memgrid.storage.sql import (
     closing_statements,
     digest_sql,
     edges_from,
+    history_mark_sql,
     history_sql,
     insert_values,
     link_rows,
@@ -48,6 +49,7 @@ from memgrid.storage.sql import (
     scope_stats,
     state_key,
     touch_sql,
+    updated_since_sql,
 )
 from memgrid.storage.sqlite_fts import FTS5
 from memgrid.storage.sqlite_schema import NAME_LOOKUP_SQL, NAME_TERMS_SQL, migrate
@@ -356,16 +358,11 @@ class SQLiteStore:
 
     def history_mark(self, scope: Scope) -> int:
         with self._lock:
-            row = self.conn.execute("SELECT coalesce(max(id), 0) FROM history WHERE tenant_id = ? "
-                                    "AND user_id = ?", (scope.tenant_id, scope.user_id)).fetchone()
-        return int(row[0])
+            return int(self.conn.execute(*history_mark_sql(scope, "?")).fetchone()[0])
 
     def updated_since(self, scope: Scope, mark: int) -> list[str]:
         with self._lock:
-            rows = self.conn.execute(
-                "SELECT memory_id FROM history WHERE tenant_id = ? AND user_id = ? AND id > ? "
-                "AND event = 'UPDATE' ORDER BY id", (scope.tenant_id, scope.user_id, mark)).fetchall()
-        return [r[0] for r in rows]
+            return [r[0] for r in self.conn.execute(*updated_since_sql(scope, mark, "?"))]
 
     @contextmanager
     def exclusive(self, scope: Scope, name: str) -> Iterator[None]:
