@@ -46,6 +46,7 @@ from memgrid.storage.sql import (
     neighbors_sql,
     place_in_sessions,
     row_to_memory,
+    rows_to_memories,
     scope_sql,
     scope_stats,
     state_key,
@@ -222,7 +223,7 @@ class PostgresStore:
         if not seqs:
             return {}
         rows = self._q(f"SELECT {COLUMNS} FROM memories WHERE seq = ANY(%s)", (list(seqs),))
-        return {r[0]: row_to_memory(r) for r in rows}
+        return {m.seq: m for m in rows_to_memories(rows) if m.seq is not None}
 
     def update(self, memory: StoredMemory, changes: dict[str, Any], actor: str | None) -> StoredMemory:
         unknown = set(changes) - UPDATABLE
@@ -281,7 +282,7 @@ class PostgresStore:
             params.append(after_seq)
         rows = self._q(f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT %s",
                        [*params, limit])
-        return [row_to_memory(r) for r in rows]
+        return rows_to_memories(rows)
 
     def digest(self, scope: Scope, filters: Filters, upto_seq: int | None) -> Digest:
         sql, params = digest_sql(scope, filters, upto_seq, POSTGRES)
@@ -345,7 +346,7 @@ class PostgresStore:
             f"SELECT {COLUMNS} FROM memories WHERE tenant_id = %s AND user_id IS NOT DISTINCT FROM %s "
             f"AND fact_key = ANY(%s) AND superseded_by IS NULL ORDER BY event_time",
             (scope.tenant_id, scope.user_id, unique))
-        return {m.fact_key: m for m in map(row_to_memory, rows) if m.fact_key}
+        return {m.fact_key: m for m in rows_to_memories(rows) if m.fact_key}
 
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
         rows = self._q("SELECT user_id FROM history WHERE memory_id = %s AND tenant_id = %s LIMIT 1",

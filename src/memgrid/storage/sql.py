@@ -83,8 +83,16 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def row_to_memory(row: Sequence[Any]) -> StoredMemory:
-    """A row in COLUMNS order -> StoredMemory (JSON columns as text or already decoded)."""
+def rows_to_memories(rows: Iterable[Sequence[Any]]) -> list[StoredMemory]:
+    """Many rows: their provenance is mostly the same few strings (one writer, source and method
+    for a whole import), parsed once each. Provenance is frozen, so memories can share one."""
+    parsed: dict[Any, Provenance] = {}
+    return [row_to_memory(r, parsed) for r in rows]
+
+
+def row_to_memory(row: Sequence[Any], parsed: dict[Any, Provenance] | None = None) -> StoredMemory:
+    """A row in COLUMNS order -> StoredMemory (JSON columns as text or already decoded);
+    `parsed` memoises provenance strings over a batch."""
     (seq, mid, tenant, user, agent, session, visibility, kind, role, speaker, text, index_text,
      content_hash, created_at, updated_at, event_time, valid_from, valid_to, version, supersedes,
      superseded_by, importance, access_count, last_accessed_at, provenance, metadata, keywords,
@@ -92,9 +100,7 @@ def row_to_memory(row: Sequence[Any]) -> StoredMemory:
     return StoredMemory(
         id=mid, text=text, index_text=index_text, kind=kind,
         scope=Scope(tenant, user, agent, session), visibility=visibility, role=role,
-        speaker=speaker, provenance=(Provenance.model_validate_json(provenance)
-                                      if isinstance(provenance, str | bytes)
-                                      else Provenance.model_validate(provenance)),
+        speaker=speaker, provenance=_provenance(provenance, parsed),
         content_hash=content_hash, created_at=created_at, updated_at=updated_at,
         event_time=event_time, valid_from=valid_from, valid_to=valid_to, version=version,
         supersedes=supersedes, superseded_by=superseded_by, importance=importance,
@@ -103,6 +109,17 @@ def row_to_memory(row: Sequence[Any]) -> StoredMemory:
         position=position, seq=seq, fact_key=fact_key, fact_value=fact_value,
         mentioned_from=mentioned_from, mentioned_to=mentioned_to, archived=bool(archived),
     )
+
+
+def _provenance(raw: Any, parsed: dict[Any, Provenance] | None) -> Provenance:
+    if not isinstance(raw, str | bytes):
+        return Provenance.model_validate(raw)  # PostgreSQL decodes jsonb itself
+    if parsed is None:
+        return Provenance.model_validate_json(raw)
+    found = parsed.get(raw)
+    if found is None:
+        found = parsed[raw] = Provenance.model_validate_json(raw)
+    return found
 
 
 def link_rows(links: Sequence[Link]) -> list[tuple[int, int, str, float]]:

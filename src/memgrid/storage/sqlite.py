@@ -45,6 +45,7 @@ from memgrid.storage.sql import (
     neighbors_sql,
     place_in_sessions,
     row_to_memory,
+    rows_to_memories,
     scope_sql,
     scope_stats,
     state_key,
@@ -260,7 +261,7 @@ class SQLiteStore:
     def get_by_seq(self, seqs: Sequence[int]) -> dict[int, StoredMemory]:
         with self._lock:
             rows = rows_by_seq(self.conn, f"SELECT {COLUMNS} FROM memories", seqs)
-            return {row[0]: row_to_memory(row) for row in rows}
+            return {m.seq: m for m in rows_to_memories(rows) if m.seq is not None}
 
     @_exclusive
     def update(self, memory: StoredMemory, changes: dict[str, Any], actor: str | None) -> StoredMemory:
@@ -349,7 +350,7 @@ class SQLiteStore:
             rows = self.conn.execute(
                 f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT ?",
                 [*params, limit]).fetchall()
-        return [row_to_memory(r) for r in rows]
+        return rows_to_memories(rows)
 
     def digest(self, scope: Scope, filters: Filters, upto_seq: int | None) -> Digest:
         sql, params = digest_sql(scope, filters, upto_seq, SQLITE)
@@ -423,7 +424,7 @@ class SQLiteStore:
                 f"SELECT {COLUMNS} FROM memories WHERE tenant_id = ? AND user_id IS ? AND fact_key IN "
                 f"({','.join('?' * len(unique))}) AND superseded_by IS NULL ORDER BY event_time",
                 [scope.tenant_id, scope.user_id, *unique]).fetchall()
-        return {m.fact_key: m for m in map(row_to_memory, rows) if m.fact_key}
+        return {m.fact_key: m for m in rows_to_memories(rows) if m.fact_key}
 
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
         with self._lock:
