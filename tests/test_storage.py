@@ -199,7 +199,7 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 11
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 12
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 256 * 2**20  # reads skip a syscall a page
     # the keys read on every open come from the partial index, not a scan of the rows
@@ -215,6 +215,12 @@ def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     plan = " ".join(r[3] for r in conn.execute(
         f"EXPLAIN QUERY PLAN SELECT m.seq FROM memories m WHERE {where}", params))
     assert "ix_memories_owner" not in plan and "ix_memories_event" in plan
+    # a page of a user's memories in seq order is one index range, not a sort of all the rest
+    where, params = scope_sql(Scope("default", "u"), Filters.everything())
+    plan = " ".join(r[3] for r in conn.execute(
+        f"EXPLAIN QUERY PLAN SELECT m.seq FROM memories m WHERE {where} AND m.seq > 5 "
+        "ORDER BY m.seq LIMIT 1000", params))
+    assert "ix_memories_user_seq" in plan and "TEMP B-TREE" not in plan
     mem.close()
 
 

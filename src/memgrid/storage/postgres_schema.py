@@ -134,7 +134,12 @@ CREATE TABLE IF NOT EXISTS text_vectors (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7]
+# v8: a user's memories in seq order, so a page of a listing is one index range (SQLite's v12)
+_V8 = """
+CREATE INDEX IF NOT EXISTS ix_memories_user_seq ON memories (tenant_id, user_id, seq);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
 # Rows a step's SQL cannot compute, written in the same transaction (keyed by the version made).
 BACKFILLS: dict[int, Callable[[Any], None]] = {5: _backfill_name_terms}
 SCHEMA_VERSION = len(MIGRATIONS)
