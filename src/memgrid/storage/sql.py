@@ -80,7 +80,11 @@ def neighbors_from(rows: Iterable[Sequence[Any]]) -> dict[int, list[Neighbor]]:
 
 
 def _json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str | bytes) else value
+    if not isinstance(value, str | bytes):
+        return value  # PostgreSQL decodes jsonb itself
+    if value == "{}":  # most metadata, and many entity lists, are empty: no parser needed
+        return {}
+    return [] if value == "[]" else json.loads(value)
 
 
 def rows_to_memories(rows: Iterable[Sequence[Any]]) -> list[StoredMemory]:
