@@ -14,7 +14,7 @@ from memgrid import Memory, StorageError
 from memgrid.access.rules import AccessRule
 from memgrid.models import Scope
 from memgrid.storage.scoped_ann import ScopedANN
-from memgrid.storage.sql import scope_sql
+from memgrid.storage.sql import COLUMNS_M, scope_sql
 from memgrid.storage.sqlite import SQLiteStore
 from memgrid.storage.sqlite_schema import MIGRATIONS, NAME_LOOKUP_SQL, SCHEMA_VERSION
 from memgrid.storage.sqlite_vectors import VECTOR_KEYS_SQL, SQLiteVectors
@@ -215,12 +215,15 @@ def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     plan = " ".join(r[3] for r in conn.execute(
         f"EXPLAIN QUERY PLAN SELECT m.seq FROM memories m WHERE {where}", params))
     assert "ix_memories_owner" not in plan and "ix_memories_event" in plan
-    # a page of a user's memories in seq order is one index range, not a sort of all the rest
-    where, params = scope_sql(Scope("default", "u"), Filters.everything())
-    plan = " ".join(r[3] for r in conn.execute(
-        f"EXPLAIN QUERY PLAN SELECT m.seq FROM memories m WHERE {where} AND m.seq > 5 "
-        "ORDER BY m.seq LIMIT 1000", params))
-    assert "ix_memories_user_seq" in plan and "TEMP B-TREE" not in plan
+    # a page of a user's (or an agent's) memories in seq order is one index range, not a sort
+    # of all the rest
+    for scope, index in ((Scope("default", "u"), "ix_memories_user_seq"),
+                         (Scope("default", None, "a"), "ix_memories_agent_seq")):
+        where, params = scope_sql(scope, Filters.everything())
+        plan = " ".join(r[3] for r in conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT {COLUMNS_M} FROM memories m WHERE {where} AND m.seq > 5 "
+            "ORDER BY m.seq LIMIT 1000", params))
+        assert index in plan and "TEMP B-TREE" not in plan, plan
     mem.close()
 
 

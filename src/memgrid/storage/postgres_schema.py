@@ -134,9 +134,12 @@ CREATE TABLE IF NOT EXISTS text_vectors (
 );
 """
 
-# v8: a user's memories in seq order, so a page of a listing is one index range (SQLite's v12)
+# v8: a user's, and an agent's, memories in seq order, so a page of a listing is one index
+# range (SQLite's v12)
 _V8 = """
 CREATE INDEX IF NOT EXISTS ix_memories_user_seq ON memories (tenant_id, user_id, seq);
+CREATE INDEX IF NOT EXISTS ix_memories_agent_seq ON memories (tenant_id, agent_id, seq)
+    WHERE agent_id IS NOT NULL;
 """
 
 MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]

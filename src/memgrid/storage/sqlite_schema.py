@@ -223,12 +223,14 @@ CREATE TRIGGER IF NOT EXISTS text_vectors_au AFTER UPDATE OF text ON memories BE
 END;
 """
 
-# v12: a user's memories in seq order. Listing them a page at a time (consolidate, export, the
-# list API) went through the owner index and sorted every remaining row of the user for each
-# page: reading 100k memories in pages of 1000 took 2.3 s of SQL, now 0.5 s; it grew with the
-# square of the user's size.
+# v12: a user's, and an agent's, memories in seq order. Listing them a page at a time
+# (consolidate, export, the list API) went through the owner index and sorted every remaining
+# row of the user for each page (an agent's scope: of the whole tenant): reading 100k memories
+# in pages of 1000 took 2.3 s of SQL, now 0.5 s; it grew with the square of the user's size.
 _V12 = """
 CREATE INDEX IF NOT EXISTS ix_memories_user_seq ON memories(tenant_id, user_id, seq);
+CREATE INDEX IF NOT EXISTS ix_memories_agent_seq ON memories(tenant_id, agent_id, seq)
+    WHERE agent_id IS NOT NULL;
 """
 
 NAME_TERMS_SQL = "INSERT OR IGNORE INTO name_terms (tenant_id, owner, term, seq) VALUES (?, ?, ?, ?)"
