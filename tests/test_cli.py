@@ -54,11 +54,13 @@ def test_errors_are_one_clear_line(cli) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_serve_refuses_several_processes_on_sqlite(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("add", "x", "--user", "u")
     out = cli("serve", "--workers", "2", ok=False)
     assert "needs PostgreSQL" in out
 
 
 def test_serve_pool_size_is_checked_by_the_config(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("add", "x", "--user", "u")
     assert "less than or equal to 1000" in cli("serve", "--pool-size", "5000", ok=False)
     assert "greater than or equal to 1" in cli("serve", "--pool-size", "0", ok=False)
 

@@ -116,3 +116,30 @@ def test_mcp_tools_through_the_sdk_client(served: tuple[MemoryService, TestClien
     service.access.revoke_key(dana.tenant_id, key.split("_")[1])
     with pytest.raises(PermissionDeniedError):
         build_mcp(service, key)
+
+
+def test_mcp_tool_errors_say_why_and_unknown_arguments_are_refused(
+        served: tuple[MemoryService, TestClient, str], caplog: pytest.LogCaptureFixture) -> None:
+    from mcp import Client as MCPClient
+
+    service, _, admin_key = served
+    admin = service.access.authenticate(admin_key)
+    assert admin is not None
+    erin = service.access.create_principal(admin.tenant_id, "user", "erin")
+    server = build_mcp(service, service.access.create_key(erin.id).secret or "")
+
+    async def scenario() -> None:
+        async with MCPClient(server, raise_exceptions=False) as mcp:
+            for tool, args, reason in [
+                ("forget", {"memory_id": "missing"}, "no memory"),
+                ("remember", {"text": ""}, "empty"),
+                ("recall", {"query": "x", "limit": 0}, "limit"),
+                ("recall", {"query": "x", "colour": "red"}, "unknown argument"),
+                ("remember", {"text": "x", "visibility": "public"}, "visibility"),
+            ]:
+                result = await mcp.call_tool(tool, args)
+                assert result.is_error, (tool, args)
+                assert reason in str(result.content), (tool, args, result.content)
+
+    asyncio.run(scenario())
+    assert "Traceback" not in caplog.text

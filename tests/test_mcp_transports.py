@@ -39,6 +39,15 @@ async def exercise(client_target: object) -> None:
         assert "fridge" in str(found.content)
 
 
+def authorized(url: str, key: str) -> object:
+    """A streamable-HTTP transport that sends the key with every request."""
+    import httpx2
+    from mcp.client.streamable_http import streamable_http_client
+
+    return streamable_http_client(url, http_client=httpx2.AsyncClient(
+        headers={"Authorization": f"Bearer {key}"}, timeout=30))
+
+
 def test_stdio(tmp_path: Path, model_home: Path) -> None:
     from mcp.client.stdio import StdioServerParameters
 
@@ -56,7 +65,7 @@ def test_streamable_http(tmp_path: Path, model_home: Path) -> None:
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "memgrid", "mcp", "--db", str(tmp_path / "m.db"),
                              "--embedder", "hashing", "--transport", "streamable-http", "--port", str(port)],
-                            env={**env, "MEMGRID_API_KEY": key}, stdout=subprocess.DEVNULL,
+                            env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     try:
         deadline = time.time() + 60
@@ -66,7 +75,13 @@ def test_streamable_http(tmp_path: Path, model_home: Path) -> None:
                 break
             except httpx.HTTPError:
                 time.sleep(0.2)
-        asyncio.run(exercise(f"http://127.0.0.1:{port}/mcp"))
+        url = f"http://127.0.0.1:{port}/mcp"
+        # no key, a wrong key: refused before any MCP session exists
+        assert httpx.post(url, json={}).status_code == 401
+        assert httpx.post(url, json={}, headers={"Authorization": "Bearer mg_x_y"}).status_code == 401
+        asyncio.run(exercise(authorized(url, key)))
+        with pytest.raises(BaseException):  # noqa: B017 - the SDK wraps the 401 in task groups
+            asyncio.run(exercise(authorized(url, key + "x")))
     finally:
         proc.terminate()
         proc.wait(timeout=10)

@@ -2,11 +2,13 @@
 
 from memgrid.config import EmbedderConfig, LinkConfig, MemgridConfig, RetrievalConfig, TopicConfig
 from memgrid.errors import (
+    AuthenticationError,
     EmbedderError,
     InvalidInputError,
     MemgridError,
     NotFoundError,
     PermissionDeniedError,
+    ServerUnavailableError,
     StorageError,
 )
 from memgrid.memory import AsyncMemory, Memory
@@ -14,6 +16,7 @@ from memgrid.models import HistoryEntry, MemoryRecord, Page, Provenance, Related
 
 __all__ = [
     "AsyncMemory",
+    "AuthenticationError",
     "EmbedderConfig",
     "EmbedderError",
     "HistoryEntry",
@@ -30,6 +33,7 @@ __all__ = [
     "RelatedMemory",
     "RetrievalConfig",
     "SearchHit",
+    "ServerUnavailableError",
     "Stats",
     "StorageError",
     "TopicConfig",

@@ -28,3 +28,11 @@ class StorageError(MemgridError):
 
 class EmbedderError(MemgridError):
     """The embedding model could not be loaded or called."""
+
+
+class AuthenticationError(MemgridError):
+    """The server did not accept the API key (missing, unknown, revoked or expired)."""
+
+
+class ServerUnavailableError(MemgridError):
+    """The memgrid server could not be reached (not running, wrong address, network down)."""

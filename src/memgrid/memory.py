@@ -6,6 +6,7 @@ import base64
 import builtins
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,23 +17,30 @@ from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.models import (
+    Added,
+    ExportedLink,
+    ExportedMemory,
     HistoryEntry,
     MemoryRecord,
+    Owner,
     Page,
-    Provenance,
     RelatedMemory,
     Scope,
     SearchHit,
     Stats,
     StoredMemory,
+    to_datetime,
 )
 from memgrid.read.assemble import assemble
 from memgrid.read.pipeline import Retriever
 from memgrid.read.related import related_memories
 from memgrid.storage import Store, open_store
+from memgrid.storage.base import Link
 from memgrid.threads import in_thread
 from memgrid.validation import (
     Filters,
+    check_bool,
+    check_int,
     check_metadata,
     check_scope_value,
     check_text,
@@ -44,6 +52,10 @@ from memgrid.write.pipeline import Writer
 from memgrid.write.units import content_hash, index_text
 
 
+def _epoch(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode()
 
@@ -52,11 +64,13 @@ def decode_cursor(cursor: str | None) -> int | None:
     if cursor is None:
         return None
     try:
+        if not isinstance(cursor, str):
+            raise ValueError
         kind, value = base64.urlsafe_b64decode(cursor.encode()).decode().split(":")
-        if kind != "seq":
+        if kind != "seq" or not 0 <= int(value) < 2**63:
             raise ValueError
         return int(value)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeError):
         raise InvalidInputError("cursor is not one that list() returned; pass next_cursor as is") from None
 
 
@@ -104,14 +118,21 @@ class Memory:
             agent_id: str | None = None, session_id: str | None = None,
             visibility: str = "private", timestamp: Any = None,
             metadata: dict[str, Any] | None = None, kind: str = "message",
-            source: str = "api") -> list[MemoryRecord]:
-        """Store text or chat messages verbatim. Returns the new memories (exact repeats skipped)."""
+            source: str = "api", idempotency_key: str | None = None) -> Added:
+        """Store text or chat messages verbatim. Returns the new memories (exact repeats
+        skipped), with `.events`: per input message ADD, UPDATE (it superseded a fact) or NONE.
+        Pass the same `idempotency_key` when retrying an add that may have been stored."""
         if visibility not in ("private", "shared"):
             raise InvalidInputError("visibility must be 'private' or 'shared'")
+        check_scope_value("kind", kind)
+        check_scope_value("source", source)
         scope = self._scope(user_id, agent_id, session_id)
+        check_scope_value("idempotency_key", idempotency_key)
         units = self.writer.prepare(data, scope, visibility=visibility, timestamp=timestamp,
-                                    metadata=check_metadata(metadata), kind=kind, source=source)
-        return [u.to_record() for u in self.writer.write(units, scope.user_id or scope.agent_id)]
+                                    metadata=check_metadata(metadata), kind=kind, source=source,
+                                    idempotency_key=idempotency_key)
+        written, events = self.writer.add(units, scope.user_id or scope.agent_id)
+        return Added([u.to_record() for u in written], events)
 
     def update(self, memory_id: str, *, text: str | None = None,
                metadata: dict[str, Any] | None = None, importance: float | None = None,
@@ -128,12 +149,48 @@ class Memory:
         self.store.delete(memory, memory.scope.user_id)
 
     def erase(self, *, user_id: str | None = None, agent_id: str | None = None,
-              session_id: str | None = None) -> int:
-        """Remove every trace of a user (or agent/session): rows, full text, vectors, history."""
-        scope = self._scope(user_id, agent_id, session_id, require=False)
-        if scope.user_id is None and scope.agent_id is None and scope.session_id is None:
-            raise InvalidInputError("erase() needs user_id, agent_id or session_id")
+              session_id: str | None = None, all_owners: bool = False) -> int:
+        """Remove every trace of a user (or agent, or one owner's session): rows, full text,
+        vectors, history. A session id alone names that session of every owner (imports give
+        each conversation `session_1`...), so it needs `all_owners=True`."""
+        scope = self._erase_scope(user_id, agent_id, session_id, all_owners)
         return self.store.erase(scope)
+
+    def erase_preview(self, *, user_id: str | None = None, agent_id: str | None = None,
+                      session_id: str | None = None, all_owners: bool = False) -> builtins.list[Owner]:
+        """What erase() with the same arguments would remove: each owner and its memory count."""
+        return self._owners(self._erase_scope(user_id, agent_id, session_id, all_owners))
+
+    def _erase_scope(self, user_id: str | None, agent_id: str | None, session_id: str | None,
+                     all_owners: bool) -> Scope:
+        scope = self._scope(user_id, agent_id, session_id, require=False)
+        if scope.user_id is None and scope.agent_id is None:
+            if scope.session_id is None:
+                raise InvalidInputError("erase() needs user_id, agent_id or session_id")
+            if not all_owners:
+                raise InvalidInputError(
+                    f"session {scope.session_id!r} may exist for several users: pass user_id or "
+                    f"agent_id, or all_owners=True to erase it for every owner")
+        return scope
+
+    def users(self) -> builtins.list[Owner]:
+        """Every user and agent with memories here, with counts."""
+        return self._owners(Scope(self.tenant_id))
+
+    def _owners(self, scope: Scope) -> builtins.list[Owner]:
+        return [Owner(user_id=u, agent_id=a, memories=n, sessions=s, latest=to_datetime(t))
+                for u, a, n, s, t in self.store.owners(scope)]
+
+    def find_id(self, prefix: str) -> str:
+        """The one memory id (stored, or deleted with its history kept) starting with `prefix`:
+        tables show ids shortened."""
+        check_scope_value("memory id", prefix)
+        found = self.store.ids_with_prefix(self.tenant_id, prefix)
+        if not found:
+            raise NotFoundError(f"no memory with id {prefix!r}")
+        if len(found) > 1 and prefix not in found:
+            raise InvalidInputError(f"id prefix {prefix!r} matches several memories; give more of it")
+        return prefix if prefix in found else found[0]
 
     # -- read ------------------------------------------------------------------------------
 
@@ -148,12 +205,11 @@ class Memory:
         Current facts rank above the ones they superseded; `as_of=T` returns what was true at T;
         archived (cold) memories join only with `include_archived=True`."""
         query = check_text(query, self.config.max_text_chars, "query")
-        if not 1 <= limit <= 1000:
-            raise InvalidInputError("limit must be between 1 and 1000")
+        check_int(limit, "limit", 1, 1000)
         scope = self._scope(user_id, agent_id, session_id)
         parsed = Filters.parse(filters)
         parsed.as_of = parse_timestamp(as_of, "as_of")
-        parsed.include_archived = include_archived
+        parsed.include_archived = check_bool(include_archived, "include_archived")
         return self.retriever.search(query, scope, parsed, limit,
                                      parse_timestamp(reference_time, "reference_time"))
 
@@ -161,8 +217,7 @@ class Memory:
                 session_id: str | None = None, filters: dict[str, Any] | None = None,
                 token_budget: int = 800, reference_time: Any = None) -> str:
         """Prompt-ready memories for `query`, within `token_budget`, oldest first, with ids."""
-        if token_budget < 16:
-            raise InvalidInputError("token_budget must be at least 16")
+        check_int(token_budget, "token_budget", 16, 100_000)
         hits = self.search(query, user_id=user_id, agent_id=agent_id, session_id=session_id,
                            filters=filters, limit=min(1000, max(10, token_budget // 8)),
                            reference_time=reference_time)
@@ -172,8 +227,7 @@ class Memory:
              session_id: str | None = None, filters: dict[str, Any] | None = None,
              cursor: str | None = None, limit: int = 100) -> Page:
         """Memories in insertion order, a page at a time (pass next_cursor back for more)."""
-        if not 1 <= limit <= 10_000:
-            raise InvalidInputError("limit must be between 1 and 10000")
+        check_int(limit, "limit", 1, 10_000)
         scope = self._scope(user_id, agent_id, session_id)
         parsed = Filters.parse(filters)
         parsed.include_archived = True  # a listing shows every memory; records say if archived
@@ -204,22 +258,25 @@ class Memory:
 
     def related(self, memory_id: str, *, limit: int = 10) -> builtins.list[RelatedMemory]:
         """Memories linked to this one on write: nearest in meaning and naming the same things."""
-        if not 1 <= limit <= 100:
-            raise InvalidInputError("limit must be between 1 and 100")
+        check_int(limit, "limit", 1, 100)
         return related_memories(self.store, self._get(memory_id), limit, Filters())
 
     def archive_cold(self, *, user_id: str | None = None, threshold: float = DEFAULT_ARCHIVE_THRESHOLD,
                      half_life_days: float | None = None, now: Any = None) -> int:
         """Move memories whose retention fell below `threshold` to the archive tier. They stay
         stored, listed and searchable with include_archived=True; nothing is deleted."""
-        if not 0.0 < threshold < 1.0:
-            raise InvalidInputError("threshold must be between 0 and 1")
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0.0 < threshold < 1.0:
+            raise InvalidInputError("threshold must be a number between 0 and 1")
+        if half_life_days is not None and (isinstance(half_life_days, bool) or not isinstance(
+                half_life_days, int | float) or not 0 < half_life_days <= 36_500):
+            raise InvalidInputError("half_life_days must be a number of days in (0, 36500]")
         scope = self._scope(user_id, None, None, require=False)
         at = parse_timestamp(now, "now") or time.time()
         half_life = half_life_days or self.config.retrieval.retention_half_life_days
         return archive_cold(self.store, scope, at, threshold, half_life)
 
     def history(self, memory_id: str) -> builtins.list[HistoryEntry]:
+        check_scope_value("memory id", memory_id)
         entries = self.store.history(self.tenant_id, memory_id)
         if not entries:
             raise NotFoundError(f"no memory or history with id {memory_id!r}")
@@ -231,63 +288,111 @@ class Memory:
 
     # -- bulk ------------------------------------------------------------------------------
 
-    def export(self, *, user_id: str | None = None, agent_id: str | None = None) -> Iterator[MemoryRecord]:
-        """Every memory of a scope (or the whole tenant when none is given), in insertion order."""
+    def export(self, *, user_id: str | None = None,
+               agent_id: str | None = None) -> Iterator[ExportedMemory]:
+        """Every memory of a scope (or the whole tenant when none is given), in insertion order,
+        with its versions and outgoing links: `import_records` rebuilds it exactly."""
         scope = self._scope(user_id, agent_id, None, require=False)
         after: int | None = None
         while True:
             rows = self.store.list_memories(scope, Filters.everything(), after, 1000)
-            yield from (r.to_record() for r in rows)
+            yield from self._exported(rows)
             if len(rows) < 1000:
                 return
             after = rows[-1].seq
 
+    def _exported(self, rows: builtins.list[StoredMemory]) -> Iterator[ExportedMemory]:
+        histories = self.store.histories(self.tenant_id, [m.id for m in rows])
+        edges = self.store.out_links([m.seq for m in rows if m.seq is not None])
+        ids = {m.seq: m.id for m in rows}
+        others = {dst for found in edges.values() for dst, _, _ in found} - set(ids)
+        ids.update({seq: m.id for seq, m in self.store.get_by_seq(sorted(others)).items()})
+        for m in rows:
+            links = [ExportedLink(to=ids[dst], kind=kind, weight=weight)
+                     for dst, weight, kind in edges.get(m.seq or -1, []) if dst in ids]
+            yield ExportedMemory.model_validate({
+                **m.record_fields(), "index_text": m.index_text, "content_hash": m.content_hash,
+                "history": histories.get(m.id, []), "links": links})
+
     def import_records(self, records: Iterable[dict[str, Any] | MemoryRecord],
                        batch_size: int = 512) -> int:
-        """Load exported memories, keeping ids, times and provenance; skips ones already here."""
-        added = 0
-        batch: builtins.list[StoredMemory] = []
-        for raw in records:
-            batch.append(self._from_record(raw))
-            if len(batch) >= batch_size:
-                added += self._import_batch(batch)
-                batch = []
-        return added + self._import_batch(batch)
+        check_int(batch_size, "batch_size", 1, 100_000)
+        """Load exported memories exactly as they were (ids, times, provenance, facts, versions,
+        links, supersession); skips ones already here. All lines are checked before any is
+        written, so a bad line changes nothing."""
+        if isinstance(records, str | bytes | dict) or not isinstance(records, Iterable):
+            raise InvalidInputError("import_records takes a list (or iterable) of exported records")
+        parsed = [self._from_record(raw) for raw in records]
+        added: builtins.list[StoredMemory] = []
+        for start in range(0, len(parsed), batch_size):
+            added += self._import_batch(parsed[start : start + batch_size])
+        self._import_links(parsed, added)
+        return len(added)
 
-    def _from_record(self, raw: dict[str, Any] | MemoryRecord) -> StoredMemory:
+    def _from_record(self, raw: dict[str, Any] | MemoryRecord) -> ExportedMemory:
         try:
-            record = raw if isinstance(raw, MemoryRecord) else MemoryRecord.model_validate(
-                {"tenant_id": self.tenant_id, **raw})
+            if isinstance(raw, ExportedMemory):
+                record = raw
+            else:
+                fields = raw.model_dump() if isinstance(raw, MemoryRecord) else raw
+                if not isinstance(fields, dict):
+                    raise InvalidInputError(
+                        f"each import line must be a JSON object, not {type(fields).__name__}")
+                record = ExportedMemory.model_validate({**fields, "tenant_id": self.tenant_id})
         except ValueError as exc:
+            if isinstance(exc, InvalidInputError):
+                raise
             raise InvalidInputError(f"not an exported memory record: {exc}") from None
-        scope = self._scope(record.user_id, record.agent_id, record.session_id)
-        text = check_text(record.text, self.config.max_text_chars)
-        message = Message(content=text, role=record.role or "user", speaker=record.speaker,
-                          kind=record.kind, metadata=check_metadata(record.metadata))
-        when = record.event_time.timestamp() if record.event_time else None
+        self._scope(record.user_id, record.agent_id, record.session_id)
+        check_scope_value("memory id", record.id)
+        check_text(record.text, self.config.max_text_chars)
+        check_metadata(record.metadata)
+        return record
+
+    def _import_batch(self, batch: builtins.list[ExportedMemory]) -> builtins.list[StoredMemory]:
+        units = [self._to_stored(r) for r in batch if self.store.get(self.tenant_id, r.id) is None]
+        history = {r.id: r.history for r in batch if r.history}
+        return self.writer.restore(units, history)
+
+    def _to_stored(self, record: ExportedMemory) -> StoredMemory:
+        scope = Scope(self.tenant_id, record.user_id, record.agent_id, record.session_id)
+        message = Message(content=record.text, role=record.role or "user", speaker=record.speaker,
+                          kind=record.kind, metadata=record.metadata)
+        when = _epoch(record.event_time)
         return StoredMemory(
-            id=record.id, text=text, index_text=index_text(message, when), kind=record.kind,
+            id=record.id, text=record.text,
+            index_text=record.index_text or index_text(message, when), kind=record.kind,
             scope=scope, visibility=record.visibility, role=record.role, speaker=record.speaker,
-            provenance=Provenance(**{**record.provenance.model_dump(), "source": "import"}),
-            content_hash=content_hash(message, scope, when),
-            created_at=record.created_at.timestamp(), updated_at=time.time(), event_time=when,
-            valid_from=record.valid_from.timestamp() if record.valid_from else None,
-            valid_to=record.valid_to.timestamp() if record.valid_to else None,
+            provenance=record.provenance,
+            content_hash=record.content_hash or content_hash(message, scope, when),
+            created_at=record.created_at.timestamp(), updated_at=record.updated_at.timestamp(),
+            event_time=when, valid_from=_epoch(record.valid_from), valid_to=_epoch(record.valid_to),
             version=record.version, supersedes=record.supersedes, superseded_by=record.superseded_by,
-            importance=record.importance, metadata=message.metadata, keywords=record.keywords,
-            entities=record.entities, position=record.position,
+            importance=record.importance, access_count=record.access_count,
+            last_accessed_at=_epoch(record.last_accessed_at), metadata=dict(record.metadata),
+            keywords=list(record.keywords), entities=list(record.entities), position=record.position,
+            fact_key=record.fact_key, fact_value=record.fact_value,
+            mentioned_from=_epoch(record.mentioned_from), mentioned_to=_epoch(record.mentioned_to),
+            archived=record.archived,
         )
 
-    def _import_batch(self, batch: builtins.list[StoredMemory]) -> int:
-        fresh = [m for m in batch if self.store.get(self.tenant_id, m.id) is None]
-        by_scope: dict[tuple[str | None, ...], builtins.list[StoredMemory]] = {}
-        for m in fresh:
-            by_scope.setdefault((m.scope.user_id, m.scope.agent_id, m.scope.session_id), []).append(m)
-        keep: builtins.list[StoredMemory] = []
-        for group in by_scope.values():
-            known = self.store.existing_hashes(group[0].scope, [m.content_hash for m in group])
-            keep.extend(m for m in group if m.content_hash not in known)
-        return len(self.writer.write(keep, "import", keep_positions=True))
+    def _import_links(self, records: builtins.list[ExportedMemory],
+                      added: builtins.list[StoredMemory]) -> None:
+        """Links of the imported memories, once every end of them is stored."""
+        fresh = {m.id: m for m in added}
+        seqs: dict[str, int | None] = {m.id: m.seq for m in added}
+        links: builtins.list[Link] = []
+        for record in records:
+            src = fresh.get(record.id)
+            for link in record.links if src is not None else []:
+                if link.to not in seqs:
+                    found = self.store.get(self.tenant_id, link.to)
+                    seqs[link.to] = None if found is None else found.seq
+                dst = seqs[link.to]
+                if src is not None and dst is not None:
+                    links.append(Link(src, dst, link.kind, link.weight))
+        if links:
+            self.store.add_links(links)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -323,5 +428,7 @@ class AsyncMemory:
     profile = in_thread(Memory.profile)
     consolidate = in_thread(Memory.consolidate)
     archive_cold = in_thread(Memory.archive_cold)
+    users = in_thread(Memory.users)
+    import_records = in_thread(Memory.import_records)
     stats = in_thread(Memory.stats)
     close = in_thread(Memory.close)

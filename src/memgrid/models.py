@@ -104,6 +104,43 @@ class HistoryEntry(BaseModel):
     actor: str | None
 
 
+class AddEvent(BaseModel):
+    """What became of one message passed to `add` (mem0's event names)."""
+
+    index: int = Field(description="its place in the input")
+    event: Literal["ADD", "UPDATE", "NONE"] = Field(
+        description="ADD: stored; UPDATE: stored, and it superseded an older fact; NONE: an exact "
+                    "repeat of a stored memory, not stored again")
+    id: str = Field(description="the new memory, or for NONE the stored one it repeats")
+    supersedes: str | None = Field(default=None, description="UPDATE: the memory it replaced")
+
+
+class Added(list[MemoryRecord]):
+    """The memories `add` stored (a list, as before), with `events`: one per input message."""
+
+    def __init__(self, records: list[MemoryRecord], events: list[AddEvent]) -> None:
+        super().__init__(records)
+        self.events = events
+
+
+class ExportedLink(BaseModel):
+    """A link from an exported memory to another (`to`, by id)."""
+
+    to: str
+    kind: str
+    weight: float
+
+
+class ExportedMemory(MemoryRecord):
+    """One line of `export`: the record plus what a lossless `import` needs to rebuild it (its
+    versions, its outgoing links, and how it was indexed)."""
+
+    index_text: str | None = None
+    content_hash: str | None = None
+    history: list[HistoryEntry] = Field(default_factory=list)
+    links: list[ExportedLink] = Field(default_factory=list)
+
+
 class Page(BaseModel):
     items: list[MemoryRecord]
     next_cursor: str | None
@@ -118,6 +155,17 @@ class Stats(BaseModel):
     vectors: int
     db_bytes: int
     embedder: str
+    by_tenant: dict[str, int] = Field(default_factory=dict, description="memories of each tenant")
+
+
+class Owner(BaseModel):
+    """A user or agent with memories in a store."""
+
+    user_id: str | None
+    agent_id: str | None
+    memories: int
+    sessions: int
+    latest: datetime | None
 
 
 @dataclass(slots=True)

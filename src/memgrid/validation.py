@@ -33,13 +33,46 @@ def check_scope_value(name: str, value: str | None) -> str | None:
     return value
 
 
+ROLES = ("user", "assistant", "system", "tool")
+MAX_JSON_DEPTH = 32
+
+
+def check_int(value: Any, what: str, low: int, high: int) -> int:
+    """A whole number in [low, high] (bool is not a number here)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInputError(f"{what} must be a whole number, got {type(value).__name__}")
+    if not low <= value <= high:
+        raise InvalidInputError(f"{what} must be between {low} and {high}, got {value}")
+    return value
+
+
+def check_bool(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{what} must be true or false, got {type(value).__name__}")
+    return value
+
+
+def check_role(value: Any, what: str = "role") -> str:
+    if value not in ROLES:
+        raise InvalidInputError(f"{what} must be one of {', '.join(ROLES)}, got {value!r}")
+    return str(value)
+
+
+def _no_surrogates(text: str, what: str) -> None:
+    """A lone surrogate cannot be encoded as UTF-8, so no backend can store it."""
+    if any("\ud800" <= c <= "\udfff" for c in text):
+        raise InvalidInputError(f"{what} contains a lone surrogate (invalid Unicode); send valid UTF-8 text")
+
+
 def check_text(text: Any, max_chars: int, what: str = "text") -> str:
     if not isinstance(text, str):
         raise InvalidInputError(f"{what} must be a string, got {type(text).__name__}")
     if not text.strip():
-        raise InvalidInputError(f"{what} is empty or whitespace; give the memory some content")
+        hint = "pass what to search for" if what == "query" else "give the memory some content"
+        raise InvalidInputError(f"{what} is empty or whitespace; {hint}")
     if "\x00" in text:
         raise InvalidInputError(f"{what} contains a NUL character; remove it")
+    _no_surrogates(text, what)
     if len(text) > max_chars:
         raise InvalidInputError(
             f"{what} is {len(text)} chars; the limit is {max_chars} (raise max_text_chars or split it)"
@@ -86,23 +119,43 @@ def check_metadata(metadata: Any) -> dict[str, Any]:
                 f"metadata key {key!r} is invalid; use 1-64 letters, digits, '_' or '-'"
             )
     _check_json_strings(metadata, "metadata")
+    tags = metadata.get("tags")
+    if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str) for t in tags)):
+        raise InvalidInputError("metadata.tags must be a list of strings, e.g. [\"work\"]")
+    namespace = metadata.get("namespace")
+    if namespace is not None and not isinstance(namespace, str):
+        raise InvalidInputError("metadata.namespace must be a string")
     return dict(metadata)
 
 
-def _check_json_strings(value: Any, where: str) -> None:
-    """NUL cannot be stored by every backend (PostgreSQL text/jsonb); refuse it everywhere."""
+def _check_json_strings(value: Any, where: str, depth: int = 0) -> None:
+    """Only what JSON holds, and what every backend stores: no NUL (PostgreSQL text/jsonb), no
+    lone surrogate, no NaN or infinity, no integer beyond 64 bits, nesting bounded."""
+    if depth > MAX_JSON_DEPTH:
+        raise InvalidInputError(f"{where} nests deeper than {MAX_JSON_DEPTH} levels")
     if isinstance(value, str):
         if "\x00" in value:
             raise InvalidInputError(f"{where} contains a NUL character; remove it")
+        _no_surrogates(value, where)
     elif isinstance(value, dict):
         for k, v in value.items():
-            _check_json_strings(k, where)
-            _check_json_strings(v, f"{where}.{k}")
+            if not isinstance(k, str):
+                raise InvalidInputError(f"{where} has a key that is not a string ({k!r})")
+            _check_json_strings(k, where, depth + 1)
+            _check_json_strings(v, f"{where}.{k}", depth + 1)
     elif isinstance(value, list | tuple):
         for item in value:
-            _check_json_strings(item, where)
-    elif isinstance(value, float) and value != value:
-        raise InvalidInputError(f"{where} contains NaN; JSON cannot store it")
+            _check_json_strings(item, where, depth + 1)
+    elif isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidInputError(f"{where} contains NaN or infinity; JSON cannot store it")
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise InvalidInputError(f"{where} holds an integer beyond 64 bits")
+    else:
+        raise InvalidInputError(f"{where} holds a {type(value).__name__}, which JSON cannot store")
 
 
 def printable(value: str | None, limit: int = 256) -> str | None:
@@ -133,6 +186,10 @@ class Filters:
 
     @classmethod
     def parse(cls, raw: dict[str, Any] | None) -> Filters:
+        if raw is None:
+            return cls()
+        if not isinstance(raw, dict):
+            raise InvalidInputError(f"filters must be an object (dict), got {type(raw).__name__}")
         if not raw:
             return cls()
         unknown = set(raw) - set(cls.ALLOWED)
@@ -145,9 +202,16 @@ class Filters:
             value = raw.get(key)
             if value is None:
                 return ()
+            if not isinstance(value, str | list | tuple):
+                raise InvalidInputError(
+                    f"filter {key} must be a string or a list of strings, got {type(value).__name__}")
             values = [value] if isinstance(value, str) else list(value)
+            if not values:
+                raise InvalidInputError(f"filter {key} is an empty list; leave it out to match every {key}")
             for v in values:
                 check_scope_value(f"filter {key}", v)
+                if key == "role":
+                    check_role(v, "filter role")
             return tuple(values)
 
         metadata = check_metadata(raw.get("metadata"))

@@ -2,14 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from memgrid.access.rules import Resource
 from memgrid.config import RetrievalConfig
 
 PrincipalKind = Literal["admin", "user", "agent"]
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Naive times mean UTC (as everywhere in memgrid)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def to_epoch(value: datetime | None) -> float | None:
+    return None if value is None else (utc(value) or value).timestamp()
+
+
+def from_epoch(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+# ISO 8601 in and out (epoch seconds are accepted too); naive means UTC
+Time = Annotated[datetime, AfterValidator(utc)]
 
 
 class Principal(BaseModel):
@@ -18,6 +36,9 @@ class Principal(BaseModel):
     kind: PrincipalKind
     name: str
     acts_for: list[str] = Field(default_factory=list, description="users an agent acts for")
+    # the key this principal authenticated with, when it did (never serialised)
+    key_id: str | None = Field(default=None, exclude=True)
+    key_expires_at: datetime | None = Field(default=None, exclude=True)
 
     def own_users(self) -> list[str]:
         """Users whose private memories this principal reads and writes."""
@@ -47,7 +68,9 @@ class ApiKey(BaseModel):
     id: str
     principal_id: str
     tenant_id: str
-    expires_at: float | None = None
+    created_at: Time | None = None
+    expires_at: Time | None = None
+    revoked: bool = False
     secret: str | None = Field(default=None, description="shown once, at creation; only a hash is kept")
 
 
@@ -60,15 +83,15 @@ class Grant(BaseModel):
     value: str | None = None
     read: bool = True
     write: bool = False
-    valid_from: float | None = None
-    valid_to: float | None = None
+    valid_from: Time | None = None
+    valid_to: Time | None = None
     created_by: str = ""
-    created_at: float = 0.0
+    created_at: Time | None = None
     revoked: bool = False
 
     def active(self, at: float) -> bool:
-        return (not self.revoked and (self.valid_from is None or self.valid_from <= at)
-                and (self.valid_to is None or at < self.valid_to))
+        start, end = to_epoch(self.valid_from), to_epoch(self.valid_to)
+        return not self.revoked and (start is None or start <= at) and (end is None or at < end)
 
 
 class AuditEvent(BaseModel):
@@ -78,5 +101,5 @@ class AuditEvent(BaseModel):
     action: str
     target: str | None
     result: str
-    at: float
+    at: Time
     detail: dict[str, Any]

@@ -15,11 +15,23 @@ import secrets
 import sqlite3
 import threading
 import time
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind, TenantSettings
+from memgrid.access.models import (
+    ApiKey,
+    AuditEvent,
+    Grant,
+    Principal,
+    PrincipalKind,
+    TenantSettings,
+    from_epoch,
+    to_epoch,
+)
 from memgrid.access.rules import AccessRule, GrantRule
+from memgrid.config import MemgridConfig
 from memgrid.errors import InvalidInputError, NotFoundError
 
 _TABLES = """
@@ -76,6 +88,20 @@ def _create_pg_tables(conn: Any) -> None:
         conn.execute(_PG_GUARDS)
 
 
+def has_access_tables(config: MemgridConfig) -> bool:
+    """Whether a database is a server's (holds tenants), without creating anything."""
+    if config.db_url:
+        import psycopg
+
+        with psycopg.connect(config.db_url) as conn:
+            return conn.execute("SELECT to_regclass('tenants') IS NOT NULL").fetchone() == (True,)
+    path = config.db_path()
+    if not path.exists():
+        return False
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'tenants'").fetchone() is not None
+
+
 class AccessStore:
     """Every request authenticates and writes an audit row here, so on PostgreSQL it has its
     own connection pool: a single shared connection would queue a server's requests."""
@@ -108,6 +134,10 @@ class AccessStore:
 
     def create_tenant(self, name: str) -> tuple[str, Principal, str]:
         """A tenant with its first admin; returns (tenant id, admin, admin API key)."""
+        if not isinstance(name, str) or not name.strip() or name != name.strip():
+            raise InvalidInputError("a tenant name must be non-empty, without leading or trailing spaces")
+        if name in self.tenants().values():
+            raise InvalidInputError(f"a tenant named {name!r} already exists; pick another name")
         tenant_id = _id("t")
         self._x("INSERT INTO tenants VALUES (?, ?, ?)", (tenant_id, name, time.time()))
         admin = self.create_principal(tenant_id, "admin", "admin")
@@ -154,25 +184,73 @@ class AccessStore:
         rows = self._x("SELECT id FROM principals WHERE tenant_id = ? ORDER BY created_at", (tenant_id,))
         return [p for r in rows if (p := self.principal(r[0])) is not None]
 
+    def tenants(self) -> dict[str, str]:
+        """Every tenant of this database: id -> name."""
+        return {r[0]: r[1] for r in self._x("SELECT id, name FROM tenants ORDER BY created_at")}
+
+    def find_tenant(self, id_or_name: str) -> str:
+        """A tenant's id, from its id or its (unique) name."""
+        tenants = self.tenants()
+        if id_or_name in tenants:
+            return id_or_name
+        named = [t for t, name in tenants.items() if name == id_or_name]
+        if len(named) == 1:
+            return named[0]
+        listed = ", ".join(f"{t} ({n})" for t, n in tenants.items()) or "none"
+        raise InvalidInputError(f"no tenant {id_or_name!r} in this server database; tenants: {listed}")
+
+    def principal_ids(self, tenant_id: str, names: list[str], kind: PrincipalKind,
+                      acts_for: dict[str, list[str]] | None = None) -> tuple[dict[str, str], list[str]]:
+        """Principals for owner names brought by an import: a principal with that id, else the
+        one with that name, else a new one (an agent acting for `acts_for[name]`). Returns
+        name -> id and the names created."""
+        known = {p.id: p for p in self.principals(tenant_id)}
+        by_name = {p.name: p for p in known.values()}
+        out: dict[str, str] = {}
+        created: list[str] = []
+        for name in dict.fromkeys(names):
+            found = known.get(name) or by_name.get(name)
+            if found is not None and found.kind != kind:
+                raise InvalidInputError(
+                    f"{name!r} is a {found.kind} principal of this tenant, not a {kind}; rename it first")
+            if found is None:
+                found = self.create_principal(tenant_id, kind, name, (acts_for or {}).get(name))
+                created.append(name)
+            out[name] = found.id
+        return out, created
+
     # -- API keys ---------------------------------------------------------------------------
 
     def create_key(self, principal_id: str, expires_at: float | None = None) -> ApiKey:
         p = self.principal(principal_id)
         if p is None:
             raise NotFoundError(f"no principal {principal_id!r}")
-        key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
+        key_id, secret, now = secrets.token_hex(6), secrets.token_urlsafe(32), time.time()
         self._x("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, ?, NULL)",
-                (key_id, p.id, p.tenant_id, _hash(secret), time.time(), expires_at))
-        return ApiKey(id=key_id, principal_id=p.id, tenant_id=p.tenant_id, expires_at=expires_at,
-                      secret=f"mg_{key_id}_{secret}")
+                (key_id, p.id, p.tenant_id, _hash(secret), now, expires_at))
+        return ApiKey(id=key_id, principal_id=p.id, tenant_id=p.tenant_id, created_at=from_epoch(now),
+                      expires_at=from_epoch(expires_at), secret=f"mg_{key_id}_{secret}")
+
+    def keys(self, tenant_id: str, principal_id: str | None = None) -> list[ApiKey]:
+        """Keys of a tenant (or of one principal), without their secrets."""
+        sql = ("SELECT id, principal_id, tenant_id, created_at, expires_at, revoked_at FROM api_keys "
+               "WHERE tenant_id = ?")
+        params: tuple[Any, ...] = (tenant_id,)
+        if principal_id is not None:
+            sql, params = sql + " AND principal_id = ?", (*params, principal_id)
+        return [ApiKey(id=r[0], principal_id=r[1], tenant_id=r[2], created_at=from_epoch(r[3]),
+                       expires_at=from_epoch(r[4]), revoked=r[5] is not None)
+                for r in self._x(sql + " ORDER BY created_at", params)]
 
     def revoke_key(self, tenant_id: str, key_id: str) -> None:
         if not self._x("SELECT 1 FROM api_keys WHERE id = ? AND tenant_id = ?", (key_id, tenant_id)):
             raise NotFoundError(f"no key {key_id!r}")
-        self._x("UPDATE api_keys SET revoked_at = ? WHERE id = ?", (time.time(), key_id))
+        self._x("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+                (time.time(), key_id))
 
     def authenticate(self, presented: str) -> Principal | None:
-        """The key's principal if the key exists, matches, is not revoked and not expired."""
+        """The key's principal if the key exists, matches, is not revoked and not expired; the
+        principal carries the key's id and expiry (a key mints no key that outlives it)."""
         parts = presented.split("_", 2)
         if len(parts) != 3 or parts[0] != "mg":
             return None
@@ -185,16 +263,18 @@ class AccessStore:
             return None
         if expires_at is not None and expires_at <= time.time():
             return None
-        return self.principal(principal_id)
+        p = self.principal(principal_id)
+        return None if p is None else p.model_copy(
+            update={"key_id": parts[1], "key_expires_at": from_epoch(expires_at)})
 
     # -- grants -----------------------------------------------------------------------------
 
     def create_grant(self, grant: Grant) -> Grant:
-        grant = grant.model_copy(update={"id": _id("g"), "created_at": time.time()})
+        grant = grant.model_copy(update={"id": _id("g"), "created_at": from_epoch(time.time())})
         self._x("INSERT INTO grants VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                 (grant.id, grant.tenant_id, grant.grantee, grant.owner, grant.resource, grant.value,
-                 int(grant.read), int(grant.write), grant.valid_from, grant.valid_to,
-                 grant.created_by, grant.created_at))
+                 int(grant.read), int(grant.write), to_epoch(grant.valid_from), to_epoch(grant.valid_to),
+                 grant.created_by, to_epoch(grant.created_at)))
         return grant
 
     def revoke_grant(self, tenant_id: str, grant_id: str) -> Grant:
@@ -214,8 +294,9 @@ class AccessStore:
         out = []
         for r in rows:
             g = Grant(id=r[0], tenant_id=r[1], grantee=r[2], owner=r[3], resource=r[4], value=r[5],
-                      read=bool(r[6]), write=bool(r[7]), valid_from=r[8], valid_to=r[9],
-                      created_by=r[10], created_at=r[11], revoked=r[12] is not None)
+                      read=bool(r[6]), write=bool(r[7]), valid_from=from_epoch(r[8]),
+                      valid_to=from_epoch(r[9]), created_by=r[10], created_at=from_epoch(r[11]),
+                      revoked=r[12] is not None)
             if grantees is not None and g.grantee not in grantees:
                 continue
             if active_at is not None and not g.active(active_at):
@@ -254,7 +335,8 @@ class AccessStore:
             params.append(action)
         rows = self._x(sql + " ORDER BY id LIMIT ?", (*params, limit))
         return [AuditEvent(id=r[0], tenant_id=r[1], principal_id=r[2], action=r[3], target=r[4],
-                           result=r[5], at=r[6], detail=json.loads(r[7])) for r in rows]
+                           result=r[5], at=datetime.fromtimestamp(r[6], tz=UTC),
+                           detail=json.loads(r[7])) for r in rows]
 
     def close(self) -> None:
         if self.pool is not None:

@@ -6,10 +6,12 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -23,33 +25,87 @@ app = typer.Typer(help="Long-term memory for AI agents.", no_args_is_help=True,
 bench_app = typer.Typer(help="Benchmarks: speed, LoCoMo recall.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")
 
 DbOpt = Annotated[str | None, typer.Option(
     "--db", help="SQLite file (default $MEMGRID_HOME/memgrid.db) or postgresql://... URL")]
-EmbOpt = Annotated[str, typer.Option("--embedder", help="static | minilm | hashing | openai")]
+EmbOpt = Annotated[str, typer.Option(
+    "--embedder", help="static | minilm | hashing | openai[:MODEL] (openai reads OPENAI_API_KEY)")]
+TenantOpt = Annotated[str | None, typer.Option(
+    "--tenant", help="tenant id or name (a server database); default: the embedded 'default'")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
-UserOpt = Annotated[str | None, typer.Option("--user", "-u", help="user id")]
+UserOpt = Annotated[str | None, typer.Option(
+    "--user", "-u", help="user id (on a server tenant: the principal id; `memgrid users` lists them)")]
 AgentOpt = Annotated[str | None, typer.Option("--agent", "-a", help="agent id")]
 SessionOpt = Annotated[str | None, typer.Option("--session", "-s", help="session id")]
+POSTGRES_URL = ("postgresql://", "postgres://")
 
 
-def open_memory(db: str | None, embedder: str) -> Memory:
-    config = MemgridConfig(embedder=EmbedderConfig(provider=embedder))  # type: ignore[arg-type]
-    if db and db.startswith(("postgresql://", "postgres://")):
-        return Memory(config=config.model_copy(update={"db_url": db}))
-    return Memory(Path(db) if db else None, config=config)
+def fail(message: str) -> NoReturn:
+    """One red line on stderr and exit code 2: what was wrong and what to do."""
+    err.print(f"[red]error:[/red] {escape(message)}")
+    raise typer.Exit(2)
 
 
-def run(db: str | None, embedder: str, action: Callable[[Memory], T]) -> T:
-    """Open, act, close; memgrid errors become one red line and exit code 1."""
+def memory_config(db: str | None, embedder: str, tenant: str | None = None,
+                  create: bool = False) -> MemgridConfig:
+    """The configuration the options name. Only verbs that write (`create`) may start a new
+    database: a mistyped --db elsewhere is an error, not an empty store."""
+    provider, _, model = embedder.partition(":")
     try:
-        with open_memory(db, embedder) as mem:
+        config = MemgridConfig(embedder=EmbedderConfig.model_validate(
+            {"provider": provider, "model": model or None}))
+    except ValidationError:
+        fail(f"--embedder {embedder!r} is not one of static, minilm, hashing, openai[:MODEL]")
+    if db and db.startswith(POSTGRES_URL):
+        config = config.model_copy(update={"db_url": db})
+    elif db:
+        config = config.model_copy(update={"path": Path(db)})
+    if not config.db_url and not create and not config.db_path().exists():
+        fail(f"no memgrid database at {config.db_path()}; check --db (add and import create one)")
+    if tenant is not None:
+        config = config.model_copy(update={"tenant_id": server_tenant(config, tenant) or tenant})
+    return config
+
+
+def server_tenant(config: MemgridConfig, tenant: str) -> str | None:
+    """The id of a server database's tenant named by id or name; None for an embedded store."""
+    from memgrid.access.store import AccessStore, has_access_tables
+
+    if not has_access_tables(config):
+        return None
+    access = AccessStore(sqlite_path=None if config.db_url else config.db_path(), postgres_url=config.db_url)
+    try:
+        return access.find_tenant(tenant)
+    finally:
+        access.close()
+
+
+def open_memory(db: str | None, embedder: str, tenant: str | None = None, create: bool = False) -> Memory:
+    return Memory(config=memory_config(db, embedder, tenant, create))
+
+
+def run(db: str | None, embedder: str, action: Callable[[Memory], T], tenant: str | None = None,
+        create: bool = False) -> T:
+    """Open, act, close; bad input and memgrid's errors become one red line and exit code 2."""
+    try:
+        with open_memory(db, embedder, tenant, create) as mem:
             return action(mem)
-    except MemgridError as exc:
-        err.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from None
+    except (MemgridError, ValidationError) as exc:
+        fail(str(exc))
+
+
+def json_object(value: str | None, option: str) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        fail(f"{option} is not JSON ({exc.msg}); pass an object like '{{\"key\": \"value\"}}'")
+    if not isinstance(parsed, dict):
+        fail(f"{option} must be a JSON object, not {type(parsed).__name__}")
+    return parsed
 
 
 def emit_json(value: Any) -> None:
@@ -71,15 +127,16 @@ def memories_table(rows: list[dict[str, Any]], title: str, score: bool = False) 
 
 
 @app.command()
-def add(text: str, db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
-        agent: AgentOpt = None, session: SessionOpt = None,
+def add(text: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+        user: UserOpt = None, agent: AgentOpt = None, session: SessionOpt = None,
         timestamp: Annotated[str | None, typer.Option(help="ISO 8601 event time")] = None,
         metadata: Annotated[str | None, typer.Option(help="JSON object")] = None,
         as_json: JsonOpt = False) -> None:
     """Remember TEXT for a user or agent."""
-    meta = json.loads(metadata) if metadata else None
+    meta = json_object(metadata, "--metadata")
     added = run(db, embedder, lambda m: m.add(text, user_id=user, agent_id=agent, session_id=session,
-                                              timestamp=timestamp, metadata=meta, source="cli"))
+                                              timestamp=timestamp, metadata=meta, source="cli"),
+                tenant, create=True)
     if as_json:
         emit_json([a.model_dump(mode="json") for a in added])
     else:
@@ -87,15 +144,16 @@ def add(text: str, db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt 
 
 
 @app.command()
-def search(query: str, db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
-           agent: AgentOpt = None, session: SessionOpt = None,
+def search(query: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+           user: UserOpt = None, agent: AgentOpt = None, session: SessionOpt = None,
            limit: Annotated[int, typer.Option("--limit", "-k")] = 10,
            as_of: Annotated[str | None, typer.Option(help="what was true at this ISO time")] = None,
            archived: Annotated[bool, typer.Option("--archived", help="include archived memories")] = False,
            as_json: JsonOpt = False) -> None:
     """Recall memories relevant to QUERY."""
     hits = run(db, embedder, lambda m: m.search(query, user_id=user, agent_id=agent, session_id=session,
-                                                limit=limit, as_of=as_of, include_archived=archived))
+                                                limit=limit, as_of=as_of, include_archived=archived),
+               tenant)
     rows = [h.model_dump(mode="json") for h in hits]
     if as_json:
         emit_json(rows)
@@ -104,17 +162,24 @@ def search(query: str, db: DbOpt = None, embedder: EmbOpt = "static", user: User
 
 
 @app.command()
-def context(query: str, db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
-            agent: AgentOpt = None, budget: Annotated[int, typer.Option("--budget")] = 800) -> None:
+def context(query: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+            user: UserOpt = None, agent: AgentOpt = None, session: SessionOpt = None,
+            budget: Annotated[int, typer.Option("--budget", help="tokens")] = 800,
+            as_json: JsonOpt = False) -> None:
     """Print a prompt-ready memory block for QUERY within a token budget."""
-    console.print(run(db, embedder, lambda m: m.context(query, user_id=user, agent_id=agent,
-                                                        token_budget=budget)), markup=False)
+    block = run(db, embedder, lambda m: m.context(query, user_id=user, agent_id=agent, session_id=session,
+                                                  token_budget=budget), tenant)
+    if as_json:
+        emit_json({"context": block})
+    else:
+        console.print(block, markup=False)
 
 
 @app.command()
-def get(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json: JsonOpt = False) -> None:
-    """Show one memory."""
-    record = run(db, embedder, lambda m: m.get(memory_id)).model_dump(mode="json")
+def get(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+        as_json: JsonOpt = False) -> None:
+    """Show one memory (a unique prefix of its id will do)."""
+    record = run(db, embedder, lambda m: m.get(m.find_id(memory_id)), tenant).model_dump(mode="json")
     if as_json:
         emit_json(record)
     else:
@@ -122,12 +187,12 @@ def get(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json: 
 
 
 @app.command("list")
-def list_(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None, agent: AgentOpt = None,
-          session: SessionOpt = None, cursor: str | None = None, limit: int = 50,
+def list_(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+          agent: AgentOpt = None, session: SessionOpt = None, cursor: str | None = None, limit: int = 50,
           as_json: JsonOpt = False) -> None:
     """List memories a page at a time."""
     page = run(db, embedder, lambda m: m.list(user_id=user, agent_id=agent, session_id=session,
-                                              cursor=cursor, limit=limit))
+                                              cursor=cursor, limit=limit), tenant)
     if as_json:
         emit_json(page.model_dump(mode="json"))
         return
@@ -137,12 +202,33 @@ def list_(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None, a
 
 
 @app.command()
+def users(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+          as_json: JsonOpt = False) -> None:
+    """The users and agents with memories in this store, with counts."""
+    owners = [o.model_dump(mode="json") for o in run(db, embedder, lambda m: m.users(), tenant)]
+    if as_json:
+        emit_json(owners)
+        return
+    table = Table(title="owners")
+    for col in ("user", "agent", "memories", "sessions", "latest"):
+        table.add_column(col)
+    for o in owners:
+        table.add_row(o["user_id"] or "", o["agent_id"] or "", str(o["memories"]), str(o["sessions"]),
+                      (o["latest"] or "")[:16])
+    console.print(table)
+
+
+@app.command()
 def update(memory_id: str, text: Annotated[str | None, typer.Option()] = None,
            metadata: Annotated[str | None, typer.Option(help="JSON object")] = None,
-           db: DbOpt = None, embedder: EmbOpt = "static", as_json: JsonOpt = False) -> None:
-    """Change a memory's text or metadata (history keeps the old version)."""
-    meta = json.loads(metadata) if metadata else None
-    record = run(db, embedder, lambda m: m.update(memory_id, text=text, metadata=meta))
+           importance: Annotated[float | None, typer.Option(help="0..1")] = None,
+           event_time: Annotated[str | None, typer.Option(help="ISO 8601 time it happened")] = None,
+           db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+           as_json: JsonOpt = False) -> None:
+    """Change a memory's text, metadata, importance or time (history keeps the old version)."""
+    meta = json_object(metadata, "--metadata")
+    record = run(db, embedder, lambda m: m.update(m.find_id(memory_id), text=text, metadata=meta,
+                                                  importance=importance, event_time=event_time), tenant)
     if as_json:
         emit_json(record.model_dump(mode="json"))
     else:
@@ -150,9 +236,11 @@ def update(memory_id: str, text: Annotated[str | None, typer.Option()] = None,
 
 
 @app.command()
-def history(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json: JsonOpt = False) -> None:
-    """Every version of a memory."""
-    entries = [e.model_dump(mode="json") for e in run(db, embedder, lambda m: m.history(memory_id))]
+def history(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+            as_json: JsonOpt = False) -> None:
+    """Every version of a memory (also of a deleted one, until erase)."""
+    entries = [e.model_dump(mode="json")
+               for e in run(db, embedder, lambda m: m.history(m.find_id(memory_id)), tenant)]
     if as_json:
         emit_json(entries)
         return
@@ -165,9 +253,11 @@ def history(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_js
 
 
 @app.command()
-def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json: JsonOpt = False) -> None:
+def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+          as_json: JsonOpt = False) -> None:
     """A fact's versions across memories: what it superseded and what superseded it."""
-    records = [r.model_dump(mode="json") for r in run(db, embedder, lambda m: m.chain(memory_id))]
+    records = [r.model_dump(mode="json")
+               for r in run(db, embedder, lambda m: m.chain(m.find_id(memory_id)), tenant)]
     if as_json:
         emit_json(records)
     else:
@@ -175,10 +265,10 @@ def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json
 
 
 @app.command()
-def related(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_json: JsonOpt = False,
-            limit: Annotated[int, typer.Option(help="how many")] = 10) -> None:
+def related(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+            as_json: JsonOpt = False, limit: Annotated[int, typer.Option(help="how many")] = 10) -> None:
     """Memories linked to this one on write (similar meaning, same people or things)."""
-    links = run(db, embedder, lambda m: m.related(memory_id, limit=limit))
+    links = run(db, embedder, lambda m: m.related(m.find_id(memory_id), limit=limit), tenant)
     found = [r.model_dump(mode="json") for r in links]
     if as_json:
         emit_json(found)
@@ -192,12 +282,11 @@ def related(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", as_js
 
 
 @app.command()
-def profile(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
+def profile(user: Annotated[str, typer.Option("--user", "-u", help="user id")],
+            db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
             as_json: JsonOpt = False) -> None:
     """The facts currently true about a user (core memory), each with its evidence id."""
-    if user is None:
-        raise typer.BadParameter("--user is required")
-    facts = run(db, embedder, lambda m: m.profile(user_id=user))
+    facts = run(db, embedder, lambda m: m.profile(user_id=user), tenant)
     if as_json:
         emit_json({k: v.model_dump(mode="json") for k, v in facts.items()})
         return
@@ -211,10 +300,10 @@ def profile(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
 
 
 @app.command()
-def consolidate(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
-                agent: AgentOpt = None, as_json: JsonOpt = False) -> None:
+def consolidate(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+                user: UserOpt = None, agent: AgentOpt = None, as_json: JsonOpt = False) -> None:
     """Build or refresh session units and topic summaries (incremental; verbatim stays)."""
-    report = run(db, embedder, lambda m: m.consolidate(user_id=user, agent_id=agent))
+    report = run(db, embedder, lambda m: m.consolidate(user_id=user, agent_id=agent), tenant)
     if as_json:
         emit_json(report.counts())
     else:
@@ -226,11 +315,11 @@ def consolidate(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = N
 
 
 @app.command()
-def archive(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
+def archive(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
             threshold: Annotated[float, typer.Option(help="retention below which to archive")] = 0.05,
             as_json: JsonOpt = False) -> None:
     """Move cold memories (low retention) to the archive tier; nothing is deleted."""
-    count = run(db, embedder, lambda m: m.archive_cold(user_id=user, threshold=threshold))
+    count = run(db, embedder, lambda m: m.archive_cold(user_id=user, threshold=threshold), tenant)
     if as_json:
         emit_json({"archived": count})
     else:
@@ -238,40 +327,79 @@ def archive(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
 
 
 @app.command()
-def delete(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static") -> None:
+def delete(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+           as_json: JsonOpt = False) -> None:
     """Delete one memory (its history stays until erase)."""
-    run(db, embedder, lambda m: m.delete(memory_id))
-    console.print(f"deleted {memory_id}")
+    def action(mem: Memory) -> str:
+        found = mem.find_id(memory_id)
+        mem.delete(found)
+        return found
+
+    deleted = run(db, embedder, action, tenant)
+    if as_json:
+        emit_json({"deleted": deleted})
+    else:
+        console.print(f"deleted {deleted}")
 
 
 @app.command()
-def erase(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None, agent: AgentOpt = None,
-          session: SessionOpt = None, yes: Annotated[bool, typer.Option("--yes")] = False) -> None:
-    """Remove every trace of a user, agent or session."""
-    if not yes:
-        typer.confirm(f"erase everything of user={user} agent={agent} session={session}?", abort=True)
-    count = run(db, embedder, lambda m: m.erase(user_id=user, agent_id=agent, session_id=session))
-    console.print(f"erased {count} memories")
+def erase(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+          agent: AgentOpt = None, session: SessionOpt = None,
+          all_owners: Annotated[bool, typer.Option(
+              "--all-owners", help="with only --session: that session of every user and agent")] = False,
+          yes: Annotated[bool, typer.Option("--yes", help="do not ask")] = False,
+          as_json: JsonOpt = False) -> None:
+    """Remove every trace of a user, agent or one owner's session."""
+    def action(mem: Memory) -> int:
+        owners = mem.erase_preview(user_id=user, agent_id=agent, session_id=session, all_owners=all_owners)
+        if not yes:
+            total = sum(o.memories for o in owners)
+            names = ", ".join(o.user_id or f"agent {o.agent_id}" for o in owners[:5])
+            more = f" and {len(owners) - 5} more" if len(owners) > 5 else ""
+            typer.confirm(f"erase {total} memories of {len(owners)} owner(s) ({names or 'none'}{more})"
+                          + (f" in session {session!r}" if session else "") + "?", abort=True)
+        return mem.erase(user_id=user, agent_id=agent, session_id=session, all_owners=all_owners)
+
+    count = run(db, embedder, action, tenant)
+    if as_json:
+        emit_json({"erased": count})
+    else:
+        console.print(f"erased {count} memories")
 
 
 @app.command("import")
-def import_(path: Path, db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
+def import_(path: Annotated[Path, typer.Argument(
+                exists=True, dir_okay=False, readable=True,
+                help="a LoCoMo .json conversation or a memgrid .jsonl export")],
+            db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
             as_json: JsonOpt = False) -> None:
-    """Import a LoCoMo conversation (JSON) or a memgrid export (JSONL)."""
+    """Import a LoCoMo conversation (JSON) or a memgrid export (JSONL). Into a server tenant,
+    each user and agent is matched to a principal by id or name, or created (reported)."""
+    if path.suffix == ".jsonl":
+        lines = read_jsonl(path)
+    else:
+        try:
+            raw = json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            fail(f"{path} is not JSON ({exc}); expected a LoCoMo .json or a memgrid .jsonl export")
+        if not is_locomo(raw):
+            fail(f"{path} is not a LoCoMo conversation; expected a LoCoMo .json or a memgrid .jsonl export")
+    config = memory_config(db, embedder, tenant, create=True)
+    mapped: dict[str, Any] = {}
+
     def action(mem: Memory) -> int:
         if path.suffix == ".jsonl":
-            lines = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+            records = map_owners(config, lines, mapped)
             with Progress(console=err, disable=as_json) as bar:
-                task = bar.add_task("importing", total=len(lines))
+                task = bar.add_task("importing", total=len(records))
                 added = 0
-                for start in range(0, len(lines), 512):
-                    added += mem.import_records(lines[start : start + 512])
-                    bar.advance(task, len(lines[start : start + 512]))
+                for start in range(0, len(records), 512):
+                    added += mem.import_records(records[start : start + 512])
+                    bar.advance(task, len(records[start : start + 512]))
             return added
-        if not is_locomo(json.loads(path.read_text())):
-            raise typer.BadParameter("expected a LoCoMo .json conversation or a memgrid .jsonl export")
         conv = load_locomo(path)
-        owner = user or conv.sample_id
+        owner = map_owners(config, [{"user_id": user or conv.sample_id}], mapped)[0]["user_id"]
+        mapped.setdefault("locomo_user", user or conv.sample_id)
         added = 0
         with Progress(console=err, disable=as_json) as bar:
             task = bar.add_task(f"importing {conv.sample_id}", total=len(conv.sessions))
@@ -281,29 +409,112 @@ def import_(path: Path, db: DbOpt = None, embedder: EmbOpt = "static", user: Use
         mem.consolidate(user_id=owner)
         return added
 
-    added = run(db, embedder, action)
+    try:
+        with Memory(config=config) as mem:
+            added = action(mem)
+    except (MemgridError, ValidationError) as exc:
+        fail(str(exc))
     if as_json:
-        emit_json({"added": added})
-    else:
-        console.print(f"imported {added} memories")
+        emit_json({"added": added, **mapped})
+        return
+    if "locomo_user" in mapped:
+        console.print(f"as user {mapped['locomo_user']!r} (choose another with --user)")
+    for kind in ("users", "agents"):
+        for name, principal in mapped.get(kind, {}).items():
+            made = " (created)" if name in mapped.get("created", []) else ""
+            console.print(f"{kind[:-1]} {name!r} -> principal {principal}{made}")
+    console.print(f"imported {added} memories")
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        fail(f"{path} is not UTF-8 text; expected a memgrid .jsonl export")
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            fail(f"line {number} of {path} is not JSON ({exc.msg}); nothing was imported")
+        if not isinstance(value, dict):
+            fail(f"line {number} of {path} is not a JSON object; nothing was imported")
+        lines.append(value)
+    return lines
+
+
+def map_owners(config: MemgridConfig, records: list[dict[str, Any]],
+               report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Into a server tenant, owners become principals (matched by id or name, else created);
+    an embedded store keeps the names as they are."""
+    from memgrid.access.store import AccessStore, has_access_tables
+
+    if not has_access_tables(config) or server_tenant(config, config.tenant_id) is None:
+        return records
+    access = AccessStore(sqlite_path=None if config.db_url else config.db_path(), postgres_url=config.db_url)
+    try:
+        users, made = access.principal_ids(
+            config.tenant_id, [str(r["user_id"]) for r in records if r.get("user_id")], "user")
+        acts: dict[str, list[str]] = {}
+        for r in records:
+            if r.get("agent_id") and r.get("user_id"):
+                acts.setdefault(str(r["agent_id"]), []).append(users[str(r["user_id"])])
+        agents, made_agents = access.principal_ids(
+            config.tenant_id, [str(r["agent_id"]) for r in records if r.get("agent_id")], "agent",
+            {a: sorted(set(u)) for a, u in acts.items()})
+    finally:
+        access.close()
+    report.update(users=users, agents=agents, created=made + made_agents)
+    return [{**r, "user_id": users.get(r.get("user_id") or "", r.get("user_id")),
+             "agent_id": agents.get(r.get("agent_id") or "", r.get("agent_id"))} for r in records]
 
 
 @app.command()
-def export(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
-           agent: AgentOpt = None) -> None:
-    """Write memories as JSONL to stdout (re-importable with `memgrid import FILE.jsonl`)."""
+def export(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+           agent: AgentOpt = None,
+           names: Annotated[bool, typer.Option(
+               "--names", help="server tenant: write principal names as user/agent ids (to move "
+                               "the memories into an embedded store)")] = False,
+           as_json: JsonOpt = False) -> None:
+    """Write memories, with their versions and links, as JSONL to stdout (`--json`: one JSON
+    array). `memgrid import FILE.jsonl` restores them exactly."""
+    renames = principal_names(memory_config(db, embedder, tenant)) if names else {}
+
     def action(mem: Memory) -> None:
-        for record in mem.export(user_id=user, agent_id=agent):
-            sys.stdout.write(record.model_dump_json() + "\n")
+        if as_json:
+            sys.stdout.write("[")
+        for n, record in enumerate(mem.export(user_id=user, agent_id=agent)):
+            if renames:
+                record = record.model_copy(update={
+                    "user_id": renames.get(record.user_id or "", record.user_id),
+                    "agent_id": renames.get(record.agent_id or "", record.agent_id)})
+            sys.stdout.write(("," if as_json and n else "") + record.model_dump_json()
+                             + ("" if as_json else "\n"))
+        if as_json:
+            sys.stdout.write("]\n")
 
-    run(db, embedder, action)
+    run(db, embedder, action, tenant)
+
+
+def principal_names(config: MemgridConfig) -> dict[str, str]:
+    from memgrid.access.store import AccessStore, has_access_tables
+
+    if not has_access_tables(config):
+        fail("--names needs a server database (one with tenants)")
+    access = AccessStore(sqlite_path=None if config.db_url else config.db_path(), postgres_url=config.db_url)
+    try:
+        return {p.id: p.name for p in access.principals(config.tenant_id)}
+    finally:
+        access.close()
 
 
 @app.command()
-def stats(db: DbOpt = None, embedder: EmbOpt = "static", user: UserOpt = None,
+def stats(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
           as_json: JsonOpt = False) -> None:
-    """Counts and sizes."""
-    result = run(db, embedder, lambda m: m.stats(user_id=user)).model_dump()
+    """Counts and sizes (by_tenant: every tenant of the database)."""
+    result = run(db, embedder, lambda m: m.stats(user_id=user), tenant).model_dump()
     if as_json:
         emit_json(result)
         return

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from pydantic import ValidationError
 
-from memgrid.cli.app import DbOpt, EmbOpt, app, console, emit_json
-from memgrid.config import EmbedderConfig, MemgridConfig
+from memgrid.cli.app import DbOpt, EmbOpt, app, console, emit_json, err, fail, memory_config
+from memgrid.config import MemgridConfig
+from memgrid.errors import MemgridError
+
+# only uvicorn's access log gets a handler: its startup lines (INFO) reach no handler and stay quiet
+ACCESS_LOG_CONFIG = {
+    "version": 1, "disable_existing_loggers": False,
+    "formatters": {"access": {"()": "uvicorn.logging.AccessFormatter",
+                              "fmt": '%(asctime)s %(client_addr)s "%(request_line)s" %(status_code)s'}},
+    "handlers": {"access": {"formatter": "access", "class": "logging.StreamHandler",
+                            "stream": "ext://sys.stderr"}},
+    "loggers": {"uvicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False}},
+}
 
 admin_app = typer.Typer(help="Bootstrap tenants and admin keys (works on the database directly).",
                         no_args_is_help=True)
 app.add_typer(admin_app, name="admin")
 
 
-def server_config(db: str | None, embedder: str) -> MemgridConfig:
-    config = MemgridConfig(embedder=EmbedderConfig(provider=embedder))  # type: ignore[arg-type]
-    if db and db.startswith(("postgresql://", "postgres://")):
-        return config.model_copy(update={"db_url": db})
-    return config.model_copy(update={"path": Path(db)}) if db else config
+def server_config(db: str | None, embedder: str, create: bool = False) -> MemgridConfig:
+    """Like the other verbs, only `admin create-tenant` may start a new database."""
+    return memory_config(db, embedder, create=create)
 
 
 @app.command()
@@ -33,6 +41,7 @@ def serve(db: DbOpt = None, embedder: EmbOpt = "static",
                    "default MemgridConfig.pool_size")] = None,
           workers: Annotated[int, typer.Option(
               min=1, help="server processes (PostgreSQL only): one process runs Python on one core")] = 1,
+          access_log: Annotated[bool, typer.Option(help="a line per request on stderr")] = True,
 ) -> None:
     """Start the REST server (OpenAPI docs at /docs)."""
     import uvicorn
@@ -52,33 +61,54 @@ def serve(db: DbOpt = None, embedder: EmbOpt = "static",
                 "--workers above 1 needs PostgreSQL (--db postgresql://...): SQLite's vector index "
                 "lives in one process, and every other process would rebuild it after each write")
         os.environ[CONFIG_ENV] = config.model_dump_json()
+        err.print(f"memgrid listening on http://{host}:{port} ({workers} processes; OpenAPI at /docs)")
         uvicorn.run("memgrid.server.app:app_from_env", factory=True, workers=workers, host=host,
-                    port=port, log_level="warning")
+                    port=port, log_level="info", access_log=access_log, log_config=ACCESS_LOG_CONFIG)
         return
     root_key = os.environ.get("MEMGRID_ROOT_KEY") or None
-    uvicorn.run(create_app(open_service(config), root_key, close_at_shutdown=True), host=host, port=port,
-                log_level="warning")
+    try:
+        service = open_service(config)
+    except MemgridError as exc:
+        fail(str(exc))
+    err.print(f"memgrid listening on http://{host}:{port} (OpenAPI at /docs)")
+    # the access log is uvicorn's (one line per request); its startup chatter stays off
+    uvicorn.run(create_app(service, root_key, close_at_shutdown=True), host=host, port=port,
+                log_level="info", access_log=access_log, log_config=ACCESS_LOG_CONFIG)
 
 
 @app.command("mcp")
-def mcp_server(api_key: Annotated[str, typer.Option(envvar="MEMGRID_API_KEY", help="the principal")],
+def mcp_server(api_key: Annotated[str | None, typer.Option(
+                   envvar="MEMGRID_API_KEY", help="stdio: the principal (HTTP: each request's key)")] = None,
                db: DbOpt = None, embedder: EmbOpt = "static",
                transport: Annotated[str, typer.Option(help="stdio | streamable-http")] = "stdio",
-               host: Annotated[str, typer.Option()] = "127.0.0.1",
+               host: Annotated[str, typer.Option(help="HTTP: the address to bind")] = "127.0.0.1",
                port: Annotated[int, typer.Option()] = 8421) -> None:
-    """Serve memory to MCP clients as the principal the API key names."""
-    from memgrid.server.mcp import build_mcp
+    """Serve memory to MCP clients: over stdio as the principal of MEMGRID_API_KEY; over
+    streamable HTTP at /mcp, where every request sends its own `Authorization: Bearer` key."""
+    import uvicorn
+
+    from memgrid.server.mcp import build_mcp, http_app
     from memgrid.server.service import open_service
 
     if transport not in ("stdio", "streamable-http"):
-        raise typer.BadParameter("transport must be stdio or streamable-http")
-    service = open_service(server_config(db, embedder))
+        fail("--transport must be stdio or streamable-http")
+    if transport == "stdio" and not api_key:
+        fail("stdio needs the principal's key: set MEMGRID_API_KEY or pass --api-key")
     try:
-        server = build_mcp(service, api_key)
+        service = open_service(server_config(db, embedder))
+    except MemgridError as exc:
+        fail(str(exc))
+    try:
         if transport == "stdio":
+            try:
+                server = build_mcp(service, api_key)
+            except MemgridError as exc:
+                fail(str(exc))
             server.run("stdio")
         else:
-            server.run("streamable-http", host=host, port=port)
+            err.print(f"MCP (streamable HTTP) listening on http://{host}:{port}/mcp; each request "
+                      f"needs 'Authorization: Bearer <api key>'")
+            uvicorn.run(http_app(service), host=host, port=port, log_level="warning")
     finally:
         service.close()  # buffered recall counts and the vector index file are written
 
@@ -90,7 +120,7 @@ def create_tenant(name: str, db: DbOpt = None,
     from memgrid.access.store import AccessStore
     from memgrid.storage import open_store
 
-    config = server_config(db, "hashing")
+    config = server_config(db, "hashing", create=True)
     open_store(config).close()  # the memory schema first: it owns the database file
     access = AccessStore(sqlite_path=None if config.db_url else config.db_path(), postgres_url=config.db_url)
     tenant_id, admin, key = access.create_tenant(name)

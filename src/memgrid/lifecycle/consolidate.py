@@ -304,7 +304,9 @@ def _write_sessions(store: Store, writer: Writer, scope: Scope, sessions: dict[s
             role="system", speaker=None,
             provenance=Provenance(writer=first.scope.user_id, source="consolidate", method="derived",
                                   source_ids=tuple(t.id for t in turns)),
-            content_hash=fingerprint, created_at=now, updated_at=now, event_time=when,
+            # the kind keeps it apart from a topic of the same turns (the same fingerprint)
+            content_hash=f"{SESSION_KIND}:{fingerprint}",
+            created_at=now, updated_at=now, event_time=when,
             metadata=metadata))
     writer.write(fresh, "consolidate")
     report.created = len(fresh) - report.updated

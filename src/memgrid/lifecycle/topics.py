@@ -222,7 +222,8 @@ def write_topics(store: Store, writer: Writer, scope: Scope, topics: list[Topic]
             role="system", speaker=None,
             provenance=Provenance(writer=seed.scope.user_id, source="consolidate", method="derived",
                                   source_ids=tuple(m.id for m in members)),
-            content_hash=fingerprint, created_at=now, updated_at=now, event_time=seed.event_time,
+            content_hash=f"{TOPIC_KIND}:{fingerprint}",
+            created_at=now, updated_at=now, event_time=seed.event_time,
             metadata={"seed": seed.id, "fingerprint": fingerprint, "label": label,
                       "members": len(members)})
         topic.unit = unit.id

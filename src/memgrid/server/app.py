@@ -11,22 +11,22 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
-from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind, TenantSettings
+from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind, TenantSettings, Time
 from memgrid.access.rules import Resource
 from memgrid.errors import InvalidInputError, NotFoundError, PermissionDeniedError
-from memgrid.models import HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
+from memgrid.models import AddEvent, HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
 from memgrid.server.service import MemoryService, open_service
 
 CONFIG_ENV = "MEMGRID_SERVE_CONFIG"  # MemgridConfig as JSON, for server processes started by uvicorn
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
-Epoch = Annotated[float, Field(allow_inf_nan=False, ge=0, le=253402300800)]
 # identifiers and names: printable, bounded (NUL and control characters never reach storage)
 Ident = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
 PathIdent = Annotated[str, PathParam(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
@@ -37,11 +37,12 @@ class _Body(BaseModel):
 
 
 class Message(_Body):
-    role: str = "user"
+    role: Literal["user", "assistant", "system", "tool"] = "user"
     content: str
     speaker: str | None = None
     timestamp: str | float | None = None
     metadata: dict[str, Any] | None = None
+    kind: Ident | None = Field(default=None, description="message (default), fact, event, ...")
 
 
 class AddRequest(_Body):
@@ -52,6 +53,11 @@ class AddRequest(_Body):
     visibility: Literal["private", "shared"] = "private"
     metadata: dict[str, Any] | None = None
     timestamp: str | float | None = None
+
+
+class AddResponse(BaseModel):
+    memories: list[MemoryRecord]
+    events: list[AddEvent] = Field(description="per input message: ADD, UPDATE or NONE")
 
 
 class SearchRequest(_Body):
@@ -77,6 +83,8 @@ class ContextResponse(BaseModel):
 class UpdateRequest(_Body):
     text: str | None = None
     metadata: dict[str, Any] | None = None
+    importance: float | None = Field(default=None, ge=0, le=1)
+    event_time: str | float | None = Field(default=None, description="when it happened (ISO 8601)")
 
 
 class EraseRequest(_Body):
@@ -115,7 +123,8 @@ class PrincipalRequest(_Body):
 
 class KeyRequest(_Body):
     principal_id: Ident
-    expires_at: Epoch | None = None
+    expires_at: Time | None = Field(default=None, description="ISO 8601; a non-admin's key expires "
+                                                              "no later than the key that makes it")
 
 
 class TenantRequest(_Body):
@@ -135,16 +144,20 @@ class GrantRequest(_Body):
     value: Ident | None = None
     read: bool = True
     write: bool = False
-    valid_from: Epoch | None = None
-    valid_to: Epoch | None = None
+    valid_from: Time | None = None
+    valid_to: Time | None = None
 
 
-def caller(request: Request, authorization: Annotated[str | None, Header()] = None) -> Principal:
+bearer_scheme = HTTPBearer(auto_error=False, description="an API key: mg_...")
+
+
+def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
+                                                    Depends(bearer_scheme)] = None) -> Principal:
     """The principal behind the bearer key, checked on every request (revocation is immediate)."""
-    if not authorization or not authorization.startswith("Bearer "):
+    if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized("send 'Authorization: Bearer <api key>'")
     service: MemoryService = request.app.state.service
-    principal = service.access.authenticate(authorization[7:].strip())
+    principal = service.access.authenticate(credentials.credentials.strip())
     if principal is None:
         raise _unauthorized("API key unknown, revoked or expired")
     return principal
@@ -167,24 +180,69 @@ class LimitsAndMetrics:
             return
         length = dict(scope["headers"]).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            reply = JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-            await reply(scope, receive, send)
+            await _too_large(scope, receive, send)
             return
         status = 500  # unless the app starts a response
+        received = 0
+        refused = False
+
+        async def counted_receive() -> AsgiMessage:
+            """The limit counts the bytes that arrive, so a chunked body cannot pass it."""
+            nonlocal received, refused
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > MAX_BODY_BYTES:
+                    refused = True
+                    raise BodyTooLarge
+            return message
 
         async def send_noting_status(message: AsgiMessage) -> None:
             nonlocal status
+            if refused:
+                return  # whatever the app answers to a cut-off body, the client gets the 413
             if message["type"] == "http.response.start":
                 status = message["status"]
             await send(message)
 
         start = time.perf_counter()
         try:
-            await self.app(scope, receive, send_noting_status)
+            await self.app(scope, counted_receive, send_noting_status)
+        except BodyTooLarge:
+            pass
         finally:
+            if refused:
+                status = 413
+                await _too_large(scope, receive, send)
             name = getattr(scope.get("route"), "path", "unmatched")
             self.requests.labels(name, str(status)).inc()
             self.latency.labels(name).observe(time.perf_counter() - start)
+
+
+class BodyTooLarge(Exception):
+    """Raised into the app when a request body passes the limit while it streams in."""
+
+
+async def _too_large(scope: Scope, receive: Receive, send: Send) -> None:
+    reply = JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+    await reply(scope, receive, send)
+
+
+def docs_routes(app: FastAPI) -> None:
+    """Swagger UI from files in the wheel (swagger-ui-bundle), not a CDN: /docs works offline.
+    The OpenAPI document declares the bearer scheme, so 'Authorize' takes an API key."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    app.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="memgrid API",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
 
 
 def create_app(service: MemoryService, root_key: str | None = None,
@@ -200,8 +258,9 @@ def create_app(service: MemoryService, root_key: str | None = None,
         if close_at_shutdown:
             service.close()
 
-    app = FastAPI(title="memgrid", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="memgrid", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Long-term memory for AI agents, shared safely.")
+    docs_routes(app)
     app.state.service = service
     registry = CollectorRegistry()
     requests = Counter("memgrid_requests", "requests by route and status", ["route", "status"],
@@ -226,13 +285,20 @@ def create_app(service: MemoryService, root_key: str | None = None,
         return generate_latest(registry).decode()
 
     @app.post("/v1/memories", status_code=201)
-    def add(body: AddRequest, p: Caller) -> list[MemoryRecord]:
+    def add(body: AddRequest, p: Caller,
+            events: Annotated[bool, Query(description="answer {memories, events}, not the list")] = False,
+            idempotency_key: Annotated[str | None, Header(
+                alias="Idempotency-Key", max_length=256,
+                description="the same key on a retry stores nothing twice")] = None,
+            ) -> list[MemoryRecord] | AddResponse:
         if (body.text is None) == (body.messages is None):
             raise InvalidInputError("send exactly one of 'text' or 'messages'")
         data: Any = body.text if body.text is not None else [
             m.model_dump(exclude_none=True) for m in body.messages or []]
-        return service.add(p, data, user_id=body.user_id, session_id=body.session_id,
-                           visibility=body.visibility, metadata=body.metadata, timestamp=body.timestamp)
+        added = service.add(p, data, user_id=body.user_id, session_id=body.session_id,
+                            visibility=body.visibility, metadata=body.metadata, timestamp=body.timestamp,
+                            idempotency_key=idempotency_key)
+        return AddResponse(memories=list(added), events=added.events) if events else list(added)
 
     @app.post("/v1/memories/search")
     def search(body: SearchRequest, p: Caller) -> list[SearchHit]:
@@ -258,7 +324,8 @@ def create_app(service: MemoryService, root_key: str | None = None,
 
     @app.patch("/v1/memories/{memory_id}")
     def update(memory_id: PathIdent, body: UpdateRequest, p: Caller) -> MemoryRecord:
-        return service.update(p, memory_id, text=body.text, metadata=body.metadata)
+        return service.update(p, memory_id, text=body.text, metadata=body.metadata,
+                              importance=body.importance, event_time=body.event_time)
 
     @app.delete("/v1/memories/{memory_id}", status_code=204)
     def delete(memory_id: PathIdent, p: Caller) -> Response:
@@ -331,6 +398,11 @@ def create_app(service: MemoryService, root_key: str | None = None,
     @app.post("/v1/keys", status_code=201)
     def create_key(body: KeyRequest, p: Caller) -> ApiKey:
         return service.create_key(p, body.principal_id, body.expires_at)
+
+    @app.get("/v1/keys")
+    def keys(p: Caller) -> list[ApiKey]:
+        """Admins: every key of the tenant; others: their own. Secrets are never shown again."""
+        return service.keys(p)
 
     @app.delete("/v1/keys/{key_id}", status_code=204)
     def revoke_key(key_id: PathIdent, p: Caller) -> Response:

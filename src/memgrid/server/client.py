@@ -7,24 +7,32 @@ the two can never drift apart.
 from __future__ import annotations
 
 import builtins
+import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
 
-from memgrid.access.models import ApiKey, Grant, Principal, TenantSettings
-from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, PermissionDeniedError
-from memgrid.models import HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
+from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, TenantSettings
+from memgrid.errors import (
+    AuthenticationError,
+    InvalidInputError,
+    MemgridError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerUnavailableError,
+)
+from memgrid.models import Added, AddEvent, HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
 from memgrid.threads import in_thread
-
-
-class AuthenticationError(MemgridError):
-    """The server did not accept the API key (missing, unknown, revoked or expired)."""
-
 
 _ERRORS: dict[int, type[MemgridError]] = {
     401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError,
     413: InvalidInputError, 422: InvalidInputError,
 }
+
+
+def _iso(value: datetime | str | float | None) -> str | float | None:
+    return value.isoformat() if isinstance(value, datetime) else value
 
 
 class Client:
@@ -37,7 +45,12 @@ class Client:
         self.headers = {"Authorization": f"Bearer {api_key}"}
 
     def _call(self, method: str, path: str, **kw: Any) -> Any:
-        response = self.http.request(method, path, headers=self.headers, **kw)
+        try:
+            headers = {**self.headers, **kw.pop("headers", {})}
+            response = self.http.request(method, path, headers=headers, **kw)
+        except httpx.TransportError as exc:
+            raise ServerUnavailableError(
+                f"cannot reach the memgrid server at {self.http.base_url} ({exc}); is it running?") from None
         if response.status_code >= 400:
             try:
                 detail = response.json().get("detail", response.text)
@@ -48,11 +61,18 @@ class Client:
 
     def add(self, data: str | builtins.list[dict[str, Any]], *, user_id: str | None = None,
             session_id: str | None = None, visibility: str = "private",
-            metadata: dict[str, Any] | None = None, timestamp: Any = None) -> builtins.list[MemoryRecord]:
+            metadata: dict[str, Any] | None = None, timestamp: Any = None,
+            idempotency_key: str | None = None) -> Added:
+        """Like Memory.add. Each call sends an idempotency key (a fresh one unless given), so a
+        retry after a lost connection, with the same key, stores nothing twice."""
         body: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "visibility": visibility,
                                 "metadata": metadata, "timestamp": timestamp}
         body["text" if isinstance(data, str) else "messages"] = data
-        return [MemoryRecord.model_validate(r) for r in self._call("POST", "/v1/memories", json=body)]
+        key = idempotency_key or uuid.uuid4().hex
+        found = self._call("POST", "/v1/memories", json=body, params={"events": "true"},
+                           headers={"Idempotency-Key": key})
+        return Added([MemoryRecord.model_validate(r) for r in found["memories"]],
+                     [AddEvent.model_validate(e) for e in found["events"]])
 
     def search(self, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
                session_id: str | None = None, reference_time: Any = None) -> builtins.list[SearchHit]:
@@ -73,10 +93,10 @@ class Client:
                                     "limit": limit}.items() if v is not None}
         return Page.model_validate(self._call("GET", "/v1/memories", params=params))
 
-    def update(self, memory_id: str, *, text: str | None = None,
-               metadata: dict[str, Any] | None = None) -> MemoryRecord:
-        return MemoryRecord.model_validate(self._call("PATCH", f"/v1/memories/{memory_id}",
-                                                      json={"text": text, "metadata": metadata}))
+    def update(self, memory_id: str, *, text: str | None = None, metadata: dict[str, Any] | None = None,
+               importance: float | None = None, event_time: Any = None) -> MemoryRecord:
+        body = {"text": text, "metadata": metadata, "importance": importance, "event_time": event_time}
+        return MemoryRecord.model_validate(self._call("PATCH", f"/v1/memories/{memory_id}", json=body))
 
     def delete(self, memory_id: str) -> None:
         self._call("DELETE", f"/v1/memories/{memory_id}")
@@ -120,19 +140,35 @@ class Client:
         body = {"kind": kind, "name": name, "acts_for": acts_for}
         return Principal.model_validate(self._call("POST", "/v1/admin/principals", json=body))
 
-    def create_key(self, principal_id: str, expires_at: float | None = None) -> ApiKey:
-        return ApiKey.model_validate(self._call("POST", "/v1/keys", json={"principal_id": principal_id,
-                                                                         "expires_at": expires_at}))
+    def principals(self) -> builtins.list[Principal]:
+        return [Principal.model_validate(p) for p in self._call("GET", "/v1/admin/principals")]
+
+    def create_key(self, principal_id: str, expires_at: datetime | str | float | None = None) -> ApiKey:
+        """`expires_at`: a datetime, an ISO 8601 string or epoch seconds."""
+        body = {"principal_id": principal_id, "expires_at": _iso(expires_at)}
+        return ApiKey.model_validate(self._call("POST", "/v1/keys", json=body))
+
+    def keys(self) -> builtins.list[ApiKey]:
+        return [ApiKey.model_validate(k) for k in self._call("GET", "/v1/keys")]
 
     def revoke_key(self, key_id: str) -> None:
         self._call("DELETE", f"/v1/keys/{key_id}")
 
     def grant(self, grantee: str, *, resource: str = "all", value: str | None = None,
-              read: bool = True, write: bool = False, valid_from: float | None = None,
-              valid_to: float | None = None, owner: str | None = None) -> Grant:
+              read: bool = True, write: bool = False, valid_from: datetime | str | float | None = None,
+              valid_to: datetime | str | float | None = None, owner: str | None = None) -> Grant:
         body = {"grantee": grantee, "resource": resource, "value": value, "read": read, "write": write,
-                "valid_from": valid_from, "valid_to": valid_to, "owner": owner}
+                "valid_from": _iso(valid_from), "valid_to": _iso(valid_to), "owner": owner}
         return Grant.model_validate(self._call("POST", "/v1/grants", json=body))
+
+    def grants(self) -> builtins.list[Grant]:
+        return [Grant.model_validate(g) for g in self._call("GET", "/v1/grants")]
+
+    def audit(self, *, after_id: int = 0, limit: int = 100, principal_id: str | None = None,
+              action: str | None = None) -> builtins.list[AuditEvent]:
+        params = {k: v for k, v in {"after_id": after_id, "limit": limit, "principal_id": principal_id,
+                                    "action": action}.items() if v is not None}
+        return [AuditEvent.model_validate(e) for e in self._call("GET", "/v1/audit", params=params)]
 
     def revoke_grant(self, grant_id: str) -> None:
         self._call("DELETE", f"/v1/grants/{grant_id}")
@@ -172,6 +208,10 @@ class AsyncClient:
     profile = in_thread(Client.profile)
     create_principal = in_thread(Client.create_principal)
     create_key = in_thread(Client.create_key)
+    keys = in_thread(Client.keys)
+    principals = in_thread(Client.principals)
+    grants = in_thread(Client.grants)
+    audit = in_thread(Client.audit)
     revoke_key = in_thread(Client.revoke_key)
     grant = in_thread(Client.grant)
     revoke_grant = in_thread(Client.revoke_grant)

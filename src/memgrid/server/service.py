@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind, TenantSettings
+from memgrid.access.models import (
+    ApiKey,
+    AuditEvent,
+    Grant,
+    Principal,
+    PrincipalKind,
+    TenantSettings,
+    to_epoch,
+)
 from memgrid.access.rules import AccessRule, readable
 from memgrid.access.store import AccessStore
 from memgrid.config import MemgridConfig
@@ -20,7 +29,16 @@ from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.memory import Memory, decode_cursor, encode_cursor
-from memgrid.models import HistoryEntry, MemoryRecord, Page, RelatedMemory, Scope, SearchHit, StoredMemory
+from memgrid.models import (
+    Added,
+    HistoryEntry,
+    MemoryRecord,
+    Page,
+    RelatedMemory,
+    Scope,
+    SearchHit,
+    StoredMemory,
+)
 from memgrid.read.assemble import assemble
 from memgrid.read.related import related_memories
 from memgrid.validation import (
@@ -79,17 +97,40 @@ class MemoryService:
             raise PermissionDeniedError(f"no write right on memory {memory_id!r}")
         return memory
 
+    def _visible_ids(self, tenant_id: str, ids: set[str], rule: AccessRule) -> set[str]:
+        found = {m.id: m for m in (self.store.get(tenant_id, i) for i in ids) if m}
+        return {i for i in ids if i in found and readable(rule, [found[i]])}
+
     def _project(self, record: MemoryRecord, rule: AccessRule) -> MemoryRecord:
-        """Hide evidence the reader may not see (a shared summary must not leak its sources)."""
+        """Hide what points at memories the reader may not see: a shared summary's private
+        sources, and the private memory that superseded (or was superseded by) a shared one,
+        with the time its successor ended it."""
         sources = record.provenance.source_ids
-        if not sources or rule.admin:
+        pointers = {i for i in (record.superseded_by, record.supersedes) if i}
+        if rule.admin or not (sources or pointers):
             return record
-        found = {m.id: m for m in (self.store.get(record.tenant_id, s) for s in sources) if m}
-        visible = tuple(s for s in sources if s in found and readable(rule, [found[s]]))
-        if visible == sources:
-            return record
-        return record.model_copy(update={"provenance": record.provenance.model_copy(
-            update={"source_ids": visible})})
+        visible = self._visible_ids(record.tenant_id, set(sources) | pointers, rule)
+        update: dict[str, Any] = {}
+        if any(s not in visible for s in sources):
+            update["provenance"] = record.provenance.model_copy(
+                update={"source_ids": tuple(s for s in sources if s in visible)})
+        if record.superseded_by and record.superseded_by not in visible:
+            update.update(superseded_by=None, valid_to=None)
+        if record.supersedes and record.supersedes not in visible:
+            update["supersedes"] = None
+        return record.model_copy(update=update) if update else record
+
+    def _project_history(self, p: Principal, entries: list[HistoryEntry]) -> list[HistoryEntry]:
+        """History entries name a memory's successor in their metadata: hidden when unreadable."""
+        rule = self.access.rule_for(p)
+        named = {str(e.metadata["superseded_by"]) for e in entries if "superseded_by" in e.metadata}
+        if rule.admin or not named:
+            return entries
+        visible = self._visible_ids(p.tenant_id, named, rule)
+        return [e if str(e.metadata.get("superseded_by", "")) in visible or "superseded_by" not in e.metadata
+                else e.model_copy(update={"metadata": {k: v for k, v in e.metadata.items()
+                                                       if k != "superseded_by"}})
+                for e in entries]
 
     def _owner_for_write(self, p: Principal, user_id: str | None) -> str:
         if p.kind == "admin":
@@ -109,16 +150,19 @@ class MemoryService:
 
     def add(self, p: Principal, data: Any, *, user_id: str | None = None, session_id: str | None = None,
             visibility: str = "private", metadata: dict[str, Any] | None = None,
-            timestamp: Any = None) -> list[MemoryRecord]:
-        def run() -> list[MemoryRecord]:
+            timestamp: Any = None, idempotency_key: str | None = None) -> Added:
+        def run() -> Added:
             owner = self._owner_for_write(p, user_id)
             if visibility not in ("private", "shared"):
                 raise InvalidInputError("visibility must be 'private' or 'shared'")
             scope = Scope(p.tenant_id, owner, p.id if p.kind == "agent" else None,
                           check_scope_value("session_id", session_id))
+            check_scope_value("Idempotency-Key", idempotency_key)
             units = self.memory.writer.prepare(data, scope, visibility=visibility, timestamp=timestamp,
-                                               metadata=check_metadata(metadata), source="api")
-            return [u.to_record() for u in self.memory.writer.write(units, p.id)]
+                                               metadata=check_metadata(metadata), source="api",
+                                               idempotency_key=idempotency_key)
+            written, events = self.memory.writer.add(units, p.id)
+            return Added([u.to_record() for u in written], events)
 
         return self._audited(p, "memory.add", user_id, run)
 
@@ -178,10 +222,12 @@ class MemoryService:
         return self._audited(p, "memory.list", user_id, run)
 
     def update(self, p: Principal, memory_id: str, *, text: str | None = None,
-               metadata: dict[str, Any] | None = None) -> MemoryRecord:
+               metadata: dict[str, Any] | None = None, importance: float | None = None,
+               event_time: Any = None) -> MemoryRecord:
         def run() -> MemoryRecord:
             memory = self._writable(p, memory_id)
-            changes = self.memory.writer.changes(memory, text=text, metadata=metadata)
+            changes = self.memory.writer.changes(memory, text=text, metadata=metadata,
+                                                 importance=importance, event_time=event_time)
             return self.store.update(memory, changes, p.id).to_record()
 
         return self._audited(p, "memory.update", memory_id, run)
@@ -202,7 +248,7 @@ class MemoryService:
                 current is None and bool(entries) and self._deleted_owner(memory_id, p))
             if not entries or not allowed:
                 raise NotFoundError(f"no memory or history with id {memory_id!r}")
-            return entries
+            return self._project_history(p, entries)
 
         return self._audited(p, "memory.history", memory_id, run)
 
@@ -284,8 +330,12 @@ class MemoryService:
     # -- administration ---------------------------------------------------------------------
 
     def settings(self, p: Principal) -> TenantSettings:
-        return self._audited(p, "tenant.settings.read", p.tenant_id,
-                             lambda: self.access.tenant_settings(p.tenant_id))
+        """The tenant's lifecycle policy (admins only, like changing it)."""
+        def run() -> TenantSettings:
+            self._require_admin(p)
+            return self.access.tenant_settings(p.tenant_id)
+
+        return self._audited(p, "tenant.settings.read", p.tenant_id, run)
 
     def update_settings(self, p: Principal, settings: TenantSettings) -> TenantSettings:
         """Replace the tenant's lifecycle policy (admins only); unset fields use server defaults."""
@@ -309,20 +359,40 @@ class MemoryService:
         self._require_admin(p)
         return self.access.principals(p.tenant_id)
 
-    def create_key(self, p: Principal, principal_id: str, expires_at: float | None = None) -> ApiKey:
+    def create_key(self, p: Principal, principal_id: str, expires_at: datetime | None = None) -> ApiKey:
+        """Admins mint keys for anyone of their tenant; others only for themselves, expiring no
+        later than the key they call with (by default, when it does)."""
         def run() -> ApiKey:
             target = self.access.principal(principal_id)
             if target is None or target.tenant_id != p.tenant_id:
                 raise NotFoundError(f"no principal {principal_id!r}")
             if p.kind != "admin" and target.id != p.id:
                 raise PermissionDeniedError("only admins create keys for others")
-            return self.access.create_key(target.id, expires_at)
+            expires = to_epoch(expires_at)
+            if expires is not None and expires <= time.time():
+                raise InvalidInputError("expires_at is in the past; give a future time or none")
+            limit = to_epoch(p.key_expires_at) if p.kind != "admin" else None
+            if limit is not None:
+                if expires is None:
+                    expires = limit
+                elif expires > limit:
+                    raise InvalidInputError(
+                        f"expires_at is after the calling key's own expiry ({p.key_expires_at}); "
+                        f"a key cannot outlive the key that made it")
+            return self.access.create_key(target.id, expires)
 
         return self._audited(p, "key.create", principal_id, run)
 
+    def keys(self, p: Principal) -> list[ApiKey]:
+        """Admins see every key of the tenant; others their own (never the secrets)."""
+        return self._audited(p, "key.list", None, lambda: self.access.keys(
+            p.tenant_id, None if p.kind == "admin" else p.id))
+
     def revoke_key(self, p: Principal, key_id: str) -> None:
+        """Admins revoke any key of the tenant; others their own."""
         def run() -> None:
-            self._require_admin(p)
+            if p.kind != "admin" and key_id not in {k.id for k in self.access.keys(p.tenant_id, p.id)}:
+                raise NotFoundError(f"no key {key_id!r} of yours")
             self.access.revoke_key(p.tenant_id, key_id)
 
         self._audited(p, "key.revoke", key_id, run)
@@ -341,6 +411,18 @@ class MemoryService:
                 raise InvalidInputError(f"grantee {grant.grantee!r} is not a user or agent of this tenant")
             if grant.resource != "all" and not grant.value:
                 raise InvalidInputError(f"a {grant.resource} grant needs a value")
+            if grant.resource == "all" and grant.value is not None:
+                raise InvalidInputError("an 'all' grant takes no value; use resource session, tag "
+                                        "or namespace to narrow it")
+            if grantee.id in (p.id, owner):
+                raise InvalidInputError("a grant to oneself changes nothing; name another principal")
+            if not grant.read and not grant.write:
+                raise InvalidInputError("a grant must allow read, write or both")
+            start, end = to_epoch(grant.valid_from), to_epoch(grant.valid_to)
+            if start is not None and end is not None and end <= start:
+                raise InvalidInputError("valid_to must be after valid_from")
+            if end is not None and end <= time.time():
+                raise InvalidInputError("valid_to is in the past; the grant would never apply")
             return self.access.create_grant(grant.model_copy(update={
                 "tenant_id": p.tenant_id, "owner": owner, "created_by": p.id}))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,6 +41,19 @@ class Neighbor:
 
 
 Closing = tuple[StoredMemory, float | None, str]  # (superseded memory, its valid_to, superseded_by)
+
+
+class TxReader(Protocol):
+    """What a write decides inside its own transaction, where no other write to the same owner
+    can interleave: which memories are already stored, which facts are current."""
+
+    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> dict[str, str]: ...
+
+    def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]: ...
+
+
+# Given the transaction's view: the memories to insert (duplicates dropped) and the facts they close
+Plan = Callable[[TxReader], tuple[list[StoredMemory], list[Closing]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +98,15 @@ class Store(Protocol):
         """Record (or verify) which embedder built the stored vectors."""
 
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = (), links: Sequence[Link] = (),
-               keep_positions: bool = False) -> None:
-        """Write rows, full text, vectors, links and ADD history atomically, and in the same
-        transaction close superseded facts (valid_to, superseded_by, a new version in their history).
-        Turns numbered 0..n-1 follow their session's stored ones, unless `keep_positions` (an
-        import brings the places it had)."""
+               plan: Plan | None = None, links: Sequence[Link] = (),
+               keep_positions: bool = False,
+               history: dict[str, list[HistoryEntry]] | None = None) -> list[StoredMemory]:
+        """Write rows, full text, vectors, links and ADD history atomically. `plan` runs first in
+        the same transaction, with other writes to the same owner held off: it drops what is
+        already stored and names the facts to close (valid_to, superseded_by, a new version in
+        their history). Turns numbered 0..n-1 follow their session's stored ones, unless
+        `keep_positions` (an import brings the places it had). `history` (an import) replaces
+        the ADD entry of the memories it names. Returns what was inserted."""
 
     def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
         """The memory currently holding each fact key for the scope's user (not superseded)."""
@@ -143,10 +159,17 @@ class Store(Protocol):
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]: ...
 
+    def histories(self, tenant_id: str, memory_ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
+        """history() of many memories in one go (export)."""
+
+    def out_links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
+        """Links stored from each of these memories (not to them): what export carries."""
+
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
         """The user a memory (possibly deleted) belonged to, from its history."""
 
-    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]: ...
+    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> dict[str, str]:
+        """Which of these content hashes the scope already stores: hash -> memory id."""
 
     def dense_search(
         self, scope: Scope, filters: Filters, vector: np.ndarray, k: int
@@ -197,5 +220,11 @@ class Store(Protocol):
         full-text index segments, refresh planner statistics). Changes no data."""
 
     def stats(self, scope: Scope) -> dict[str, Any]: ...
+
+    def owners(self, scope: Scope) -> list[tuple[Any, ...]]:
+        """(user, agent, memories, sessions, latest event or creation time) per owner."""
+
+    def ids_with_prefix(self, tenant_id: str, prefix: str) -> list[str]:
+        """Up to two ids of memories (or deleted memories' history) starting with `prefix`."""
 
     def close(self) -> None: ...

@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ import psycopg
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, Plan, TextHit, VectorHit
 from memgrid.storage.postgres_pool import open_pool
 from memgrid.storage.postgres_schema import EMBEDDING_STORAGE_SQL, migrate
 from memgrid.storage.postgres_text import TermStats, ranked_match_sql
@@ -27,6 +26,7 @@ from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
     HAS_LINK,
+    HISTORY_COLUMNS,
     INSERT_COLUMNS,
     JSON_FIELDS,
     PLACEMENT_COLUMNS,
@@ -34,16 +34,23 @@ from memgrid.storage.sql import (
     UPDATABLE,
     RecallBuffer,
     closing_statements,
+    current_facts_sql,
     digest_sql,
     edges_from,
+    existing_hashes_sql,
+    history_entries,
+    history_insert_sql,
     history_mark_sql,
+    history_rows,
     history_sql,
+    ids_with_prefix,
     insert_values,
     link_rows,
     name_owner,
     name_term_rows,
     neighbors_from,
     neighbors_sql,
+    owner_rows,
     place_in_sessions,
     row_to_memory,
     rows_to_memories,
@@ -52,6 +59,7 @@ from memgrid.storage.sql import (
     state_key,
     touch_sql,
     updated_since_sql,
+    write_lock_key,
 )
 from memgrid.storage.vectors import exact_top_k
 from memgrid.validation import Filters
@@ -187,12 +195,21 @@ class PostgresStore:
             self.dims, self.embedder_name = dims, name
 
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = (), links: Sequence[Link] = (),
-               keep_positions: bool = False) -> None:
+               plan: Plan | None = None, links: Sequence[Link] = (),
+               keep_positions: bool = False,
+               history: dict[str, list[HistoryEntry]] | None = None) -> list[StoredMemory]:
         if not memories:
-            return
+            return []
         placeholders = ", ".join(["%s"] * INSERT_COLUMNS.count(",")) + ", %b"
         with self._tx() as conn:
+            closes: list[Closing] = []
+            if plan is not None:
+                # writes to one owner queue here, so what the plan reads stays true until commit
+                for key in sorted({write_lock_key(m.scope) for m in memories}):
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (key,))
+                memories, closes = plan(_TxReader(conn))
+                if not memories:
+                    return []
             if not keep_positions:
                 place_in_sessions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
                                 POSTGRES)
@@ -206,13 +223,11 @@ class PostgresStore:
             with conn.cursor() as cur:
                 cur.executemany(NAME_TERMS_SQL, [r for m in memories for r in name_term_rows(
                     row_seq(m), m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.entities)])
-                cur.executemany(
-                    history_sql("%s", "ADD"),
-                    [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
-                      json.dumps(m.metadata), m.created_at, actor) for m in memories])
+                cur.executemany(history_insert_sql("%s"), history_rows(memories, actor, history))
                 cur.executemany("INSERT INTO links (src, dst, kind, weight) VALUES (%s, %s, %s, %s) "
                                 "ON CONFLICT DO NOTHING", link_rows(links))
         self._grew(len(memories))
+        return list(memories)
 
     def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None:
         rows = self._q(f"SELECT {COLUMNS} FROM memories WHERE id = %s AND tenant_id = %s",
@@ -332,20 +347,29 @@ class PostgresStore:
                          (scope.tenant_id, state_key(scope), name, value))
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
-        rows = self._q(
-            "SELECT memory_id, version, event, text, metadata, at, actor FROM history "
-            "WHERE memory_id = %s AND tenant_id = %s ORDER BY id", (memory_id, tenant_id))
-        return [HistoryEntry(memory_id=r[0], version=r[1], event=r[2], text=r[3], metadata=r[4],
-                             at=datetime.fromtimestamp(r[5], tz=UTC), actor=r[6]) for r in rows]
+        return self.histories(tenant_id, [memory_id]).get(memory_id, [])
+
+    def histories(self, tenant_id: str, memory_ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
+        out: dict[str, list[HistoryEntry]] = {}
+        if not memory_ids:
+            return out
+        rows = self._q(f"SELECT {HISTORY_COLUMNS} FROM history WHERE tenant_id = %s AND "
+                       f"memory_id = ANY(%s) ORDER BY id", (tenant_id, list(memory_ids)))
+        for entry in history_entries(rows):
+            out.setdefault(entry.memory_id, []).append(entry)
+        return out
+
+    def out_links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
+        if not seqs:
+            return {}
+        return edges_from(self._q("SELECT src, dst, weight, kind FROM links WHERE src = ANY(%s)",
+                                  (list(seqs),)))
 
     def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
         unique = list(dict.fromkeys(keys))
         if not unique:
             return {}
-        rows = self._q(
-            f"SELECT {COLUMNS} FROM memories WHERE tenant_id = %s AND user_id IS NOT DISTINCT FROM %s "
-            f"AND fact_key = ANY(%s) AND superseded_by IS NULL ORDER BY event_time",
-            (scope.tenant_id, scope.user_id, unique))
+        rows = self._q(*current_facts_sql(scope, unique, POSTGRES))
         return {m.fact_key: m for m in rows_to_memories(rows) if m.fact_key}
 
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
@@ -353,11 +377,9 @@ class PostgresStore:
                        (memory_id, tenant_id))
         return rows[0][0] if rows else None
 
-    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:
-        where, params = scope_sql(scope, Filters.everything(), dialect=POSTGRES)
-        rows = self._q(f"SELECT m.content_hash FROM memories m WHERE {where} AND m.content_hash = ANY(%s)",
-                       [*params, list(dict.fromkeys(hashes))])
-        return {r[0] for r in rows}
+    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> dict[str, str]:
+        unique = list(dict.fromkeys(hashes))
+        return {r[0]: r[1] for r in self._q(*existing_hashes_sql(scope, unique, POSTGRES))} if unique else {}
 
     def dense_search_many(self, scope: Scope, filters: Filters, vectors: np.ndarray,
                           k: int) -> list[list[VectorHit]]:
@@ -487,10 +509,14 @@ class PostgresStore:
 
     def stats(self, scope: Scope) -> dict[str, Any]:
         counts = scope_stats(self._q, scope, POSTGRES)
-        where, params = scope_sql(scope, Filters.everything(), dialect=POSTGRES)
-        vectors = self._q(f"SELECT COUNT(m.embedding) FROM memories m WHERE {where}", params)[0][0]
         size = self._q("SELECT pg_total_relation_size('memories') + pg_total_relation_size('history')")[0][0]
-        return {**counts, "vectors": vectors, "db_bytes": int(size), "embedder": self.embedder_name}
+        return {**counts, "db_bytes": int(size), "embedder": self.embedder_name}
+
+    def owners(self, scope: Scope) -> list[tuple[Any, ...]]:
+        return owner_rows(self._q, scope, POSTGRES)
+
+    def ids_with_prefix(self, tenant_id: str, prefix: str) -> list[str]:
+        return ids_with_prefix(self._q, tenant_id, prefix, POSTGRES)
 
     def close(self) -> None:
         if self.pool.closed:
@@ -498,3 +524,23 @@ class PostgresStore:
         with self.pool.connection() as conn:
             self._flush_touches(conn)
         self.pool.close()
+
+
+class _TxReader:
+    """Store reads on an insert's own connection, inside its transaction."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+
+    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> dict[str, str]:
+        unique = list(dict.fromkeys(hashes))
+        if not unique:
+            return {}
+        return {r[0]: r[1] for r in self.conn.execute(*existing_hashes_sql(scope, unique, POSTGRES))}
+
+    def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return {}
+        rows = self.conn.execute(*current_facts_sql(scope, unique, POSTGRES)).fetchall()
+        return {m.fact_key: m for m in rows_to_memories(rows) if m.fact_key}

@@ -7,10 +7,11 @@ import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from memgrid.access.rules import access_sql
-from memgrid.models import Provenance, Scope, StoredMemory
+from memgrid.models import HistoryEntry, Provenance, Scope, StoredMemory
 from memgrid.storage.base import Edge, Link, Neighbor, Placement
 from memgrid.text import name_words
 from memgrid.validation import Filters
@@ -256,7 +257,8 @@ def closing_statements(closes: Sequence[tuple[StoredMemory, float | None, str]],
     out: list[tuple[str, tuple[Any, ...]]] = []
     for old, valid_to, new_id in closes:
         out.append((f"UPDATE memories SET valid_to = {p}, superseded_by = {p}, version = version + 1, "
-                    f"updated_at = {p} WHERE seq = {p}", (valid_to, new_id, now, old.seq)))
+                    f"updated_at = {p} WHERE seq = {p} AND superseded_by IS NULL",
+                    (valid_to, new_id, now, old.seq)))
         out.append((history_sql(p, "UPDATE"),
                     (old.id, old.scope.tenant_id, old.scope.user_id, old.version + 1, old.text,
                      json.dumps({**old.metadata, "superseded_by": new_id}), now, actor)))
@@ -267,6 +269,57 @@ def history_sql(placeholder: str, event: str) -> str:
     p = placeholder
     return (f"INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, at, "
             f"actor) VALUES ({p}, {p}, {p}, {p}, '{event}', {p}, {p}, {p}, {p})")
+
+
+def history_insert_sql(placeholder: str) -> str:
+    p = placeholder
+    return (f"INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, at, "
+            f"actor) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+
+
+def history_rows(memories: Sequence[StoredMemory], actor: str | None,
+                 history: dict[str, list[HistoryEntry]] | None) -> list[tuple[Any, ...]]:
+    """Rows for history_insert_sql: an ADD per new memory, or the versions an import brought."""
+    rows: list[tuple[Any, ...]] = []
+    for m in memories:
+        kept = (history or {}).get(m.id)
+        if not kept:
+            rows.append((m.id, m.scope.tenant_id, m.scope.user_id, m.version, "ADD", m.text,
+                         json.dumps(m.metadata), m.created_at, actor))
+            continue
+        rows.extend((m.id, m.scope.tenant_id, m.scope.user_id, e.version, e.event, e.text,
+                     json.dumps(e.metadata), e.at.timestamp(), e.actor) for e in kept)
+    return rows
+
+
+HISTORY_COLUMNS = "memory_id, version, event, text, metadata, at, actor"
+
+
+def history_entries(rows: Iterable[Sequence[Any]]) -> list[HistoryEntry]:
+    """Rows of HISTORY_COLUMNS (metadata as JSON text or decoded) -> entries."""
+    return [HistoryEntry(memory_id=r[0], version=r[1], event=r[2], text=r[3], metadata=_json(r[4]),
+                         at=datetime.fromtimestamp(r[5], tz=UTC), actor=r[6]) for r in rows]
+
+
+def current_facts_sql(scope: Scope, keys: Sequence[str], dialect: Dialect) -> tuple[str, list[Any]]:
+    """The memories holding each fact key for the scope's user, not superseded."""
+    p = dialect.placeholder
+    same_user = "user_id IS ?" if dialect is SQLITE else "user_id IS NOT DISTINCT FROM %s"
+    return (f"SELECT {COLUMNS} FROM memories WHERE tenant_id = {p} AND {same_user} AND fact_key IN "
+            f"({', '.join([p] * len(keys))}) AND superseded_by IS NULL ORDER BY event_time",
+            [scope.tenant_id, scope.user_id, *keys])
+
+
+def existing_hashes_sql(scope: Scope, hashes: Sequence[str], dialect: Dialect) -> tuple[str, list[Any]]:
+    where, params = scope_sql(scope, Filters.everything(), dialect=dialect)
+    return (f"SELECT m.content_hash, m.id FROM memories m WHERE {where} AND m.content_hash IN "
+            f"({', '.join([dialect.placeholder] * len(hashes))})", [*params, *hashes])
+
+
+def write_lock_key(scope: Scope) -> str:
+    """The owner whose writes a PostgreSQL insert serialises (dedupe and supersession decide
+    on what the owner has stored)."""
+    return f"memgrid-write/{scope.tenant_id}/{scope.user_id}/{scope.agent_id}"
 
 
 def history_mark_sql(scope: Scope, p: str) -> tuple[str, tuple[Any, ...]]:
@@ -317,19 +370,50 @@ def touch_sql(placeholder: str) -> str:
     return f"UPDATE memories SET access_count = access_count + 1, last_accessed_at = {p} WHERE seq = {p}"
 
 
-def scope_stats(rows: Callable[[str, list[Any]], list[tuple[Any, ...]]], scope: Scope,
-                dialect: Dialect) -> dict[str, Any]:
-    """Counts both backends report the same way; `rows` runs one query."""
+Rows = Callable[[str, list[Any]], list[tuple[Any, ...]]]
+
+
+def scope_stats(rows: Rows, scope: Scope, dialect: Dialect) -> dict[str, Any]:
+    """Counts both backends report the same way; `rows` runs one query. A session is one owner's
+    session id (every LoCoMo import has a `session_1`); `by_tenant` covers the whole database,
+    so a scope that holds nothing still shows where the memories are."""
     where, params = scope_sql(scope, Filters.everything(), dialect=dialect)
-    by_kind = dict(rows(f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} GROUP BY m.kind", params))
-    users, sessions = rows(f"SELECT COUNT(DISTINCT m.user_id), COUNT(DISTINCT m.session_id) "
-                           f"FROM memories m WHERE {where}", params)[0]
+    by_kind: dict[str, int] = dict(rows(f"SELECT m.kind, COUNT(*) FROM memories m WHERE {where} "
+                                        f"GROUP BY m.kind", params))
+    users, vectors = rows(f"SELECT COUNT(DISTINCT m.user_id), COUNT(m.embedding) "
+                          f"FROM memories m WHERE {where}", params)[0]
+    sessions = rows(f"SELECT COUNT(*) FROM (SELECT DISTINCT m.user_id, m.agent_id, m.session_id "
+                    f"FROM memories m WHERE {where} AND m.session_id IS NOT NULL) s", params)[0][0]
     p = dialect.placeholder
     hwhere = f"tenant_id = {p}" + (f" AND user_id = {p}" if scope.user_id else "")
     hparams = [scope.tenant_id] + ([scope.user_id] if scope.user_id else [])
     history = rows(f"SELECT COUNT(*) FROM history WHERE {hwhere}", hparams)[0][0]
+    by_tenant: dict[str, int] = dict(rows("SELECT tenant_id, COUNT(*) FROM memories GROUP BY tenant_id", []))
     return {"memories": sum(by_kind.values()), "by_kind": by_kind, "users": users,
-            "sessions": sessions, "history_entries": history}
+            "sessions": sessions, "history_entries": history, "vectors": vectors,
+            "by_tenant": by_tenant}
+
+
+def owner_rows(rows: Rows, scope: Scope, dialect: Dialect) -> list[tuple[Any, ...]]:
+    """(user, agent, memories, sessions, latest time) of each owner in a scope."""
+    where, params = scope_sql(scope, Filters.everything(), dialect=dialect)
+    return rows(f"SELECT m.user_id, m.agent_id, COUNT(*), COUNT(DISTINCT m.session_id), "
+                f"MAX(COALESCE(m.event_time, m.created_at)) FROM memories m WHERE {where} "
+                f"GROUP BY m.user_id, m.agent_id ORDER BY m.user_id, m.agent_id", params)
+
+
+def ids_with_prefix(rows: Rows, tenant_id: str, prefix: str, dialect: Dialect) -> list[str]:
+    """Up to two ids (stored, or deleted with history left) that start with `prefix`: an index
+    range, not a scan (ids are hex)."""
+    p = dialect.placeholder
+    upper = prefix + "\U0010ffff"
+    found = [r[0] for r in rows(f"SELECT id FROM memories WHERE tenant_id = {p} AND id >= {p} "
+                                f"AND id < {p} LIMIT 2", [tenant_id, prefix, upper])]
+    if len(found) < 2:
+        found += [r[0] for r in rows(f"SELECT DISTINCT memory_id FROM history WHERE tenant_id = {p} "
+                                     f"AND memory_id >= {p} AND memory_id < {p} LIMIT 2",
+                                     [tenant_id, prefix, upper]) if r[0] not in found]
+    return found[:2]
 
 
 class RecallBuffer:

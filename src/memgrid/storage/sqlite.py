@@ -3,7 +3,6 @@ and tantivy for full text once the store is large."""
 
 from __future__ import annotations
 
-import fcntl
 import functools
 import json
 import sqlite3
@@ -11,9 +10,8 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -21,11 +19,13 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
-from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, TextHit, VectorHit
+from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, Plan, TextHit, VectorHit
+from memgrid.storage.file_lock import SCHEMA_OFFSET, locked
 from memgrid.storage.sql import (
     COLUMNS,
     COLUMNS_M,
     HAS_LINK,
+    HISTORY_COLUMNS,
     INSERT_COLUMNS,
     JSON_FIELDS,
     PLACEMENT_COLUMNS,
@@ -33,16 +33,23 @@ from memgrid.storage.sql import (
     UPDATABLE,
     RecallBuffer,
     closing_statements,
+    current_facts_sql,
     digest_sql,
     edges_from,
+    existing_hashes_sql,
+    history_entries,
+    history_insert_sql,
     history_mark_sql,
+    history_rows,
     history_sql,
+    ids_with_prefix,
     insert_values,
     link_rows,
     name_owner,
     name_term_rows,
     neighbors_from,
     neighbors_sql,
+    owner_rows,
     place_in_sessions,
     row_to_memory,
     rows_to_memories,
@@ -99,21 +106,33 @@ class SQLiteStore:
         target = ":memory:" if path is None else str(path)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+        # processes opening a new file at once would each create the tables: one at a time
+        schema_lock = (nullcontext() if path is None
+                       else locked(path.with_name(path.name + ".lock"), SCHEMA_OFFSET))
         try:
-            self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA busy_timeout = 10000")
-            self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute(f"PRAGMA synchronous = {'FULL' if durability == 'full' else 'NORMAL'}")
-            self.conn.execute("PRAGMA secure_delete = ON")  # erased text must not linger in pages
-            # reads through a memory map skip a system call per page: a search reads a few
-            # hundred pages (rows, FTS5 postings and doc sizes) and the page cache holds 2 MB
-            self.conn.execute(f"PRAGMA mmap_size = {int(mmap_mb) * 2**20}")
-            self.db_uuid = migrate(self.conn)
+            with schema_lock:
+                self.conn = self._connect(target, durability, mmap_mb)
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"cannot open {target} as a memgrid database: {exc}") from exc
         self._data_version = self._read_data_version()
         self._seen_changes = self._vector_changes()
         self.fts = FTS5(self.conn)
+
+    def _connect(self, target: str, durability: str, mmap_mb: int) -> sqlite3.Connection:
+        conn = sqlite3.connect(target, isolation_level=None, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA busy_timeout = 10000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {'FULL' if durability == 'full' else 'NORMAL'}")
+            conn.execute("PRAGMA secure_delete = ON")  # erased text must not linger in pages
+            # reads through a memory map skip a system call per page: a search reads a few
+            # hundred pages (rows, FTS5 postings and doc sizes) and the page cache holds 2 MB
+            conn.execute(f"PRAGMA mmap_size = {int(mmap_mb) * 2**20}")
+            self.db_uuid = migrate(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -221,11 +240,17 @@ class SQLiteStore:
 
     @_exclusive
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
-               closes: Sequence[Closing] = (), links: Sequence[Link] = (),
-               keep_positions: bool = False) -> None:
+               plan: Plan | None = None, links: Sequence[Link] = (),
+               keep_positions: bool = False,
+               history: dict[str, list[HistoryEntry]] | None = None) -> list[StoredMemory]:
         if not memories:
-            return
+            return []
         with self._tx() as conn:
+            closes: list[Closing] = []
+            if plan is not None:  # BEGIN IMMEDIATE holds off every other writer: decide now
+                memories, closes = plan(self)
+                if not memories:
+                    return []
             if not keep_positions:
                 place_in_sessions(lambda sql, params: conn.execute(sql, params).fetchall(), memories,
                                 SQLITE)
@@ -238,11 +263,7 @@ class SQLiteStore:
                 m.seq = seq = int(cur.lastrowid or 0)  # always set after an INSERT
                 conn.executemany(NAME_TERMS_SQL, name_term_rows(
                     seq, m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.entities))
-            conn.executemany(
-                history_sql("?", "ADD"),
-                [(m.id, m.scope.tenant_id, m.scope.user_id, m.version, m.text,
-                  json.dumps(m.metadata), m.created_at, actor) for m in memories],
-            )
+            conn.executemany(history_insert_sql("?"), history_rows(memories, actor, history))
             conn.executemany("INSERT OR IGNORE INTO links (src, dst, kind, weight) VALUES (?, ?, ?, ?)",
                              link_rows(links))
         embedded = [m for m in memories if m.embedding is not None]
@@ -250,6 +271,7 @@ class SQLiteStore:
             self.vectors.add([m.seq for m in embedded if m.seq is not None],
                              np.stack([m.embedding for m in embedded if m.embedding is not None]))
         self._after_write()
+        return list(memories)
 
     def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None:
         with self._lock:
@@ -367,19 +389,15 @@ class SQLiteStore:
 
     @contextmanager
     def exclusive(self, scope: Scope, name: str) -> Iterator[None]:
-        """Threads of this process wait on one of a few locks; other processes on a byte of
-        `<db>.lock` (POSIX record locks do not exclude threads of the same process)."""
+        """Threads of this process and other processes wait on one byte of `<db>.lock` (one
+        handle per process: see storage.file_lock)."""
         key = zlib.crc32(f"{name}\x1f{scope.tenant_id}\x1f{state_key(scope)}".encode())
-        with self._pass_locks[key % len(self._pass_locks)]:
-            if self.path is None:
+        if self.path is None:
+            with self._pass_locks[key % len(self._pass_locks)]:
                 yield
-                return
-            with open(self.path.with_name(self.path.name + ".lock"), "a") as file:
-                fcntl.lockf(file, fcntl.LOCK_EX, 1, key)
-                try:
-                    yield
-                finally:
-                    fcntl.lockf(file, fcntl.LOCK_UN, 1, key)
+            return
+        with locked(self.path.with_name(self.path.name + ".lock"), key):
+            yield
 
     def text_vectors(self, seqs: Sequence[int]) -> dict[int, np.ndarray]:
         with self._lock:
@@ -406,24 +424,36 @@ class SQLiteStore:
                          (scope.tenant_id, state_key(scope), name, value))
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
+        return self.histories(tenant_id, [memory_id]).get(memory_id, [])
+
+    def histories(self, tenant_id: str, memory_ids: Sequence[str]) -> dict[str, list[HistoryEntry]]:
+        out: dict[str, list[HistoryEntry]] = {}
         with self._lock:
-            rows = self.conn.execute(
-                "SELECT memory_id, version, event, text, metadata, at, actor FROM history "
-                "WHERE memory_id = ? AND tenant_id = ? ORDER BY id", (memory_id, tenant_id)).fetchall()
-        return [HistoryEntry(memory_id=r[0], version=r[1], event=r[2], text=r[3],
-                             metadata=json.loads(r[4]), at=datetime.fromtimestamp(r[5], tz=UTC),
-                             actor=r[6])
-                for r in rows]
+            for start in range(0, len(memory_ids), 500):
+                chunk = list(memory_ids[start : start + 500])
+                rows = self.conn.execute(
+                    f"SELECT {HISTORY_COLUMNS} FROM history WHERE tenant_id = ? AND memory_id IN "
+                    f"({','.join('?' * len(chunk))}) ORDER BY id", [tenant_id, *chunk]).fetchall()
+                for entry in history_entries(rows):
+                    out.setdefault(entry.memory_id, []).append(entry)
+        return out
+
+    def out_links(self, seqs: Sequence[int]) -> dict[int, list[Edge]]:
+        rows: list[tuple[Any, ...]] = []
+        with self._lock:
+            for start in range(0, len(seqs), 500):
+                chunk = list(seqs[start : start + 500])
+                rows += self.conn.execute(
+                    f"SELECT src, dst, weight, kind FROM links WHERE src IN ({','.join('?' * len(chunk))})",
+                    chunk).fetchall()
+        return edges_from(rows)
 
     def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
         unique = list(dict.fromkeys(keys))
         if not unique:
             return {}
         with self._lock:
-            rows = self.conn.execute(
-                f"SELECT {COLUMNS} FROM memories WHERE tenant_id = ? AND user_id IS ? AND fact_key IN "
-                f"({','.join('?' * len(unique))}) AND superseded_by IS NULL ORDER BY event_time",
-                [scope.tenant_id, scope.user_id, *unique]).fetchall()
+            rows = self.conn.execute(*current_facts_sql(scope, unique, SQLITE)).fetchall()
         return {m.fact_key: m for m in rows_to_memories(rows) if m.fact_key}
 
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:
@@ -432,16 +462,13 @@ class SQLiteStore:
                                     "LIMIT 1", (memory_id, tenant_id)).fetchone()
         return None if row is None else row[0]
 
-    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        where, params = scope_sql(scope, Filters.everything())
+    def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
         unique = list(dict.fromkeys(hashes))
         with self._lock:
             for start in range(0, len(unique), 500):
-                chunk = unique[start : start + 500]
-                sql = (f"SELECT m.content_hash FROM memories m WHERE {where} AND m.content_hash "
-                       f"IN ({','.join('?' * len(chunk))})")
-                found.update(r[0] for r in self.conn.execute(sql, [*params, *chunk]))
+                found.update((r[0], r[1]) for r in self.conn.execute(
+                    *existing_hashes_sql(scope, unique[start : start + 500], SQLITE)))
         return found
 
     def dense_search(self, scope: Scope, filters: Filters, vector: np.ndarray, k: int) -> list[VectorHit]:
@@ -565,8 +592,16 @@ class SQLiteStore:
         size = 0
         if self.path is not None:
             size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
-        return {**counts, "vectors": len(self.vectors) if self.vectors is not None else 0,
-                "db_bytes": size, "embedder": self.embedder_name}
+        return {**counts, "db_bytes": size, "embedder": self.embedder_name}
+
+    def owners(self, scope: Scope) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return owner_rows(lambda sql, params: self.conn.execute(sql, params).fetchall(), scope, SQLITE)
+
+    def ids_with_prefix(self, tenant_id: str, prefix: str) -> list[str]:
+        with self._lock:
+            return ids_with_prefix(lambda sql, params: self.conn.execute(sql, params).fetchall(),
+                                   tenant_id, prefix, SQLITE)
 
     def close(self) -> None:
         with self._lock:

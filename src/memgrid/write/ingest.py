@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from memgrid.errors import InvalidInputError
-from memgrid.validation import check_metadata, check_scope_value, check_text, parse_timestamp
+from memgrid.validation import check_metadata, check_role, check_scope_value, check_text, parse_timestamp
 
 _MESSAGE_KEYS = {"role", "content", "timestamp", "speaker", "name", "metadata", "kind"}
 
@@ -49,8 +49,7 @@ def _message(item: Any, index: int, max_chars: int, default_kind: str) -> Messag
             f"{where} has unknown key(s) {sorted(unknown)}; allowed: {sorted(_MESSAGE_KEYS)}")
     if "content" not in item:
         raise InvalidInputError(f"{where} has no 'content'")
-    role = item.get("role", "user")
-    check_scope_value(f"{where} role", role)
+    role = check_role(item.get("role", "user"), f"{where} role")
     speaker = item.get("speaker", item.get("name"))
     check_scope_value(f"{where} speaker", speaker)
     kind = item.get("kind", default_kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -9,8 +10,8 @@ from typing import Any
 from memgrid.config import LinkConfig
 from memgrid.embedders.base import CachedEmbedder
 from memgrid.errors import InvalidInputError
-from memgrid.models import Provenance, Scope, StoredMemory
-from memgrid.storage.base import Closing, Link, Store
+from memgrid.models import AddEvent, HistoryEntry, Provenance, Scope, StoredMemory
+from memgrid.storage.base import Closing, Link, Store, TxReader
 from memgrid.validation import check_metadata, check_text, parse_timestamp
 from memgrid.write.facts import FactJudge, ValueChangeJudge
 from memgrid.write.ingest import Message, normalize
@@ -29,10 +30,13 @@ class Writer:
 
     def prepare(self, data: Any, scope: Scope, *, visibility: str = "private",
                 timestamp: Any = None, metadata: dict[str, Any] | None = None,
-                kind: str = "message", source: str = "api") -> list[StoredMemory]:
-        """Validate and build units (no I/O beyond a dedupe lookup); raises before any write.
-        Turns are numbered 0..n-1 here; the store places them after the session's end when it
-        writes them, in the same transaction."""
+                kind: str = "message", source: str = "api",
+                idempotency_key: str | None = None) -> list[StoredMemory]:
+        """Validate and build units (no I/O); raises before any write. Turns are numbered
+        0..n-1 here; the store places them after the session's end when it writes them, in the
+        same transaction. With an `idempotency_key`, a unit's identity is the key and its place
+        in the batch, not its words and time: a retried add (whose time is 'now' again) is
+        recognised as the same."""
         messages = normalize(data, self.max_chars, kind)
         default_time = parse_timestamp(timestamp, "timestamp")
         now = time.time()
@@ -42,19 +46,31 @@ class Writer:
             if metadata:
                 message.metadata = {**metadata, **message.metadata}
             event_time = message.timestamp if message.timestamp is not None else default_time
-            units.append(to_unit(message, scope, visibility, provenance,
-                                 event_time if event_time is not None else now, now, offset))
-        return self._resolve(units, scope)
+            unit = to_unit(message, scope, visibility, provenance,
+                           event_time if event_time is not None else now, now, offset)
+            if idempotency_key is not None:
+                unit.content_hash = hashlib.sha256(
+                    f"idempotency\x1f{idempotency_key}\x1f{offset}".encode()).hexdigest()
+            units.append(unit)
+        return units
 
-    def _resolve(self, units: list[StoredMemory], scope: Scope) -> list[StoredMemory]:
-        """Drop exact duplicates: of what is stored, and within the batch itself."""
-        stored = self.store.existing_hashes(scope, [u.content_hash for u in units])
-        fresh: list[StoredMemory] = []
-        for unit in units:
-            if unit.content_hash not in stored:
-                stored.add(unit.content_hash)
-                fresh.append(unit)
-        return fresh
+    def add(self, units: list[StoredMemory], actor: str | None) -> tuple[list[StoredMemory], list[AddEvent]]:
+        """Write new units and say, per input message, what became of it (as mem0's events do):
+        ADD, UPDATE (it superseded a fact) or NONE (an exact repeat of a stored memory)."""
+        repeats: dict[str, str] = {}
+        if units:  # repeats of stored memories are not embedded (checked again when writing)
+            stored = self.store.existing_hashes(units[0].scope, [u.content_hash for u in units])
+            for unit in units:
+                if unit.content_hash in stored:
+                    repeats[unit.id] = stored[unit.content_hash]
+                else:
+                    stored[unit.content_hash] = unit.id
+        written = self.write([u for u in units if u.id not in repeats], actor, repeats=repeats)
+        events = [AddEvent(index=i, event="NONE", id=repeats[u.id]) if u.id in repeats else
+                  AddEvent(index=i, event="UPDATE" if u.supersedes else "ADD", id=u.id,
+                           supersedes=u.supersedes)
+                  for i, u in enumerate(units)]
+        return written, events
 
     def changes(self, memory: StoredMemory, *, text: str | None = None,
                 metadata: dict[str, Any] | None = None, importance: float | None = None,
@@ -64,8 +80,9 @@ class Writer:
         if metadata is not None:
             changes["metadata"] = check_metadata(metadata)
         if importance is not None:
-            if not 0.0 <= importance <= 1.0:
-                raise InvalidInputError("importance must be between 0 and 1")
+            if isinstance(importance, bool) or not isinstance(importance, int | float) or not (
+                    0.0 <= importance <= 1.0):
+                raise InvalidInputError("importance must be a number between 0 and 1")
             changes["importance"] = float(importance)
         if event_time is not None:
             changes["event_time"] = parse_timestamp(event_time, "event_time")
@@ -84,18 +101,39 @@ class Writer:
         return changes
 
     def write(self, units: list[StoredMemory], actor: str | None, links: Sequence[Link] = (),
-              keep_positions: bool = False) -> list[StoredMemory]:
+              keep_positions: bool = False, history: dict[str, list[HistoryEntry]] | None = None,
+              repeats: dict[str, str] | None = None) -> list[StoredMemory]:
         """Embed in batches, then one transaction for rows, full text, vectors, history, links
-        (found here, plus any the caller made) and the facts the new memories supersede.
-        `keep_positions` for imports: their turns' places in a session are already known."""
-        if units:
-            vectors = self.embedder.embed([u.index_text for u in units])
-            for unit, vector in zip(units, vectors, strict=True):
-                unit.embedding = vector
-            self.store.insert(units, actor, closes=self._supersede(units),
-                              links=[*find_links(self.store, units, self.links), *links],
-                              keep_positions=keep_positions)
-        return units
+        (found here, plus any the caller made) and the facts the new memories supersede. What is
+        already stored and which facts are current are decided inside that transaction, so two
+        writes at once can neither both store a repeat nor both keep a fact current.
+        `keep_positions` for imports: their turns' places in a session are already known.
+        `repeats` collects the units found already stored: unit id -> the stored memory's id."""
+        if not units:
+            return []
+        vectors = self.embedder.embed([u.index_text for u in units])
+        for unit, vector in zip(units, vectors, strict=True):
+            unit.embedding = vector
+        found = [*find_links(self.store, units, self.links), *links]
+
+        def plan(tx: TxReader) -> tuple[list[StoredMemory], list[Closing]]:
+            fresh = _unseen(units, tx, repeats)
+            return fresh, self._supersede(fresh, tx)
+
+        return self.store.insert(units, actor, plan=plan, links=found, keep_positions=keep_positions,
+                                 history=history)
+
+    def restore(self, units: list[StoredMemory],
+                history: dict[str, list[HistoryEntry]]) -> list[StoredMemory]:
+        """Write exported memories as they were: their own history, places, supersession and
+        provenance; no links are searched and no fact is re-decided (the export says both).
+        What is already stored is skipped, decided in the insert's transaction."""
+        if not units:
+            return []
+        for unit, vector in zip(units, self.embedder.embed([u.index_text for u in units]), strict=True):
+            unit.embedding = vector
+        return self.store.insert(units, "import", plan=lambda tx: (_unseen(units, tx), []),
+                                 keep_positions=True, history=history)
 
     def backfill_links(self, memories: Sequence[StoredMemory], batch: int = 256) -> int:
         """Link stored memories that have no links yet (written before links existed, e.g. a
@@ -112,13 +150,13 @@ class Writer:
             self.store.add_links(find_links(self.store, chunk, self.links))
         return len(missing)
 
-    def _supersede(self, units: list[StoredMemory]) -> list[Closing]:
+    def _supersede(self, units: list[StoredMemory], tx: TxReader) -> list[Closing]:
         """Chain each fact key through the batch, starting from its current holder in the store.
         Nothing is deleted: the old memory gets valid_to and superseded_by, the new supersedes."""
         with_facts = [u for u in units if u.fact_key]
         if not with_facts:
             return []
-        current = self.store.current_facts(with_facts[0].scope, [u.fact_key or "" for u in with_facts])
+        current = tx.current_facts(with_facts[0].scope, [u.fact_key or "" for u in with_facts])
         closes: list[Closing] = []
         for unit in sorted(with_facts, key=lambda u: (u.event_time or 0.0, u.position or 0)):
             key = unit.fact_key or ""
@@ -135,3 +173,25 @@ class Writer:
                 continue
             current[key] = unit
         return closes
+
+
+def _unseen(units: list[StoredMemory], tx: TxReader,
+            repeats: dict[str, str] | None = None) -> list[StoredMemory]:
+    """Units whose content hash is stored nowhere in their scope, nor earlier in the batch."""
+    by_scope: dict[tuple[str | None, ...], list[StoredMemory]] = {}
+    for u in units:
+        by_scope.setdefault((u.scope.user_id, u.scope.agent_id, u.scope.session_id), []).append(u)
+    seen: dict[tuple[tuple[str | None, ...], str], str] = {}
+    for key, group in by_scope.items():
+        found = tx.existing_hashes(group[0].scope, [u.content_hash for u in group])
+        seen.update(((key, h), mid) for h, mid in found.items())
+    fresh = []
+    for u in units:
+        marked = ((u.scope.user_id, u.scope.agent_id, u.scope.session_id), u.content_hash)
+        if marked in seen:
+            if repeats is not None:
+                repeats[u.id] = seen[marked]
+            continue
+        seen[marked] = u.id
+        fresh.append(u)
+    return fresh
