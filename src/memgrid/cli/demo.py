@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from memgrid.cli.app import app, console
+from memgrid.cli.app import app, console, fail
 from memgrid.config import MemgridConfig
+from memgrid.errors import MemgridError
 from memgrid.importers import load_locomo
 from memgrid.memory import Memory
 
@@ -23,10 +24,17 @@ def demo(
     db: Annotated[Path | None, typer.Option(help="SQLite file (default: under $MEMGRID_HOME)")] = None,
     questions: Annotated[int, typer.Option(help="how many of its questions to ask")] = 5,
 ) -> None:
-    """Import a LoCoMo conversation into the embedded store and answer a few of its questions."""
-    conv = load_locomo(data)
+    """Import a LoCoMo conversation into the embedded default store (or --db) and answer a few
+    of its questions."""
+    if not data.is_file():
+        fail(f"no LoCoMo conversation at {data}; pass --data PATH/conv-26.json (the repo's "
+             f"../shared/data/locomo holds them)")
+    try:
+        conv = load_locomo(data)
+    except (MemgridError, ValueError) as exc:
+        fail(f"{data} is not a LoCoMo conversation: {exc}")
     config = MemgridConfig()
-    path = db or config.home / "demo" / f"{conv.sample_id}.db"
+    path = db or config.db_path()
     with Memory(path, config=config) as mem:
         start = time.perf_counter()
         added = sum(len(mem.add(msgs, user_id=conv.sample_id, session_id=sid, source="demo"))

@@ -1,13 +1,15 @@
 """A Model2Vec static embedder distilled offline from MiniLM: ~100x faster, same recall here.
 
-Distillation runs once (~15 s on 2 cores) and is cached under `<home>/models/`; a temp dir plus
-rename keeps two processes that distil at once from reading a half-written model.
+Distillation runs once (about 90 s on 2 cores, announced on stderr) and is cached under
+`<home>/models/`; a temp dir plus rename keeps two processes that distil at once from reading
+a half-written model.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +32,9 @@ def distilled_model_dir(home: Path) -> Path:
     except ImportError as exc:
         raise EmbedderError("the static embedder needs model2vec[distill] to build its model") from exc
     target.parent.mkdir(parents=True, exist_ok=True)
+    # once per home, and long enough (about 90 s on 2 cores) that silence looks like a hang
+    sys.stderr.write(f"memgrid: building the static embedder from MiniLM once (about 1-2 minutes), "
+                     f"cached in {target}\n")
     tmp = Path(tempfile.mkdtemp(prefix=".distill-", dir=target.parent))
     try:
         distill(model_name=minilm_path(), pca_dims=PCA_DIMS).save_pretrained(

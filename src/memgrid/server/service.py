@@ -72,8 +72,10 @@ class MemoryService:
         detail = {k: printable(v) if isinstance(v, str) else v for k, v in (detail or {}).items()}
         try:
             result = fn()
-        except MemgridError as exc:
-            self.access.audit(p.tenant_id, p.id, action, target, type(exc).__name__, detail)
+        except Exception as exc:  # memgrid's errors and any other: every failure has its line
+            name = type(exc).__name__
+            self.access.audit(p.tenant_id, p.id, action, target,
+                              name if isinstance(exc, MemgridError) else f"error:{name}", detail)
             raise
         self.access.audit(p.tenant_id, p.id, action, target, "ok", detail)
         return result

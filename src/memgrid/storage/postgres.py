@@ -37,10 +37,11 @@ from memgrid.storage.sql import (
     current_facts_sql,
     digest_sql,
     edges_from,
+    erase_history_sql,
     existing_hashes_sql,
     history_entries,
-    history_insert_sql,
     history_mark_sql,
+    history_row,
     history_rows,
     history_sql,
     ids_with_prefix,
@@ -223,7 +224,7 @@ class PostgresStore:
             with conn.cursor() as cur:
                 cur.executemany(NAME_TERMS_SQL, [r for m in memories for r in name_term_rows(
                     row_seq(m), m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.entities)])
-                cur.executemany(history_insert_sql("%s"), history_rows(memories, actor, history))
+                cur.executemany(history_sql("%s"), history_rows(memories, actor, history))
                 cur.executemany("INSERT INTO links (src, dst, kind, weight) VALUES (%s, %s, %s, %s) "
                                 "ON CONFLICT DO NOTHING", link_rows(links))
         self._grew(len(memories))
@@ -260,11 +261,9 @@ class PostgresStore:
                     cur.executemany(NAME_TERMS_SQL, name_term_rows(
                         memory.seq, memory.scope.tenant_id, memory.scope.user_id, memory.scope.agent_id,
                         changes["entities"]))
-            conn.execute(
-                history_sql("%s", "UPDATE"),
-                (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
-                 changes.get("text", memory.text), json.dumps(changes.get("metadata", memory.metadata)),
-                 now, actor))
+            conn.execute(history_sql("%s"), history_row(
+                memory, memory.version + 1, "UPDATE", changes.get("text", memory.text),
+                changes.get("metadata", memory.metadata), now, actor))
         updated = self.get(memory.scope.tenant_id, memory.id)
         assert updated is not None
         return updated
@@ -272,10 +271,8 @@ class PostgresStore:
     def delete(self, memory: StoredMemory, actor: str | None) -> None:
         with self._tx() as conn:
             conn.execute("DELETE FROM memories WHERE seq = %s", (memory.seq,))
-            conn.execute(
-                history_sql("%s", "DELETE"),
-                (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
-                 memory.text, json.dumps(memory.metadata), time.time(), actor))
+            conn.execute(history_sql("%s"), history_row(memory, memory.version + 1, "DELETE", memory.text,
+                                                         memory.metadata, time.time(), actor))
 
     def erase(self, scope: Scope) -> int:
         where, params = scope_sql(scope, Filters.everything(), alias="memories", dialect=POSTGRES)
@@ -283,9 +280,7 @@ class PostgresStore:
             ids = [r[0] for r in conn.execute(f"DELETE FROM memories WHERE {where} RETURNING id", params)]
             conn.execute("DELETE FROM history WHERE memory_id = ANY(%s)", (ids,))
             conn.execute("DELETE FROM scope_state WHERE tenant_id = %s", (scope.tenant_id,))
-            if scope.user_id is not None and scope.agent_id is None and scope.session_id is None:
-                conn.execute("DELETE FROM history WHERE tenant_id = %s AND user_id = %s",
-                             (scope.tenant_id, scope.user_id))
+            conn.execute(*erase_history_sql(scope, "%s"))  # of memories deleted earlier too
         self._run("VACUUM memories, history")  # dead tuples go, index entries with them
         return len(ids)
 

@@ -142,7 +142,18 @@ CREATE INDEX IF NOT EXISTS ix_memories_agent_seq ON memories (tenant_id, agent_i
     WHERE agent_id IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8]
+# v9: history entries keep their memory's agent and session (SQLite's v13)
+_V9 = """
+ALTER TABLE history ADD COLUMN IF NOT EXISTS agent_id TEXT;
+ALTER TABLE history ADD COLUMN IF NOT EXISTS session_id TEXT;
+UPDATE history h SET agent_id = m.agent_id, session_id = m.session_id FROM memories m
+    WHERE m.id = h.memory_id;
+CREATE INDEX IF NOT EXISTS ix_history_agent ON history (tenant_id, agent_id) WHERE agent_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ix_history_session ON history (tenant_id, user_id, session_id)
+    WHERE session_id IS NOT NULL;
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
 # Rows a step's SQL cannot compute, written in the same transaction (keyed by the version made).
 BACKFILLS: dict[int, Callable[[Any], None]] = {5: _backfill_name_terms}
 SCHEMA_VERSION = len(MIGRATIONS)

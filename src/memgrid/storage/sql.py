@@ -259,37 +259,48 @@ def closing_statements(closes: Sequence[tuple[StoredMemory, float | None, str]],
         out.append((f"UPDATE memories SET valid_to = {p}, superseded_by = {p}, version = version + 1, "
                     f"updated_at = {p} WHERE seq = {p} AND superseded_by IS NULL",
                     (valid_to, new_id, now, old.seq)))
-        out.append((history_sql(p, "UPDATE"),
-                    (old.id, old.scope.tenant_id, old.scope.user_id, old.version + 1, old.text,
-                     json.dumps({**old.metadata, "superseded_by": new_id}), now, actor)))
+        out.append((history_sql(p), history_row(old, old.version + 1, "UPDATE", old.text,
+                                                {**old.metadata, "superseded_by": new_id}, now, actor)))
     return out
 
 
-def history_sql(placeholder: str, event: str) -> str:
+def history_sql(placeholder: str) -> str:
+    """One history entry; values from history_row. Each entry keeps its memory's scope, so an
+    erase of a session or an agent finds the entries of memories deleted before it."""
     p = placeholder
-    return (f"INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, at, "
-            f"actor) VALUES ({p}, {p}, {p}, {p}, '{event}', {p}, {p}, {p}, {p})")
+    return (f"INSERT INTO history (memory_id, tenant_id, user_id, agent_id, session_id, version, "
+            f"event, text, metadata, at, actor) VALUES ({', '.join([p] * 11)})")
 
 
-def history_insert_sql(placeholder: str) -> str:
-    p = placeholder
-    return (f"INSERT INTO history (memory_id, tenant_id, user_id, version, event, text, metadata, at, "
-            f"actor) VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})")
+def history_row(m: StoredMemory, version: int, event: str, text: str, metadata: dict[str, Any],
+                at: float, actor: str | None) -> tuple[Any, ...]:
+    return (m.id, m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.scope.session_id, version,
+            event, text, json.dumps(metadata), at, actor)
 
 
 def history_rows(memories: Sequence[StoredMemory], actor: str | None,
                  history: dict[str, list[HistoryEntry]] | None) -> list[tuple[Any, ...]]:
-    """Rows for history_insert_sql: an ADD per new memory, or the versions an import brought."""
+    """Rows for history_sql: an ADD per new memory, or the versions an import brought."""
     rows: list[tuple[Any, ...]] = []
     for m in memories:
         kept = (history or {}).get(m.id)
         if not kept:
-            rows.append((m.id, m.scope.tenant_id, m.scope.user_id, m.version, "ADD", m.text,
-                         json.dumps(m.metadata), m.created_at, actor))
+            rows.append(history_row(m, m.version, "ADD", m.text, m.metadata, m.created_at, actor))
             continue
-        rows.extend((m.id, m.scope.tenant_id, m.scope.user_id, e.version, e.event, e.text,
-                     json.dumps(e.metadata), e.at.timestamp(), e.actor) for e in kept)
+        rows.extend(history_row(m, e.version, e.event, e.text, e.metadata, e.at.timestamp(), e.actor)
+                    for e in kept)
     return rows
+
+
+def erase_history_sql(scope: Scope, p: str) -> tuple[str, list[Any]]:
+    """Every history entry of a scope, deleted memories' included."""
+    parts, params = [f"tenant_id = {p}"], [scope.tenant_id]
+    for column, value in (("user_id", scope.user_id), ("agent_id", scope.agent_id),
+                          ("session_id", scope.session_id)):
+        if value is not None:
+            parts.append(f"{column} = {p}")
+            params.append(value)
+    return f"DELETE FROM history WHERE {' AND '.join(parts)}", params
 
 
 HISTORY_COLUMNS = "memory_id, version, event, text, metadata, at, actor"

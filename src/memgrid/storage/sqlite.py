@@ -36,10 +36,11 @@ from memgrid.storage.sql import (
     current_facts_sql,
     digest_sql,
     edges_from,
+    erase_history_sql,
     existing_hashes_sql,
     history_entries,
-    history_insert_sql,
     history_mark_sql,
+    history_row,
     history_rows,
     history_sql,
     ids_with_prefix,
@@ -263,7 +264,7 @@ class SQLiteStore:
                 m.seq = seq = int(cur.lastrowid or 0)  # always set after an INSERT
                 conn.executemany(NAME_TERMS_SQL, name_term_rows(
                     seq, m.scope.tenant_id, m.scope.user_id, m.scope.agent_id, m.entities))
-            conn.executemany(history_insert_sql("?"), history_rows(memories, actor, history))
+            conn.executemany(history_sql("?"), history_rows(memories, actor, history))
             conn.executemany("INSERT OR IGNORE INTO links (src, dst, kind, weight) VALUES (?, ?, ?, ?)",
                              link_rows(links))
         embedded = [m for m in memories if m.embedding is not None]
@@ -304,10 +305,8 @@ class SQLiteStore:
                     changes["entities"]))
             text = changes.get("text", memory.text)
             metadata = changes.get("metadata", memory.metadata)
-            conn.execute(
-                history_sql("?", "UPDATE"),
-                (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1, text,
-                 json.dumps(metadata), now, actor))
+            conn.execute(history_sql("?"), history_row(memory, memory.version + 1, "UPDATE", text, metadata,
+                                                        now, actor))
         if "embedding" in changes and self.vectors is not None and memory.seq is not None:
             self.vectors.replace(np.array([memory.seq], np.uint64),
                                  np.asarray(changes["embedding"], np.float32)[None, :])
@@ -320,10 +319,8 @@ class SQLiteStore:
     def delete(self, memory: StoredMemory, actor: str | None) -> None:
         with self._tx() as conn:
             conn.execute("DELETE FROM memories WHERE seq = ?", (memory.seq,))
-            conn.execute(
-                history_sql("?", "DELETE"),
-                (memory.id, memory.scope.tenant_id, memory.scope.user_id, memory.version + 1,
-                 memory.text, json.dumps(memory.metadata), time.time(), actor))
+            conn.execute(history_sql("?"), history_row(memory, memory.version + 1, "DELETE", memory.text,
+                                                        memory.metadata, time.time(), actor))
         if self.vectors is not None and memory.seq is not None:
             self.vectors.remove([memory.seq])
         self._after_write()
@@ -339,10 +336,7 @@ class SQLiteStore:
                 chunk = ids[start : start + 900]
                 conn.execute(f"DELETE FROM history WHERE memory_id IN ({','.join('?' * len(chunk))})",
                              chunk)
-            if scope.user_id is not None and scope.agent_id is None and scope.session_id is None:
-                # history of memories deleted earlier belongs to the user too
-                conn.execute("DELETE FROM history WHERE tenant_id = ? AND user_id = ?",
-                             (scope.tenant_id, scope.user_id))
+            conn.execute(*erase_history_sql(scope, "?"))  # of memories deleted earlier too
             conn.execute("DELETE FROM scope_state WHERE tenant_id = ?", (scope.tenant_id,))
             # merge FTS segments so the erased terms are gone from the index, not just masked
             conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")

@@ -233,6 +233,18 @@ CREATE INDEX IF NOT EXISTS ix_memories_agent_seq ON memories(tenant_id, agent_id
     WHERE agent_id IS NOT NULL;
 """
 
+# v13: history entries keep their memory's agent and session, so erasing an agent or a session
+# also finds the entries of memories deleted earlier (they used to survive, text and all)
+_V13 = """
+ALTER TABLE history ADD COLUMN agent_id TEXT;
+ALTER TABLE history ADD COLUMN session_id TEXT;
+UPDATE history SET (agent_id, session_id) = (SELECT m.agent_id, m.session_id FROM memories m
+    WHERE m.id = history.memory_id) WHERE memory_id IN (SELECT id FROM memories);
+CREATE INDEX IF NOT EXISTS ix_history_agent ON history(tenant_id, agent_id) WHERE agent_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ix_history_session ON history(tenant_id, user_id, session_id)
+    WHERE session_id IS NOT NULL;
+"""
+
 NAME_TERMS_SQL = "INSERT OR IGNORE INTO name_terms (tenant_id, owner, term, seq) VALUES (?, ?, ?, ?)"
 # a name's rows under one owner, newest first, the scope clause (`where`, alias m) still deciding
 NAME_LOOKUP_SQL = ("SELECT m.seq, m.entities FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
@@ -250,7 +262,7 @@ def _backfill_name_terms(conn: sqlite3.Connection) -> None:
 
 
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13]
 # Rows a step's SQL cannot compute, written in the same transaction (keyed by the version made).
 BACKFILLS: dict[int, Callable[[sqlite3.Connection], None]] = {10: _backfill_name_terms}
 SCHEMA_VERSION = len(MIGRATIONS)
