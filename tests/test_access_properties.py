@@ -71,9 +71,9 @@ def oracle(p: Principal, m: dict[str, Any], grants: list[Grant], now: float) -> 
     for g in grants:
         if g.grantee not in mine | {p.id} or not g.read or g.revoked:
             continue
-        if g.valid_from is not None and now < g.valid_from:
+        if g.valid_from is not None and now < g.valid_from.timestamp():
             continue
-        if g.valid_to is not None and now >= g.valid_to:
+        if g.valid_to is not None and now >= g.valid_to.timestamp():
             continue
         if g.owner is not None and g.owner != m["user_id"]:
             continue
@@ -88,7 +88,7 @@ def oracle(p: Principal, m: dict[str, Any], grants: list[Grant], now: float) -> 
 def build_world(service: MemoryService, world: tuple[Any, ...]) -> tuple[list[Principal], list[Grant]]:
     memories, grants, acts_for, revoke_one = world
     access = service.access
-    tenant_id, admin, _ = access.create_tenant("t")
+    tenant_id, admin, _ = access.create_tenant(f"t{len(access.tenants())}")  # names are unique
     users = [access.create_principal(tenant_id, "user", f"u{i}") for i in range(3)]
     agents = [access.create_principal(tenant_id, "agent", "a0", acts_for=[users[0].id]),
               access.create_principal(tenant_id, "agent", "a1", acts_for=[users[i].id for i in acts_for])]

@@ -61,7 +61,9 @@ def test_client_verbs_and_sharing(served: tuple[MemoryService, TestClient, str])
     assert alice.archive_cold(threshold=0.001) == 0  # everything was just said
     assert m.id in {r.memory.id for r in alice.related(next(
         x.id for x in alice.list().items if x.text == "alice private diary notes"))}
-    assert alice.settings() == TenantSettings()
+    with pytest.raises(PermissionDeniedError):  # a tenant's policy is for its admins
+        alice.settings()
+    assert admin.settings() == TenantSettings()
     with pytest.raises(PermissionDeniedError):
         alice.update_settings(TenantSettings(archive_threshold=0.2))
     assert admin.update_settings(TenantSettings(archive_threshold=0.2)).archive_threshold == 0.2

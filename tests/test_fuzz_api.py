@@ -1,4 +1,6 @@
-"""Schemathesis fuzzes every operation of the OpenAPI schema (bounded): no input may cause a 5xx."""
+"""Schemathesis over the REST API: every operation on its own (bounded), then stateful runs
+that follow the schema's OpenAPI links (ids from earlier responses), as the tenant admin and
+as a plain user. No input may cause a 5xx, and every answer must match the schema."""
 
 from __future__ import annotations
 
@@ -8,16 +10,31 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+    use_after_free,
+)
 
+from memgrid.access.models import Principal
 from memgrid.server.app import create_app
 from memgrid.server.service import MemoryService, open_service
 from tests.conftest import hashing_config
 
+# valid requests in plain text, so that chains go deep (the run over single operations sends
+# invalid and non-ASCII ones)
+STATEFUL = {"mode": "positive", "codec": "ascii"}
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
+          response_schema_conformance, use_after_free]
+
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def fuzz_service(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MemoryService, str]]:
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MemoryService, list[Principal]]]:
     tmp = tmp_path_factory.mktemp("fuzz")
     config = hashing_config(tmp, tmp / "fuzz.db", durability="normal")
     if request.param == "postgres":
@@ -28,18 +45,29 @@ def fuzz_service(request: pytest.FixtureRequest,
             conn.execute("CREATE DATABASE fuzz")
         config.db_url = server.replace("/postgres?", "/fuzz?")
     service = open_service(config)
-    _, admin, key = service.access.create_tenant("fuzz")
+    _, admin, _ = service.access.create_tenant("fuzz")
     user = service.access.create_principal(admin.tenant_id, "user", "fuzzer")
     service.add(user, "a memory to find", visibility="shared")
-    yield service, key
+    yield service, [admin, user]
     service.memory.close()
 
 
+def fresh_keys(service: MemoryService, principals: list[Principal]) -> dict[str, str]:
+    """New keys per test: a fuzz run may revoke any key it can list."""
+    return {p.kind: service.access.create_key(p.id).secret or "" for p in principals}
+
+
+def api_schema(service: MemoryService, generation: dict[str, Any] | None = None) -> Any:
+    config = SchemathesisConfig.from_dict({"generation": generation or {}})
+    return schemathesis.openapi.from_asgi("/openapi.json", create_app(service), config=config)
+
+
 @pytest.mark.slow
-def test_no_server_errors(fuzz_service: tuple[MemoryService, str]) -> None:
-    service, key = fuzz_service
-    schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(service))
-    headers = {"Authorization": f"Bearer {key}"}
+def test_no_server_errors(fuzz_service: tuple[MemoryService, list[Principal]]) -> None:
+    service, principals = fuzz_service
+    keys = fresh_keys(service, principals)
+    schema = api_schema(service)
+    headers = {"Authorization": f"Bearer {keys['admin']}"}
     operations, statuses = 0, Counter[int]()
     for result in schema.get_all_operations():
         operation = result.ok()
@@ -47,7 +75,7 @@ def test_no_server_errors(fuzz_service: tuple[MemoryService, str]) -> None:
 
         # as the tenant admin: the widest surface (unauthenticated paths are in test_server)
         @given(case=operation.as_strategy())
-        @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
         def no_5xx(case: Any) -> None:
             response = case.call(headers=headers)
             statuses[response.status_code] += 1
@@ -56,3 +84,60 @@ def test_no_server_errors(fuzz_service: tuple[MemoryService, str]) -> None:
         no_5xx()
     assert operations >= 15
     assert sum(statuses.values()) >= 15 * 10 and statuses[200] + statuses[201] + statuses[204] > 0, statuses
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("caller", ["admin", "user"])
+@pytest.mark.parametrize("area", ["memories", "access"])
+def test_stateful_runs_follow_links_and_match_the_schema(
+        fuzz_service: tuple[MemoryService, list[Principal]], caller: str, area: str) -> None:
+    service, _ = fuzz_service
+    seen: Counter[tuple[str, str, int]] = Counter()
+    # One area per run: schemathesis starts runs only from operations it judges likely to
+    # succeed, and it judges a memory write (its user_id and session_id look like ids of
+    # resources no operation creates) less likely than any access-control write.
+    paths = "^/v1/memories" if area == "memories" else "^/v1/(keys|grants|admin)"
+    tenants = iter(range(10**6))
+
+    class APIWorkflow(api_schema(service, STATEFUL).include(path_regex=paths).as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            # each run in a tenant of its own: what it draws depends on its own steps only
+            # (hypothesis calls a run that draws differently on replay flaky)
+            _, admin, admin_key = service.access.create_tenant(f"{area}-{caller}-{next(tenants)}")
+            user = service.access.create_principal(admin.tenant_id, "user", "fuzzer")
+            key = admin_key if caller == "admin" else service.access.create_key(user.id).secret
+            self.headers = {"Authorization": f"Bearer {key}"}
+            self.owner = user.id
+
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:
+            return {"headers": self.headers}
+
+        def before_call(self, case: Any) -> None:
+            # what the schema cannot say: whose memory this may be (the fuzzing user's own;
+            # an admin must name one), and times the store can hold; the plain list answer,
+            # whose ids the links follow
+            if (case.operation.path, case.method) == ("/v1/memories", "POST") and isinstance(case.body, dict):
+                case.body["user_id"] = self.owner
+                case.body.pop("timestamp", None)
+                if isinstance(case.query, dict):
+                    case.query.pop("events", None)
+
+        def validate_response(self, response: Any, case: Any, additional_checks: Any = None,
+                              **kwargs: Any) -> None:
+            seen[(case.method, case.operation.path, response.status_code)] += 1
+            case.validate_response(response, checks=CHECKS, headers=self.headers, transport_kwargs=kwargs)
+
+    # generate only: no replay of a stored example against a store that has moved on
+    APIWorkflow.run(settings=settings(max_examples=50, stateful_step_count=6, deadline=None, database=None,
+                                      phases=[Phase.generate], suppress_health_check=list(HealthCheck)))
+    # the links carried real ids: writes, updates and deletes of real things succeeded
+    ok = {(method, path) for (method, path, status), _ in seen.items() if status < 300}
+    if area == "memories":
+        assert ("POST", "/v1/memories") in ok, seen
+        assert ok & {("GET", "/v1/memories/{memory_id}"), ("PATCH", "/v1/memories/{memory_id}"),
+                     ("DELETE", "/v1/memories/{memory_id}"), ("GET", "/v1/memories/{memory_id}/history"),
+                     ("GET", "/v1/memories/{memory_id}/chain")}, seen
+    elif caller == "admin":
+        assert {("POST", "/v1/keys"), ("POST", "/v1/admin/principals")} <= ok, seen
+    else:
+        assert ("GET", "/v1/keys") in ok, seen

@@ -290,7 +290,8 @@ def test_lifecycle_policy_is_per_tenant(tenant: Tenant) -> None:
     assert t.call("admin", "PUT", "/v1/admin/settings", json={"decay": 1}).status_code == 422
     policy = {"retention_half_life_days": 1.0, "retention_weight": 1.0, "archive_threshold": 0.5}
     assert t.call("admin", "PUT", "/v1/admin/settings", json=policy).json() == policy
-    assert t.call("bob", "GET", "/v1/admin/settings").json() == policy
+    assert t.call("admin", "GET", "/v1/admin/settings").json() == policy
+    assert t.call("bob", "GET", "/v1/admin/settings").status_code == 403
     # a second tenant on the same server keeps the server's defaults (30-day half-life, 0.05)
     _, other_admin, _ = t.service.access.create_tenant("globex")
     carol = t.service.access.create_principal(other_admin.tenant_id, "user", "carol")

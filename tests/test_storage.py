@@ -199,7 +199,7 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 12
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 13
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 256 * 2**20  # reads skip a syscall a page
     # the keys read on every open come from the partial index, not a scan of the rows
@@ -584,9 +584,15 @@ def test_v9_database_gets_its_name_words_backfilled(tmp_path: Path, model_home: 
     assert {r[1:3] for r in rows} == {("u:u", w) for w in ("sam", "ortiz", "lisbon", "biscuit")} | {
         ("a:bot", "lisbon")}
     conn = sqlite3.connect(db, isolation_level=None)
+    # back to v9 as far as later steps are concerned: v13's history columns go too
     conn.executescript("DROP TRIGGER name_terms_ad; DROP TRIGGER name_terms_au; DROP TABLE name_terms;"
+                       "DROP INDEX ix_history_agent; DROP INDEX ix_history_session;"
+                       "ALTER TABLE history DROP COLUMN agent_id; ALTER TABLE history DROP COLUMN session_id;"
                        "PRAGMA user_version = 9;")
     conn.close()
     with Memory(config=hashing_config(model_home, db)) as mem:
         assert mem.store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert sorted(mem.store.conn.execute("SELECT * FROM name_terms").fetchall()) == rows
+        # v13 filled the history's agent from the memories
+        agents = {r[0] for r in mem.store.conn.execute("SELECT agent_id FROM history")}
+        assert agents == {None, "bot"}

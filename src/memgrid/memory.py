@@ -184,7 +184,8 @@ class Memory:
     def find_id(self, prefix: str) -> str:
         """The one memory id (stored, or deleted with its history kept) starting with `prefix`:
         tables show ids shortened."""
-        check_scope_value("memory id", prefix)
+        if check_scope_value("memory id", prefix) is None:
+            raise InvalidInputError("give a memory id (or a unique prefix of one)")
         found = self.store.ids_with_prefix(self.tenant_id, prefix)
         if not found:
             raise NotFoundError(f"no memory with id {prefix!r}")

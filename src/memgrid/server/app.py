@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi import Path as PathParam
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -22,6 +23,7 @@ from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, Principa
 from memgrid.access.rules import Resource
 from memgrid.errors import InvalidInputError, NotFoundError, PermissionDeniedError
 from memgrid.models import AddEvent, HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
+from memgrid.server.openapi import document
 from memgrid.server.service import MemoryService, open_service
 
 CONFIG_ENV = "MEMGRID_SERVE_CONFIG"  # MemgridConfig as JSON, for server processes started by uvicorn
@@ -45,7 +47,17 @@ class Message(_Body):
     kind: Ident | None = Field(default=None, description="message (default), fact, event, ...")
 
 
+def _text_or_messages(schema: dict[str, Any]) -> None:
+    """The document says what the handler enforces: exactly one of the two, not null."""
+    props = schema["properties"]
+    props["text"] = {"type": "string", "minLength": 1, "title": "Text", "description": "one memory"}
+    props["messages"] = {"type": "array", "minItems": 1, "title": "Messages",
+                         "items": {"$ref": "#/components/schemas/Message"}}
+    schema["oneOf"] = [{"required": ["text"]}, {"required": ["messages"]}]
+
+
 class AddRequest(_Body):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_text_or_messages)
     text: str | None = Field(default=None, description="one memory; or use messages")
     messages: list[Message] | None = None
     user_id: Ident | None = Field(default=None, description="owner; defaults to the caller's user")
@@ -429,6 +441,13 @@ def create_app(service: MemoryService, root_key: str | None = None,
               action: Annotated[Ident | None, Query()] = None) -> list[AuditEvent]:
         return service.audit_log(p, after_id, limit, principal_id, action)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document(get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

@@ -17,6 +17,8 @@ from usearch.compiled import MetricKind, ScalarKind
 from usearch.index import Index
 from usearch.index import search as brute_force
 
+from memgrid.storage.file_lock import locked
+
 FORMAT = "usearch-hnsw-f16-m16"  # a file in another format is rebuilt from SQLite
 FILLER_KEYS = np.uint64(2**63)  # keys that overwrite freed slots; memory seqs never get here
 
@@ -47,12 +49,13 @@ class VectorIndex:
         if self.path is None or meta_path is None or not self.path.exists() or not meta_path.exists():
             return None
         try:
-            meta = json.loads(meta_path.read_text())
-            if (meta.get("fingerprint"), meta.get("dims"), meta.get("format")) != (
-                    self.fingerprint, self.dims, FORMAT):
-                return None
-            index = self._new()  # load into a configured index: ef settings are not in the file
-            index.load(str(self.path))
+            with locked(self._lock_path(), 0):  # the pair one save wrote, not two saves' halves
+                meta = json.loads(meta_path.read_text())
+                if (meta.get("fingerprint"), meta.get("dims"), meta.get("format")) != (
+                        self.fingerprint, self.dims, FORMAT):
+                    return None
+                index = self._new()  # load into a configured index: ef settings are not in the file
+                index.load(str(self.path))
             if index.ndim != self.dims:
                 return None
             self.applied = int(meta.get("applied", 0))  # files before the log: from its start
@@ -174,19 +177,27 @@ class VectorIndex:
         return len(self.index)
 
     def save(self) -> None:
-        """Atomic replace, so a crash mid-save leaves the previous file (reconciled on open)."""
+        """Atomic replace, so a crash mid-save leaves the previous file (reconciled on open).
+        Under the index's file lock: processes closing at once would otherwise share the
+        temporary names, and a reader could pair one process's index with another's log
+        position."""
         self.dirty = 0
         if self.path is None:
             return
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        self.index.save(str(tmp))
-        os.replace(tmp, self.path)
         meta_path = self._meta_path()
         assert meta_path is not None
-        meta_tmp = meta_path.with_name(meta_path.name + ".tmp")
-        meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims,
-                                        "format": FORMAT, "applied": self.applied or 0}))
-        os.replace(meta_tmp, meta_path)
+        with locked(self._lock_path(), 0):
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            self.index.save(str(tmp))
+            os.replace(tmp, self.path)
+            meta_tmp = meta_path.with_name(meta_path.name + ".tmp")
+            meta_tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "dims": self.dims,
+                                            "format": FORMAT, "applied": self.applied or 0}))
+            os.replace(meta_tmp, meta_path)
+
+    def _lock_path(self) -> Path:
+        assert self.path is not None
+        return self.path.with_name(self.path.name + ".lock")
 
 
 def exact_top_k(keys: np.ndarray, rows: np.ndarray, queries: np.ndarray,
