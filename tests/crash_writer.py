@@ -1,4 +1,5 @@
-"""Child process for the crash test: adds in a loop and reports each add after it returned."""
+"""Child process for the crash test: adds, edits and moves a fact in a loop, and reports each
+write after it returned (one line per acknowledged write)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import sys
 from pathlib import Path
 
 from memgrid import EmbedderConfig, MemgridConfig, Memory
+
+CITIES = ("Denver", "Boston", "Austin", "Lisbon")
 
 
 def main() -> None:
@@ -18,9 +21,12 @@ def main() -> None:
         batch = [{"content": f"crash note {i} part {j}", "timestamp": 1_700_000_000 + i}
                  for j in range(3)]
         added = mem.add(batch, user_id="crash", session_id=f"s{i % 5}")
-        # only after add() returned is the write acknowledged
-        sys.stdout.write(f"{i} {' '.join(a.id for a in added)}\n")
-        sys.stdout.flush()
+        # only after a call returned is the write acknowledged
+        print(f"add {i} {' '.join(a.id for a in added)}", flush=True)
+        edited = mem.update(added[2].id, text=f"crash note {i} part 2 edited")
+        print(f"edit {edited.id} {edited.version}", flush=True)
+        moved = mem.add(f"I live in {CITIES[i % 4]} since note {i}", user_id="crash")
+        print(f"fact {moved[0].id} {moved[0].supersedes or '-'}", flush=True)
         i += 1
 
 

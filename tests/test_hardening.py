@@ -170,3 +170,35 @@ def test_the_cross_process_lock_survives_another_handle_closing(tmp_path: Path, 
         assert probe() == "busy"
     assert probe() == "free"
     first.close()
+
+
+class Died(BaseException):
+    """The process dying between the write and its audit result line."""
+
+
+def test_a_write_whose_result_line_never_came_is_audited_as_started(tmp_path: Path, model_home: Path) -> None:
+    from memgrid.server.service import open_service
+
+    service = open_service(hashing_config(model_home, tmp_path / "audit.db"))
+    tenant_id, _, _ = service.access.create_tenant("acme")
+    alice = service.access.create_principal(tenant_id, "user", "alice")
+    write_audit = service.access.audit
+
+    def dies_after_the_write(*args: object, **kw: object) -> None:
+        if args[4] != "started":
+            raise Died
+        write_audit(*args, **kw)  # type: ignore[arg-type]
+
+    service.access.audit = dies_after_the_write  # type: ignore[method-assign]
+    with pytest.raises(Died):
+        service.add(alice, "written, then the process died")
+    service.access.audit = write_audit  # type: ignore[method-assign]
+    stored = service.list_memories(alice).items
+    assert [r.text for r in stored] == ["written, then the process died"]  # the write landed
+    lines = [(e.action, e.result) for e in service.access.audit_log(tenant_id, limit=1000)]
+    assert lines[-2:] == [("memory.add", "started"), ("memory.list", "ok")]  # its line says it was tried
+    # a normal write: started, then its result
+    service.delete(alice, stored[0].id)
+    lines = [(e.action, e.result) for e in service.access.audit_log(tenant_id, limit=1000)]
+    assert lines[-2:] == [("memory.delete", "started"), ("memory.delete", "ok")]
+    service.close()

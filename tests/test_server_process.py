@@ -35,7 +35,7 @@ def test_32_concurrent_clients_no_errors_no_lost_adds(server: tuple[ServerProces
     keys = asyncio.run(make_users(proc.url, admin_key, 32))
     result = asyncio.run(drive(proc.url, keys, seconds=120, add_ratio=0.5, max_ops=8))
     assert result["errors"] == 0, result["error_samples"]
-    acked = list(result["acknowledged"])
+    acked = result["acknowledged"]
     assert len(acked) >= 32
     assert asyncio.run(count_present(proc.url, admin_key, acked)) == len(acked)
 
@@ -51,7 +51,7 @@ def test_postgres_server_in_two_processes_no_errors_no_lost_adds(tmp_path: Path,
             keys = asyncio.run(make_users(proc.url, admin_key, 16))
             result = asyncio.run(drive(proc.url, keys, seconds=120, add_ratio=0.5, max_ops=40))
             assert result["errors"] == 0, result["error_samples"]
-            acked = list(result["acknowledged"])
+            acked = result["acknowledged"]
             assert asyncio.run(count_present(proc.url, admin_key, acked)) == len(acked)
         finally:
             proc.stop()
@@ -77,6 +77,6 @@ def test_sigkill_during_writes_loses_no_acknowledged_write(server: tuple[ServerP
         proc.kill()
         thread.join()
         proc.start()
-        acked = list(outcome["acknowledged"])
+        acked = outcome["acknowledged"]
         assert acked, "no write was acknowledged within 3 s of starting the writers"
         assert asyncio.run(count_present(proc.url, admin_key, acked)) == len(acked)

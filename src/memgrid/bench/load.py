@@ -130,9 +130,13 @@ async def drive(url: str, keys: list[str], seconds: float, add_ratio: float,
                 try:
                     if kind == "add":
                         text = f"client {index} note {ops} about {rng.choice(['tea', 'jazz', 'kites'])}"
-                        r = await http.post("/v1/memories", json={"text": text})
+                        # every other add is a two-message turn: each stored id counts
+                        body: dict[str, Any] = {"text": text} if ops % 2 else {"messages": [
+                            {"content": text}, {"role": "assistant", "content": f"noted: {text}"}]}
+                        r = await http.post("/v1/memories", json=body)
                         if r.status_code == 201:
-                            acknowledged[r.json()[0]["id"]] = text
+                            for record in r.json():
+                                acknowledged[record["id"]] = record["text"]
                     else:
                         r = await http.post("/v1/memories/search", json={"query": "note about jazz"})
                 except httpx.HTTPError as exc:
@@ -155,13 +159,25 @@ async def drive(url: str, keys: list[str], seconds: float, add_ratio: float,
     return result
 
 
-async def count_present(url: str, admin_key: str, ids: list[str]) -> int:
+async def count_present(url: str, admin_key: str, acknowledged: dict[str, str] | list[str]) -> int:
+    """How many acknowledged memories are stored whole: with their text (when given) and the
+    ADD entry of their history."""
+    texts = acknowledged if isinstance(acknowledged, dict) else dict.fromkeys(acknowledged, "")
+    ids = list(texts)
     headers = {"Authorization": f"Bearer {admin_key}"}
+
+    async def whole(http: httpx.AsyncClient, memory_id: str) -> bool:
+        record, history = await asyncio.gather(http.get(f"/v1/memories/{memory_id}"),
+                                               http.get(f"/v1/memories/{memory_id}/history"))
+        return (record.status_code == 200 and history.status_code == 200
+                and (not texts[memory_id] or record.json()["text"] == texts[memory_id])
+                and history.json()[0]["event"] == "ADD")
+
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=30) as http:
         present = 0
         for chunk in range(0, len(ids), 50):
-            replies = await asyncio.gather(*(http.get(f"/v1/memories/{i}") for i in ids[chunk:chunk + 50]))
-            present += sum(r.status_code == 200 for r in replies)
+            replies = await asyncio.gather(*(whole(http, i) for i in ids[chunk:chunk + 50]))
+            present += sum(replies)
     return present
 
 
@@ -178,7 +194,7 @@ def run_load(backends: list[str], clients: int = 32, seconds: float = 20.0, add_
             try:
                 keys = asyncio.run(make_users(server.url, admin_key, clients))
                 r = asyncio.run(drive(server.url, keys, seconds, add_ratio))
-                acked = list(r.pop("acknowledged"))
+                acked = r.pop("acknowledged")
                 r["acknowledged_adds"] = len(acked)
                 r["acknowledged_present"] = asyncio.run(count_present(server.url, admin_key, acked))
             finally:

@@ -53,6 +53,12 @@ from memgrid.validation import (
 T = TypeVar("T")
 
 
+# actions that change what is stored: each gets a 'started' line before it runs
+WRITES = frozenset({"memory.add", "memory.update", "memory.delete", "memory.erase", "lifecycle.consolidate",
+                    "lifecycle.archive", "grant.create", "grant.revoke", "key.create", "key.revoke",
+                    "principal.create", "tenant.settings.update"})
+
+
 class MemoryService:
     def __init__(self, memory: Memory, access: AccessStore) -> None:
         self.memory = memory
@@ -70,6 +76,10 @@ class MemoryService:
                  detail: dict[str, Any] | None = None) -> T:
         target = printable(target)
         detail = {k: printable(v) if isinstance(v, str) else v for k, v in (detail or {}).items()}
+        if action in WRITES:
+            # The audit log commits apart from the data, so a write announces itself first: a
+            # crash before its result line leaves 'started', never a change without a line.
+            self.access.audit(p.tenant_id, p.id, action, target, "started", detail)
         try:
             result = fn()
         except Exception as exc:  # memgrid's errors and any other: every failure has its line
