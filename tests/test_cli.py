@@ -111,3 +111,17 @@ def test_bench_locomo_runs_peers_beside_memgrid(tmp_path: Path, model_home: Path
     assert list(json.loads(out.read_text())) == ["memgrid", "bm25"]  # each system once, in order
     bad = runner.invoke(app, ["bench", "locomo", "--data", str(LOCOMO / "conv-30.json"), "--peers", "nope"])
     assert bad.exit_code != 0 and "unknown system 'nope'" in bad.output
+
+
+def test_an_existing_store_opens_with_its_own_embedder(tmp_path: Path, model_home: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """No --embedder: the one the file was built with, found before any model loads; a
+    different one named is refused at once."""
+    monkeypatch.setenv("MEMGRID_HOME", str(model_home))
+    db = str(tmp_path / "own.db")
+    assert runner.invoke(app, ["add", "kites on Sunday", "-u", "ann", "--db", db, "--embedder", "hashing"]
+                         ).exit_code == 0
+    found = runner.invoke(app, ["search", "kites", "-u", "ann", "--db", db, "--json"])
+    assert found.exit_code == 0 and json.loads(found.output)[0]["memory"]["text"] == "kites on Sunday"
+    refused = runner.invoke(app, ["search", "kites", "--db", db, "--embedder", "minilm"])
+    assert refused.exit_code == 2 and "built with --embedder hashing" in refused.output

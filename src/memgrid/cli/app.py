@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -30,8 +32,9 @@ T = TypeVar("T")
 
 DbOpt = Annotated[str | None, typer.Option(
     "--db", help="SQLite file (default $MEMGRID_HOME/memgrid.db) or postgresql://... URL")]
-EmbOpt = Annotated[str, typer.Option(
-    "--embedder", help="static | minilm | hashing | openai[:MODEL] (openai reads OPENAI_API_KEY)")]
+EmbOpt = Annotated[str | None, typer.Option(
+    "--embedder", help="static | minilm | hashing | openai[:MODEL] (openai reads OPENAI_API_KEY); "
+                       "default: the one the database was built with, else static")]
 TenantOpt = Annotated[str | None, typer.Option(
     "--tenant", help="tenant id or name (a server database); default: the embedded 'default'")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
@@ -48,10 +51,15 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def memory_config(db: str | None, embedder: str, tenant: str | None = None,
+def memory_config(db: str | None, embedder: str | None, tenant: str | None = None,
                   create: bool = False) -> MemgridConfig:
     """The configuration the options name. Only verbs that write (`create`) may start a new
     database: a mistyped --db elsewhere is an error, not an empty store."""
+    recorded = recorded_embedder(db)
+    if embedder and recorded and embedder.partition(":")[0] != recorded.partition(":")[0]:
+        fail(f"{db or 'the default store'} was built with --embedder {recorded}, not {embedder}; "
+             "leave --embedder out to use its own")
+    embedder = embedder or recorded or "static"
     provider, _, model = embedder.partition(":")
     try:
         config = MemgridConfig(embedder=EmbedderConfig.model_validate(
@@ -69,6 +77,29 @@ def memory_config(db: str | None, embedder: str, tenant: str | None = None,
     return config
 
 
+def recorded_embedder(db: str | None) -> str | None:
+    """The --embedder an existing SQLite store was built with (read without opening it as a
+    store, so no model is loaded or built first); None when there is none to read."""
+    if db is not None and db.startswith(POSTGRES_URL):
+        return None
+    path = MemgridConfig(path=Path(db) if db else None).db_path()
+    if not path.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'embedder'").fetchone()
+    except sqlite3.Error:
+        return None  # not a memgrid file: opening it says so
+    name = str(json.loads(row[0])["name"]) if row else ""
+    if name.startswith("openai:"):
+        return name
+    for prefix, provider in (("hashing-", "hashing"), ("minilm-l6-v2-static-", "static"),
+                             ("minilm-l6-v2", "minilm")):
+        if name.startswith(prefix):
+            return provider
+    return None
+
+
 def server_tenant(config: MemgridConfig, tenant: str) -> str | None:
     """The id of a server database's tenant named by id or name; None for an embedded store."""
     from memgrid.access.store import AccessStore, has_access_tables
@@ -82,11 +113,12 @@ def server_tenant(config: MemgridConfig, tenant: str) -> str | None:
         access.close()
 
 
-def open_memory(db: str | None, embedder: str, tenant: str | None = None, create: bool = False) -> Memory:
+def open_memory(db: str | None, embedder: str | None, tenant: str | None = None,
+                create: bool = False) -> Memory:
     return Memory(config=memory_config(db, embedder, tenant, create))
 
 
-def run(db: str | None, embedder: str, action: Callable[[Memory], T], tenant: str | None = None,
+def run(db: str | None, embedder: str | None, action: Callable[[Memory], T], tenant: str | None = None,
         create: bool = False) -> T:
     """Open, act, close; bad input and memgrid's errors become one red line and exit code 2."""
     try:
@@ -127,7 +159,7 @@ def memories_table(rows: list[dict[str, Any]], title: str, score: bool = False) 
 
 
 @app.command()
-def add(text: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def add(text: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
         user: UserOpt = None, agent: AgentOpt = None, session: SessionOpt = None,
         timestamp: Annotated[str | None, typer.Option(help="ISO 8601 event time")] = None,
         metadata: Annotated[str | None, typer.Option(help="JSON object")] = None,
@@ -144,7 +176,7 @@ def add(text: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: Tenant
 
 
 @app.command()
-def search(query: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def search(query: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
            user: UserOpt = None, agent: AgentOpt = None, session: SessionOpt = None,
            limit: Annotated[int, typer.Option("--limit", "-k")] = 10,
            as_of: Annotated[str | None, typer.Option(help="what was true at this ISO time")] = None,
@@ -162,7 +194,7 @@ def search(query: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: Te
 
 
 @app.command()
-def context(query: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def context(query: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
             user: UserOpt = None, agent: AgentOpt = None, session: SessionOpt = None,
             budget: Annotated[int, typer.Option("--budget", help="tokens")] = 800,
             as_json: JsonOpt = False) -> None:
@@ -176,7 +208,7 @@ def context(query: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: T
 
 
 @app.command()
-def get(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def get(memory_id: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
         as_json: JsonOpt = False) -> None:
     """Show one memory (a unique prefix of its id will do)."""
     record = run(db, embedder, lambda m: m.get(m.find_id(memory_id)), tenant).model_dump(mode="json")
@@ -187,7 +219,7 @@ def get(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: T
 
 
 @app.command("list")
-def list_(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+def list_(db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None, user: UserOpt = None,
           agent: AgentOpt = None, session: SessionOpt = None, cursor: str | None = None, limit: int = 50,
           as_json: JsonOpt = False) -> None:
     """List memories a page at a time."""
@@ -202,7 +234,7 @@ def list_(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = Non
 
 
 @app.command()
-def users(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def users(db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
           as_json: JsonOpt = False) -> None:
     """The users and agents with memories in this store, with counts."""
     owners = [o.model_dump(mode="json") for o in run(db, embedder, lambda m: m.users(), tenant)]
@@ -223,7 +255,7 @@ def update(memory_id: str, text: Annotated[str | None, typer.Option()] = None,
            metadata: Annotated[str | None, typer.Option(help="JSON object")] = None,
            importance: Annotated[float | None, typer.Option(help="0..1")] = None,
            event_time: Annotated[str | None, typer.Option(help="ISO 8601 time it happened")] = None,
-           db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+           db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
            as_json: JsonOpt = False) -> None:
     """Change a memory's text, metadata, importance or time (history keeps the old version)."""
     meta = json_object(metadata, "--metadata")
@@ -236,7 +268,7 @@ def update(memory_id: str, text: Annotated[str | None, typer.Option()] = None,
 
 
 @app.command()
-def history(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def history(memory_id: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
             as_json: JsonOpt = False) -> None:
     """Every version of a memory (also of a deleted one, until erase)."""
     entries = [e.model_dump(mode="json")
@@ -253,7 +285,7 @@ def history(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenan
 
 
 @app.command()
-def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
           as_json: JsonOpt = False) -> None:
     """A fact's versions across memories: what it superseded and what superseded it."""
     records = [r.model_dump(mode="json")
@@ -265,7 +297,7 @@ def chain(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant:
 
 
 @app.command()
-def related(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def related(memory_id: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
             as_json: JsonOpt = False, limit: Annotated[int, typer.Option(help="how many")] = 10) -> None:
     """Memories linked to this one on write (similar meaning, same people or things)."""
     links = run(db, embedder, lambda m: m.related(m.find_id(memory_id), limit=limit), tenant)
@@ -283,7 +315,7 @@ def related(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenan
 
 @app.command()
 def profile(user: Annotated[str, typer.Option("--user", "-u", help="user id")],
-            db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+            db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
             as_json: JsonOpt = False) -> None:
     """The facts currently true about a user (core memory), each with its evidence id."""
     facts = run(db, embedder, lambda m: m.profile(user_id=user), tenant)
@@ -300,7 +332,7 @@ def profile(user: Annotated[str, typer.Option("--user", "-u", help="user id")],
 
 
 @app.command()
-def consolidate(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def consolidate(db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
                 user: UserOpt = None, agent: AgentOpt = None, as_json: JsonOpt = False) -> None:
     """Build or refresh session units and topic summaries (incremental; verbatim stays)."""
     report = run(db, embedder, lambda m: m.consolidate(user_id=user, agent_id=agent), tenant)
@@ -315,7 +347,7 @@ def consolidate(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt
 
 
 @app.command()
-def archive(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+def archive(db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None, user: UserOpt = None,
             threshold: Annotated[float, typer.Option(help="retention below which to archive")] = 0.05,
             as_json: JsonOpt = False) -> None:
     """Move cold memories (low retention) to the archive tier; nothing is deleted."""
@@ -327,7 +359,7 @@ def archive(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = N
 
 
 @app.command()
-def delete(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None,
+def delete(memory_id: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
            as_json: JsonOpt = False) -> None:
     """Delete one memory (its history stays until erase)."""
     def action(mem: Memory) -> str:
@@ -343,7 +375,7 @@ def delete(memory_id: str, db: DbOpt = None, embedder: EmbOpt = "static", tenant
 
 
 @app.command()
-def erase(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+def erase(db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None, user: UserOpt = None,
           agent: AgentOpt = None, session: SessionOpt = None,
           all_owners: Annotated[bool, typer.Option(
               "--all-owners", help="with only --session: that session of every user and agent")] = False,
@@ -371,7 +403,7 @@ def erase(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = Non
 def import_(path: Annotated[Path, typer.Argument(
                 exists=True, dir_okay=False, readable=True,
                 help="a LoCoMo .json conversation or a memgrid .jsonl export")],
-            db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+            db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None, user: UserOpt = None,
             as_json: JsonOpt = False) -> None:
     """Import a LoCoMo conversation (JSON) or a memgrid export (JSONL). Into a server tenant,
     each user and agent is matched to a principal by id or name, or created (reported)."""
@@ -472,7 +504,7 @@ def map_owners(config: MemgridConfig, records: list[dict[str, Any]],
 
 
 @app.command()
-def export(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+def export(db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None, user: UserOpt = None,
            agent: AgentOpt = None,
            names: Annotated[bool, typer.Option(
                "--names", help="server tenant: write principal names as user/agent ids (to move "
@@ -511,7 +543,7 @@ def principal_names(config: MemgridConfig) -> dict[str, str]:
 
 
 @app.command()
-def stats(db: DbOpt = None, embedder: EmbOpt = "static", tenant: TenantOpt = None, user: UserOpt = None,
+def stats(db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None, user: UserOpt = None,
           as_json: JsonOpt = False) -> None:
     """Counts and sizes (by_tenant: every tenant of the database)."""
     result = run(db, embedder, lambda m: m.stats(user_id=user), tenant).model_dump()

@@ -27,13 +27,13 @@ admin_app = typer.Typer(help="Bootstrap tenants and admin keys (works on the dat
 app.add_typer(admin_app, name="admin")
 
 
-def server_config(db: str | None, embedder: str, create: bool = False) -> MemgridConfig:
+def server_config(db: str | None, embedder: str | None, create: bool = False) -> MemgridConfig:
     """Like the other verbs, only `admin create-tenant` may start a new database."""
     return memory_config(db, embedder, create=create)
 
 
 @app.command()
-def serve(db: DbOpt = None, embedder: EmbOpt = "static",
+def serve(db: DbOpt = None, embedder: EmbOpt = None,
           host: Annotated[str, typer.Option()] = "127.0.0.1",
           port: Annotated[int, typer.Option()] = 8420,
           pool_size: Annotated[int | None, typer.Option(
@@ -79,7 +79,7 @@ def serve(db: DbOpt = None, embedder: EmbOpt = "static",
 @app.command("mcp")
 def mcp_server(api_key: Annotated[str | None, typer.Option(
                    envvar="MEMGRID_API_KEY", help="stdio: the principal (HTTP: each request's key)")] = None,
-               db: DbOpt = None, embedder: EmbOpt = "static",
+               db: DbOpt = None, embedder: EmbOpt = None,
                transport: Annotated[str, typer.Option(help="stdio | streamable-http")] = "stdio",
                host: Annotated[str, typer.Option(help="HTTP: the address to bind")] = "127.0.0.1",
                port: Annotated[int, typer.Option()] = 8421) -> None:
