@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -272,7 +271,7 @@ class Memory:
                 half_life_days, int | float) or not 0 < half_life_days <= 36_500):
             raise InvalidInputError("half_life_days must be a number of days in (0, 36500]")
         scope = self._scope(user_id, None, None, require=False)
-        at = parse_timestamp(now, "now") or time.time()
+        at = parse_timestamp(now, "now")  # None: the user's own clock
         half_life = half_life_days or self.config.retrieval.retention_half_life_days
         return archive_cold(self.store, scope, at, threshold, half_life)
 

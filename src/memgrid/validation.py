@@ -87,8 +87,8 @@ def parse_timestamp(value: Any, what: str = "timestamp") -> float | None:
     if isinstance(value, bool):
         raise InvalidInputError(f"{what} must be an ISO 8601 string, datetime or epoch seconds")
     if isinstance(value, int | float):
-        if not (0 <= value < 253402300800):
-            raise InvalidInputError(f"{what} {value!r} is outside years 1970-9999")
+        if not (-62135596800 <= value < 253402300800):  # 0001-01-01 .. 9999-12-31
+            raise InvalidInputError(f"{what} {value!r} is outside years 1-9999")
         return float(value)
     if isinstance(value, datetime):
         dt = value

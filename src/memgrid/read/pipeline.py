@@ -72,6 +72,7 @@ class Retriever:
             rerank.prefer_current(cfg, self.store, scope, filters, scores, explain, placed)
         if cfg.question_discount > 0:
             rerank.discount_questions(cfg, scores, explain, placed)
+        rerank.rank_echoes_below(scores, explain, placed)
         if cfg.undated_discount > 0 and plan.asks_when:
             rerank.prefer_dated(cfg, scores, explain, placed)
         if cfg.speaker_discount > 0 and plan.names:

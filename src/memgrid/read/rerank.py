@@ -10,7 +10,7 @@ from memgrid.models import Scope
 from memgrid.read.fusion import Explain
 from memgrid.read.timeparse import vague_time
 from memgrid.storage.base import Placement, Store
-from memgrid.text import question_share, tokens
+from memgrid.text import keywords, question_share, tokens
 from memgrid.validation import Filters
 
 
@@ -181,3 +181,25 @@ def spread_along_links(cfg: RetrievalConfig, store: Store, scope: Scope, filters
         frontier = {s: a for s, a in reached.items() if s in scores or s in readable}
         bonus.update(frontier)
     _spread(scores, explain, bonus, "link")
+
+
+ECHO_SHARE = 0.6  # this much of a user's statement's words inside an assistant turn: an echo
+
+
+def rank_echoes_below(scores: dict[int, float], explain: Explain, placed: dict[int, Placement]) -> None:
+    """An assistant turn that repeats what the user said ("so you live in Lyon") ranks just
+    below the user's own statement: the user's words are the evidence, the echo only quotes it."""
+    said = [(seq, own) for seq, p in placed.items()
+            if p.role == "user" and seq in scores and len(own := set(keywords(p.text))) >= 2]
+    if not said:
+        return
+    for seq, p in placed.items():
+        if p.role != "assistant" or seq not in scores:
+            continue
+        words = set(keywords(p.text, limit=64))
+        floor = min((scores[u] for u, own in said
+                     if len(own & words) >= ECHO_SHARE * len(own) and scores[u] <= scores[seq]),
+                    default=None)
+        if floor is not None:
+            scores[seq] = floor * 0.999
+            explain.setdefault(seq, {})["echo"] = (0, floor)

@@ -26,14 +26,17 @@ _NUMBERS = {w: i for i, w in enumerate(
 _NUMBERS.update({"a": 1, "an": 1, "couple": 2, "few": 3})
 
 _MONTH_RE = "|".join(sorted(_MONTHS, key=len, reverse=True))
+_TO = r"\s*(?:-|\u2013|to|until|through|thru)\s*"  # "June 2-4", "2 to 4 June": a range of days
 _PATTERNS = [
     ("ago", re.compile(r"\b(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                        r"couple|few)\s+(?:of\s+)?(day|week|month|year)s?\s+ago\b")),
     ("rel", re.compile(r"\b(yesterday|today|tomorrow|tonight|last night|this morning)\b")),
     ("lastunit", re.compile(r"\b(last|this|past|previous|next)\s+(day|week|month|year|weekend)\b")),
     ("weekday", re.compile(rf"\b(last|this|next)\s+({_WEEKDAY_RE})\b\.?")),
-    ("daymonth", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\.?,?\s*(\d{{4}})?\b")),
-    ("monthday", re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d),?\s*(\d{{4}})?\b")),
+    ("daymonth", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?(?:{_TO}(\d{{1,2}})(?:st|nd|rd|th)?)?"
+                            rf"\s+(?:of\s+)?({_MONTH_RE})\.?,?\s*(\d{{4}})?\b")),
+    ("monthday", re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?!\d)"
+                            rf"(?:{_TO}(\d{{1,2}})(?:st|nd|rd|th)?(?!\d))?,?\s*(\d{{4}})?\b")),
     ("monthyear", re.compile(rf"\b({_MONTH_RE})\.?,?\s+(?:of\s+)?(\d{{4}})\b")),
     ("month", re.compile(rf"\b(?:in|during|since|by|last|this)\s+({_MONTH_RE})\b")),
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
@@ -74,8 +77,9 @@ def _amount(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBERS[word]
 
 
-def resolve(query: str, reference: float) -> TimeRange | None:
-    """The first time expression in `query` as an epoch range, or None if it names no time."""
+def resolve(query: str, reference: float, nearest: bool = False) -> TimeRange | None:
+    """The first time expression in `query` as an epoch range, or None if it names no time.
+    `nearest` for statements: a date without a year may be the coming one."""
     text = query.lower()
     ref = datetime.fromtimestamp(reference, tz=UTC)
     today = _day(ref)
@@ -84,7 +88,7 @@ def resolve(query: str, reference: float) -> TimeRange | None:
         if not m:
             continue
         try:
-            result = _resolve_match(kind, m, ref, today)
+            result = _resolve_match(kind, m, ref, today, nearest)
         except (ValueError, KeyError, OverflowError):
             continue  # e.g. '31 February': not a date, keep looking
         if result is not None:
@@ -92,7 +96,19 @@ def resolve(query: str, reference: float) -> TimeRange | None:
     return None
 
 
-def _resolve_match(kind: str, m: re.Match[str], ref: datetime, today: datetime) -> TimeRange | None:
+def _without_year(start: datetime, today: datetime, nearest: bool) -> datetime:
+    """A day named without its year: the last one (a question asks about what happened), or,
+    for something said, the nearer of the last and the next ('June 2-4' said in December is
+    the coming June)."""
+    past = start if start <= today else start.replace(year=start.year - 1)
+    if not nearest:
+        return past
+    coming = past.replace(year=past.year + 1)
+    return coming if coming - today < today - past else past
+
+
+def _resolve_match(kind: str, m: re.Match[str], ref: datetime, today: datetime,
+                   nearest: bool = False) -> TimeRange | None:
     if kind == "ago":
         n, unit = _amount(m.group(1)), _UNITS[m.group(2)]
         center = today - relativedelta(**{unit: n})
@@ -128,13 +144,14 @@ def _resolve_match(kind: str, m: re.Match[str], ref: datetime, today: datetime) 
         return _span(today - timedelta(days=today.weekday()) + timedelta(days=target), timedelta(days=1))
     if kind in ("daymonth", "monthday"):
         if kind == "daymonth":
-            day_n, month, year = int(m.group(1)), _MONTHS[m.group(2)], m.group(3)
+            day_n, last, month, year = int(m.group(1)), m.group(2), _MONTHS[m.group(3)], m.group(4)
         else:
-            month, day_n, year = _MONTHS[m.group(1)], int(m.group(2)), m.group(3)
+            month, day_n, last, year = _MONTHS[m.group(1)], int(m.group(2)), m.group(3), m.group(4)
         start = today.replace(year=int(year) if year else ref.year, month=month, day=day_n)
-        if not year and start > today:
-            start = start.replace(year=start.year - 1)
-        return _span(start, timedelta(days=1))
+        if not year:
+            start = _without_year(start, today, nearest)
+        days = int(last) - day_n + 1 if last and int(last) > day_n else 1
+        return _span(start, timedelta(days=days))  # through the whole last day
     if kind == "monthyear":
         start = today.replace(year=int(m.group(2)), month=_MONTHS[m.group(1)], day=1)
         return _span(start, relativedelta(months=1))

@@ -322,7 +322,7 @@ class MemoryService:
                 raise InvalidInputError("threshold must be between 0 and 1")
             scope = self._own_user(p, user_id)
             half_life = settings.retrieval(self.memory.config.retrieval).retention_half_life_days
-            return archive_cold(self.store, scope, time.time(), cut, half_life)
+            return archive_cold(self.store, scope, None, cut, half_life)
 
         return self._audited(p, "lifecycle.archive", user_id, run)
 

@@ -29,6 +29,7 @@ class Placement:
     text: str
     speaker: str | None
     mentioned_from: float | None = None  # start of the time its text talks about, if it names one
+    role: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,9 @@ class Store(Protocol):
 
     def touch(self, seqs: Sequence[int], at: float) -> None:
         """Count a recall (access_count, last_accessed_at) without creating a version."""
+
+    def flush_recalls(self) -> None:
+        """Write the recalls `touch` buffered, for a decision that reads them (archiving)."""
 
     def tidy(self) -> None:
         """After bulk writes: bounded maintenance that makes later searches cheaper (merge

@@ -484,6 +484,10 @@ class PostgresStore:
             with self.pool.connection() as conn:
                 self._flush_touches(conn)
 
+    def flush_recalls(self) -> None:
+        with self.pool.connection() as conn:
+            self._flush_touches(conn)
+
     def tidy(self) -> None:
         """Refresh planner statistics: after a bulk import they still describe an empty table."""
         self._run("ANALYZE memories")

@@ -51,7 +51,8 @@ def placement_columns(alias: str) -> str:
     """The columns of a Placement, seq first, from table or alias `alias`."""
     a = alias + "."
     return (f"{a}seq, {a}session_id, COALESCE({a}event_time, {a}created_at), {a}superseded_by, "
-            f"{a}importance, {a}access_count, {a}last_accessed_at, {a}text, {a}speaker, {a}mentioned_from")
+            f"{a}importance, {a}access_count, {a}last_accessed_at, {a}text, {a}speaker, {a}mentioned_from, "
+            f"{a}role")
 
 
 PLACEMENT_COLUMNS = placement_columns("memories")

@@ -568,6 +568,12 @@ class SQLiteStore:
                 with self._tx():
                     pass
 
+    def flush_recalls(self) -> None:
+        with self._lock:
+            if self._recalls.pending:
+                with self._tx():
+                    pass  # a write transaction writes the buffered recalls first
+
     def tidy(self) -> None:
         """Merge FTS5 segments: many small writes leave a dozen, and every query term is looked
         up in each (one freshly imported LoCoMo conversation: 12 segments; merged, search

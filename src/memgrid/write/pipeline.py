@@ -41,11 +41,15 @@ class Writer:
         default_time = parse_timestamp(timestamp, "timestamp")
         now = time.time()
         provenance = Provenance(writer=scope.user_id, agent_id=scope.agent_id, source=source)
-        units = []
+        units: list[StoredMemory] = []
         for offset, message in enumerate(messages):
             if metadata:
                 message.metadata = {**metadata, **message.metadata}
+            # an undated message takes the add's timestamp, else the time of the message before
+            # it (a reply to a dated question), else now
             event_time = message.timestamp if message.timestamp is not None else default_time
+            if default_time is None and message.timestamp is None and units:
+                event_time = units[-1].event_time
             unit = to_unit(message, scope, visibility, provenance,
                            event_time if event_time is not None else now, now, offset)
             if idempotency_key is not None:

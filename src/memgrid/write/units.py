@@ -51,8 +51,10 @@ def signals(message: Message, scope: Scope, event_time: float | None) -> dict[st
     """The columns derived from a message's words and time. An edit recomputes all of them, so
     no name, fact, date or keyword outlives the text it was read from."""
     signal_text = message.content + " " + str(message.metadata.get(CAPTION_KEY, ""))
-    fact = extract_fact(message.content, message.speaker or "self")
-    mentioned = resolve_time(message.content, event_time) if event_time is not None else None
+    # a fact belongs to whoever states it about themselves: an assistant's "I work at ..." is
+    # not the user's, and its echo of an old value must not supersede the user's newer one
+    fact = extract_fact(message.content, message.speaker or "self") if message.role == "user" else None
+    mentioned = resolve_time(message.content, event_time, nearest=True) if event_time is not None else None
     return {"index_text": index_text(message, event_time),
             "content_hash": content_hash(message, scope, event_time),
             "keywords": keywords(signal_text), "entities": entities(signal_text),
