@@ -189,6 +189,8 @@ ECHO_SHARE = 0.6  # this much of a user's statement's words inside an assistant 
 def rank_echoes_below(scores: dict[int, float], explain: Explain, placed: dict[int, Placement]) -> None:
     """An assistant turn that repeats what the user said ("so you live in Lyon") ranks just
     below the user's own statement: the user's words are the evidence, the echo only quotes it."""
+    if not any(p.role == "assistant" for seq, p in placed.items() if seq in scores):
+        return  # the common case (conversations between people): nothing to read
     said = [(seq, own) for seq, p in placed.items()
             if p.role == "user" and seq in scores and len(own := set(keywords(p.text))) >= 2]
     if not said:
