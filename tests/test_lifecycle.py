@@ -117,8 +117,12 @@ def test_knowledge_update_bench_smoke(tmp_path, model_home) -> None:  # type: ig
     results = run_knowledge_update(users=4, sessions=4, embedder="hashing", home=model_home,
                                    data=tmp_path / "none", json_out=out, log=lambda *_: None)
     on, off = results["memgrid"], results["memgrid-no-supersession"]
-    assert off["links_predicted"] == 0 and on["links_predicted"] > 0
-    assert 0.0 <= on["link_precision"] <= 1.0 and on["questions"] == off["questions"] > 0
+    assert sum(off[s]["predicted"] for s in ("tuned", "held-out")) == 0
+    assert sum(on[s]["predicted"] for s in ("tuned", "held-out")) > 0
+    for split in ("tuned", "held-out"):
+        assert 0.0 <= on[split]["link_precision"] <= 1.0
+        assert on[split]["questions"] == off[split]["questions"]
+    assert on["controls"] == 16 and 0.0 <= on["false_supersession_rate"] <= 1.0
     assert out.exists()
 
 

@@ -15,6 +15,7 @@ from memgrid.read.fusion import fuse
 from memgrid.read.query import plan_query
 from memgrid.storage.base import Store
 from memgrid.validation import Filters
+from memgrid.write.facts import asked_fact_keys
 
 
 class Retriever:
@@ -77,6 +78,8 @@ class Retriever:
             rerank.prefer_dated(cfg, scores, explain, placed)
         if cfg.speaker_discount > 0 and plan.names:
             rerank.prefer_named_speakers(cfg, plan.names, scores, explain, placed)
+        if filters.as_of is None:
+            rerank.put_current_fact_first(self.store, scope, filters, asked_fact_keys(query), scores, explain)
         best = sorted(scores, key=lambda s: -scores[s])[:limit]
         memories = self.store.get_by_seq(best)
         best = [s for s in best if s in memories]  # deleted by another writer meanwhile

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from memgrid.access.rules import readable
 from memgrid.config import RetrievalConfig
 from memgrid.lifecycle.retention import retention
 from memgrid.models import Scope
@@ -205,3 +206,25 @@ def rank_echoes_below(scores: dict[int, float], explain: Explain, placed: dict[i
         if floor is not None:
             scores[seq] = floor * 0.999
             explain.setdefault(seq, {})["echo"] = (0, floor)
+
+
+def put_current_fact_first(store: Store, scope: Scope, filters: Filters, keys: list[str],
+                           scores: dict[int, float], explain: Explain) -> None:
+    """A question about the present ("where do I live now?") gets the memory that holds the
+    asked fact now first, found by its key even where the words differ ("we've relocated the
+    family to Galway") and no older statement was linked. Only where the search is not
+    narrowed (a session, filters, a time): the holder would bypass what narrows it."""
+    if not keys or scope.session_id or filters.kinds or filters.roles or filters.speakers or \
+            filters.metadata or filters.visibility or filters.time_range or filters.event_after or \
+            filters.event_before is not None:
+        return
+    held = [m for m in store.current_facts(scope, keys).values()
+            if (filters.include_archived or not m.archived) and m.seq is not None
+            and (filters.access is None or readable(filters.access, [m]))]
+    if not held:
+        return
+    top = max(scores.values(), default=0.0)
+    for r, m in enumerate(sorted(held, key=lambda m: -(m.event_time or m.created_at or 0.0)), 1):
+        assert m.seq is not None
+        scores[m.seq] = top * 1.01 + 1e-6 / r
+        explain.setdefault(m.seq, {})["fact"] = (r, 0.0)

@@ -1,9 +1,11 @@
 """Zero-LLM fact signatures for supersession: which (subject, attribute) a memory sets, to what.
 
-Patterns cover the facts people update most (where they live, work, who they are with, what they
-like best, how many of something they have), in the first person. A memory that states a new
-value for a key its owner already has a current value for supersedes it. `FactJudge` is the hook
-for a smarter (e.g. LLM) decision; the default only compares normalised values.
+Two passes over a first-person sentence: a few precise shapes (where they live, work, who they
+are with, what they like best, how many of something they have), then the attribute lexicon
+(`attributes.py`): a sentence with an attribute's cue words and a value of its kind states it,
+unless it is a question, a hypothetical, a negation, a one-off or about someone else. A memory
+that states a new value for a key its owner already has a current value for supersedes it.
+`FactJudge` is the hook for a smarter (e.g. LLM) decision; the default compares values.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from memgrid.models import StoredMemory
+from memgrid.text import entities
+from memgrid.write.attributes import ASKED, ATTRIBUTE_CUES, CHANGE, AttributeCues
 
 _NAME = r"([A-Z][\w'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.-]*){0,3})"
 _PHRASE = r"([\w'-]+(?:\s+[\w'-]+){0,3})"
@@ -64,7 +68,166 @@ def extract_fact(text: str, subject: str) -> Fact | None:
     if m:
         number = m.group(1).lower()
         return Fact(f"{subject}|number of {m.group(2).lower()}", _NUMBERS.get(number, number))
+    for sentence in _sentences(text):
+        found = _from_lexicon(sentence)
+        if found is not None:
+            return Fact(f"{subject}|{found[0]}", found[1])
     return None
+
+
+_SENTENCE = re.compile(r"(?<=[.!;?])\s+")
+_ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|St)\.$")
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences, a title's full stop ("Dr. Ivo") not ending one."""
+    out: list[str] = []
+    for piece in _SENTENCE.split(text):
+        if out and _ABBREVIATION.search(out[-1]):
+            out[-1] += " " + piece
+        else:
+            out.append(piece)
+    return out
+_ASKED_OR_IMAGINED = re.compile(
+    r"\?|\b(?:if|would|might|maybe|perhaps|thinking (?:about|of)|considering|planning|plan to|hope|hoping|"
+    r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving)\b", re.I)
+_NEGATED = re.compile(r"\b(?:no longer|quit|left|stopped|former|used to|don't|do not|didn't|never|ex)\b",
+                      re.I)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|we|we're|we've|our|us)\b", re.I)
+_SOMEONE_ELSE = re.compile(
+    r"\b(?:my|our)\s+(?:best\s+|older\s+|younger\s+|little\s+|big\s+)?(?:brother|sister|mom|mum|mother|dad|"
+    r"father|parents?|friend|cousin|son|daughter|niece|nephew|uncle|aunt|neighbou?r|roommate|colleague|"
+    r"coworker|grandma|grandpa|grandmother|grandfather|trainer|landlord|teacher|classmate|"
+    r"(?:wife|husband|partner|boss|manager)'s)\b"
+    # "my husband took up ...": a partner or boss doing something, not being someone
+    r"|\bmy\s+(?:new\s+|current\s+)?(?:wife|husband|partner|girlfriend|boyfriend|boss|manager|doctor)\s+"
+    r"(?!is\b|was\b|and\b|name\b|now\b|(?-i:[A-Z]))[a-z]+", re.I)
+# a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
+_IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
+                         r"started|[a-z]+ed)\b", re.I)
+_LEADS_NAME = re.compile(r"^\s*(?:and I\b|is my\b|became my\b|took over\b|is now my\b)", re.I)
+_TITLE = re.compile(r"\b(?:as an?|promoted to|title is|made me|been an?|now an?|work as an?)\s+"
+                    r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2}?)(?=\s+(?:at|in|for|with|since|this|today|now|"
+                    r"and|these|from)\b|\s*[.,!;]|\s*$)")
+_KIDS = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+){0,2}?"
+                   r"(?:kids|children|little ones|ones)\b", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<![\w@])\+?\d[\d\s().-]{5,}\d\b")
+_MONEY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*\s?(?:dollars|euros|pounds|yuan)\b", re.I)
+_CHANGE = re.compile(rf"\b(?:{CHANGE})\b", re.I)
+_MODEL = re.compile(r"\s*[A-Za-z]?\d+[A-Za-z]*")
+_MONTH_NAMES = set(
+    "january february march april may june july august september october november december".split())
+_WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
+
+
+def _compile(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.I) if words else None
+
+
+_COMPILED = [(a, _compile(a.cues), _compile(a.excluded),
+              _compile(tuple(re.escape(v) for v in sorted(a.vocab, key=len, reverse=True))))
+             for a in ATTRIBUTE_CUES]
+# one search per kind of value, not per attribute: most sentences hold none of these
+_KIND_VALUE = {"email": re.compile("@"), "phone": re.compile(r"\d{3}"), "money": re.compile(r"[$€£]|\d"),
+               "weekday": re.compile(r"day", re.I), "number": re.compile(r"kids|children|ones", re.I),
+               "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work)\b", re.I)}
+
+
+_NAME_CUES = _compile(tuple(c for a in ATTRIBUTE_CUES if a.kind == "name" for c in a.cues)) or re.compile(
+    "$^")
+_CAPITAL = re.compile(r"[A-Z]")
+
+
+def _from_lexicon(sentence: str) -> tuple[str, str] | None:
+    """(attribute, value) a first-person sentence states, by cue words and a value of the
+    attribute's kind; the attribute with the most cue words wins."""
+    if (not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence))
+            or _ASKED_OR_IMAGINED.search(sentence) or _NEGATED.search(sentence)
+            or _SOMEONE_ELSE.search(sentence)):
+        return None
+    lowered = sentence.lower()
+    present = {kind for kind, pattern in _KIND_VALUE.items() if pattern.search(sentence)}
+    if _NAME_CUES.search(sentence) and _CAPITAL.search(sentence, 1):
+        present.add("name")
+    best: tuple[int, str, str] | None = None
+    for attribute, cues, excluded, vocab in _COMPILED:
+        assert cues is not None
+        if (attribute.kind in _KIND_VALUE or attribute.kind == "name") and attribute.kind not in present:
+            continue  # no value of its kind here
+        if attribute.vocab and attribute.kind != "title" and not any(v in lowered for v in attribute.vocab):
+            continue  # a substring test first: the word-bounded regex is ten times slower
+        hits = cues.findall(sentence)
+        if (not hits or (excluded is not None and excluded.search(sentence))
+                or (attribute.change and not _CHANGE.search(sentence))):
+            continue
+        value = _value(attribute, sentence, cues, vocab)
+        if value and (best is None or len(set(hits)) > best[0]):
+            best = (len(set(hits)), attribute.name, value)
+    return None if best is None else (best[1], best[2])
+
+
+def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str],
+           vocab: re.Pattern[str] | None) -> str | None:
+    kind = attribute.kind
+    if kind in ("vocab", "product"):
+        m = vocab.search(sentence) if vocab is not None else None
+        if m and kind == "product":  # the model after the brand
+            model = _MODEL.match(sentence, m.end())
+            return _clean(m.group(0) + (model.group(0) if model else ""))
+        return _clean(m.group(0)) if m else None
+    simple = {"email": _EMAIL, "phone": _PHONE, "money": _MONEY, "weekday": _WEEKDAY}.get(kind)
+    if simple is not None:
+        m = simple.search(sentence)
+        return _clean(m.group(1) if kind == "weekday" and m else m.group(0)) if m else None
+    if kind == "number":
+        m = _KIDS.search(sentence)
+        return _NUMBERS.get(m.group(1).lower(), m.group(1)) if m else None
+    if kind == "title":  # what follows "as a", "promoted to", ... and ends in a job's name
+        m = _TITLE.search(sentence)
+        job = vocab.search(m.group(1)) if m and vocab is not None else None
+        return _clean(m.group(1)) if job and m and m.group(1).endswith(job.group(0).lower()) else None
+    return _name_near_cue(sentence, cues)
+
+
+def _name_near_cue(sentence: str, cues: re.Pattern[str]) -> str | None:
+    """The name (a capitalised run) that follows a cue word within a few words ("moved to
+    Denver", "my manager is Hannah", "a dog called Biscuit"), or leads the sentence into one
+    ("Ivo and I ...", "Hannah is my boss")."""
+    names = []
+    for name in entities(sentence):
+        at = sentence.find(name)
+        if (at < 0 or name in ("I", "Dr") or _WEEKDAY.fullmatch(name) or name.lower() in _MONTH_NAMES
+                or name.isupper()):
+            continue
+        names.append((at, name.removeprefix("Dr ").removeprefix("Dr. ")))
+    for cue in cues.finditer(sentence):
+        for at, name in names:
+            if at >= cue.end() and len(sentence[cue.end():at].split()) <= 3:
+                return _clean(name)
+    for at, name in names:
+        if at == 0 and _LEADS_NAME.match(sentence[len(name):]):
+            return _clean(name)
+    return None
+
+
+_ASKED = [(name, re.compile(rf"\b(?:{words})\b", re.I)) for name, words in ASKED.items()]
+_PAST = re.compile(r"\b(?:used to|before|previously|formerly|originally|at first|was|were|did|had|ago|"
+                   r"back then|last (?:year|month|week)|in (?:19|20)\d\d)\b", re.I)
+_SELF = re.compile(r"\b(?:i|my|me|i'm)\b", re.I)
+
+
+def asked_fact_keys(question: str) -> list[str]:
+    """The fact keys a question about the present asks for ("where do I live now?" ->
+    self|residence; "who is Ana's manager?" -> ana|manager); none for a question about the past."""
+    if _PAST.search(question):
+        return []
+    attributes = [name for name, pattern in _ASKED if pattern.search(question)]
+    if not attributes:
+        return []
+    subjects = ["self"] if _SELF.search(question) else []
+    subjects += [_clean(n.removesuffix("'s")) for n in entities(question) if n not in ("I", "What", "Who")]
+    return [f"{subject}|{a}" for subject in subjects for a in attributes]
 
 
 class FactJudge(Protocol):

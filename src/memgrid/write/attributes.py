@@ -1,0 +1,101 @@
+"""The standing attributes of a person that change, for the zero-LLM fact detector: each with
+cue words that say a sentence is about it, the kind of value it takes, and (for values that are
+not names) a vocabulary. A lexicon, not sentence templates: any wording that has a cue word
+and a value of the right kind counts, so phrasings nobody wrote down still resolve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeCues:
+    name: str
+    cues: tuple[str, ...]  # regex alternatives, matched as whole words (case-insensitive)
+    kind: str  # name, number, email, phone, money, weekday, vocab, product, title
+    vocab: tuple[str, ...] = ()  # the values of a vocab attribute (longest match wins)
+    excluded: tuple[str, ...] = ()  # words that make the sentence a one-off, not a change
+    change: bool = False  # several values at once are common: a new one replaces only when said so
+
+
+FOODS = ("sushi", "ramen", "tacos", "pizza", "curry", "falafel", "pasta", "burgers", "dumplings", "pho",
+         "pad thai", "paella", "tapas", "steak", "salad", "kimchi", "burritos", "lasagna", "bbq")
+HOBBIES = ("pottery", "rock climbing", "climbing", "bouldering", "chess", "gardening", "running", "baking",
+           "painting", "knitting", "photography", "yoga", "surfing", "cycling", "hiking", "woodworking",
+           "birdwatching", "fishing", "swimming", "dancing", "salsa", "writing", "sewing", "archery",
+           "skateboarding", "golf", "tennis", "calligraphy", "origami")
+INSTRUMENTS = ("guitar", "bass guitar", "bass", "piano", "violin", "drums", "cello", "ukulele", "saxophone",
+               "flute", "trumpet", "clarinet", "harp", "banjo", "keyboard", "viola", "accordion")
+DIETS = ("vegan", "vegetarian", "keto", "pescatarian", "gluten-free", "paleo", "plant-based", "halal",
+         "kosher", "low-carb", "dairy-free")
+# a phone is its brand and the model after it ("iPhone 15", "Galaxy S24")
+PHONES = ("iphone", "pixel", "galaxy", "nokia", "oneplus", "xperia", "moto", "fairphone", "huawei", "xiaomi")
+SUBJECTS = ("biology", "economics", "computer science", "history", "public health", "music", "physics",
+            "chemistry", "mathematics", "math", "law", "medicine", "nursing", "psychology", "sociology",
+            "philosophy", "engineering", "mechanical engineering", "art history", "english literature",
+            "literature", "political science", "finance", "accounting", "architecture", "statistics")
+
+JOBS = ("nurse", "teacher", "engineer", "analyst", "data analyst", "manager", "product manager", "director",
+        "senior director", "designer", "developer", "architect", "lawyer", "chef", "accountant", "consultant",
+        "scientist", "data scientist", "researcher", "professor", "lecturer", "pharmacist", "paramedic",
+        "firefighter", "police officer", "pilot", "electrician", "plumber", "mechanic", "barista", "cashier",
+        "programmer", "software engineer", "editor", "journalist", "writer", "photographer", "therapist",
+        "counselor", "social worker", "dentist", "surgeon", "veterinarian", "vet", "librarian", "recruiter",
+        "salesperson", "sales rep", "marketer", "intern", "supervisor", "team lead", "vp", "ceo", "cto",
+        "founder", "owner", "coach", "trainer", "tutor", "principal", "midwife", "doctor", "physician")
+ANIMALS = r"dog|cat|puppy|kitten|rabbit|bunny|pet|hamster|parrot|turtle|horse|greyhound|labrador|terrier"
+# a change said outright: what multi-valued attributes (hobbies, instruments, teams, pets, favourites)
+# need before a new value replaces the old, since people have several at once
+CHANGE = (r"now|these days|nowadays|lately|new|newest|switched|instead|anymore|any more|no more|"
+          r"from now on|over")
+
+ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
+    AttributeCues("residence", (r"live", r"living", r"moved", r"moving", r"relocat\w*", r"settled", r"lease",
+                                r"based"), "name",
+                  excluded=(r"weekend", r"trip", r"vacation", r"holiday", r"wedding", r"visit\w*",
+                            r"conference", r"spent", r"stay(?:ed|ing)?", r"flight", r"tour")),
+    AttributeCues("employer", (r"work(?!\s+out)", r"working", r"job", r"joined", r"hired", r"employer",
+                               r"company", r"role"), "name",
+                  excluded=(r"meeting", r"client", r"interview", r"applied", r"apply", r"visit\w*",
+                            r"group", r"program", r"club", r"team", r"class", r"project", r"volunteer\w*")),
+    AttributeCues("job title", (r"promoted", r"title", r"as an?", r"made me", r"been an?", r"now an?",
+                                r"work as"), "title", JOBS),
+    AttributeCues("school", (r"school", r"college", r"university", r"transferred", r"enrolled",
+                             r"student", r"studying at", r"got into"), "name"),
+    AttributeCues("major", (r"major", r"majoring", r"degree in"), "vocab", SUBJECTS),
+    AttributeCues("partner", (r"dating", r"girlfriend", r"boyfriend", r"partner", r"wife", r"husband",
+                              r"engaged", r"married", r"fianc\w*"), "name"),
+    AttributeCues("manager", (r"manager", r"boss", r"reports? to", r"supervisor"), "name"),
+    AttributeCues("doctor", (r"doctor", r"gp", r"physician"), "name"),
+    AttributeCues("pet", (ANIMALS,), "name", change=True),
+    AttributeCues("number of kids", (r"kids", r"children", r"little ones", r"child"), "number"),
+    AttributeCues("diet", (r"diet", r"went", r"i'm", r"fully", r"eating"), "vocab", DIETS),
+    AttributeCues("favourite food", (r"favou?rite", r"crave", r"enough of", r"beats", r"dish"), "vocab",
+                  FOODS, change=True),
+    AttributeCues("car", (r"car", r"drive", r"driving", r"bought an?", r"picked up an?", r"traded"), "name"),
+    AttributeCues("phone", (r"phone", r"switched to an?", r"smartphone", r"mobile", r"got an?", r"have an?"),
+                  "product", PHONES),
+    AttributeCues("email", (r"e-?mail", r"mail", r"reach me", r"contacts"), "email"),
+    AttributeCues("phone number", (r"number", r"call me", r"sim", r"reach me", r"text me"), "phone"),
+    AttributeCues("hobby", (r"hobby", r"taken up", r"took up", r"got into"), "vocab", HOBBIES, change=True),
+    AttributeCues("instrument", (r"play", r"playing", r"learning", r"lessons", r"practi[cs]\w*",
+                                 r"picked up"), "vocab", INSTRUMENTS, change=True),
+    AttributeCues("team", (r"fan of", r"fan", r"support the", r"root for", r"cheer for"), "name",
+                  change=True),
+    AttributeCues("gym day", (r"gym", r"work out", r"workouts?"), "weekday"),
+    AttributeCues("income", (r"earn", r"salary", r"income", r"take home", r"a month", r"monthly",
+                             r"per month"), "money"),
+)
+
+# how questions name each attribute ("where do I live", "who is my boss")
+ASKED: dict[str, str] = {
+    "residence": r"live|living|home|city|based", "employer": r"work|employer|company",
+    "job title": r"job title|title|position|job", "school": r"school|college|university",
+    "major": r"major|studying|study", "partner": r"partner|dating|girlfriend|boyfriend|wife|husband|fianc\w*",
+    "manager": r"manager|boss|report to", "doctor": r"doctor|gp|physician", "pet": r"pet|pet's|" + ANIMALS,
+    "number of kids": r"kids|children", "diet": r"diet", "favourite food": r"favou?rite food|favou?rite dish",
+    "car": r"car|drive", "phone": r"phone(?!\s+number)", "email": r"e-?mail", "phone number": r"phone number",
+    "hobby": r"hobby|hobbies", "instrument": r"instrument|play", "team": r"team|support",
+    "gym day": r"gym|work out", "income": r"income|salary|earn",
+}
