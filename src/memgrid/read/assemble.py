@@ -10,7 +10,9 @@ def _line(hit: SearchHit) -> str:
     m = hit.memory
     when = (m.event_time or m.created_at).strftime("%Y-%m-%d %H:%M")
     who = f"{m.speaker}: " if m.speaker else (f"{m.role}: " if m.role and m.role != "user" else "")
-    return f"[{when}] {who}{m.text} (id:{m.id})"
+    # a replaced fact stays as evidence, but the reader must not take it for the present
+    until = f" [was true until {m.valid_to:%Y-%m-%d}]" if m.superseded_by and m.valid_to else ""
+    return f"[{when}] {who}{m.text}{until} (id:{m.id})"
 
 
 def assemble(hits: list[SearchHit], token_budget: int, header: str = "Relevant memories:") -> str:

@@ -78,8 +78,7 @@ class Retriever:
             rerank.prefer_dated(cfg, scores, explain, placed)
         if cfg.speaker_discount > 0 and plan.names:
             rerank.prefer_named_speakers(cfg, plan.names, scores, explain, placed)
-        if filters.as_of is None:
-            rerank.put_current_fact_first(self.store, scope, filters, asked_fact_keys(query), scores, explain)
+        rerank.put_current_fact_first(self.store, scope, filters, asked_fact_keys(query), scores, explain)
         best = sorted(scores, key=lambda s: -scores[s])[:limit]
         memories = self.store.get_by_seq(best)
         best = [s for s in best if s in memories]  # deleted by another writer meanwhile

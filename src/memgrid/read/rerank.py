@@ -7,7 +7,7 @@ import math
 from memgrid.access.rules import readable
 from memgrid.config import RetrievalConfig
 from memgrid.lifecycle.retention import retention
-from memgrid.models import Scope
+from memgrid.models import Scope, StoredMemory
 from memgrid.read.fusion import Explain
 from memgrid.read.timeparse import vague_time
 from memgrid.storage.base import Placement, Store
@@ -212,14 +212,17 @@ def put_current_fact_first(store: Store, scope: Scope, filters: Filters, keys: l
                            scores: dict[int, float], explain: Explain) -> None:
     """A question about the present ("where do I live now?") gets the memory that holds the
     asked fact now first, found by its key even where the words differ ("we've relocated the
-    family to Galway") and no older statement was linked. Only where the search is not
+    family to Galway") and no older statement was linked; `as_of`, the one that held it then.
+    Only where the search is not
     narrowed (a session, filters, a time): the holder would bypass what narrows it."""
     if not keys or scope.session_id or filters.kinds or filters.roles or filters.speakers or \
             filters.metadata or filters.visibility or filters.time_range or filters.event_after or \
             filters.event_before is not None:
         return
-    held = [m for m in store.current_facts(scope, keys).values()
-            if (filters.include_archived or not m.archived) and m.seq is not None
+    held = list(store.current_facts(scope, keys).values())
+    if filters.as_of is not None:  # the holder then: back along the chain to what was valid at T
+        held = [m for m in (_holder_at(store, m, filters.as_of) for m in held) if m is not None]
+    held = [m for m in held if (filters.include_archived or not m.archived) and m.seq is not None
             and (filters.access is None or readable(filters.access, [m]))]
     if not held:
         return
@@ -228,3 +231,14 @@ def put_current_fact_first(store: Store, scope: Scope, filters: Filters, keys: l
         assert m.seq is not None
         scores[m.seq] = top * 1.01 + 1e-6 / r
         explain.setdefault(m.seq, {})["fact"] = (r, 0.0)
+
+
+def _holder_at(store: Store, memory: StoredMemory, at: float) -> StoredMemory | None:
+    seen = 0
+    current: StoredMemory | None = memory
+    while current is not None and seen < 100:  # a chain is short; a cycle would be a bug
+        if (current.valid_from or 0.0) <= at and (current.valid_to is None or at < current.valid_to):
+            return current
+        current = store.get(current.scope.tenant_id, current.supersedes) if current.supersedes else None
+        seen += 1
+    return None

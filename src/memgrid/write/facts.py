@@ -54,25 +54,39 @@ def _clean(value: str) -> str:
 def extract_fact(text: str, subject: str) -> Fact | None:
     """The first fact the text states about its speaker, or None."""
     subject = _clean(subject) or "self"
+    for sentence in _sentences(text):
+        if _rejected(sentence):
+            continue
+        found = _from_shapes(sentence) or _from_lexicon(sentence)
+        if found is not None:
+            return Fact(f"{subject}|{found[0]}", found[1])
+    return None
+
+
+def _from_shapes(sentence: str) -> tuple[str, str] | None:
     for attribute, pattern in _PATTERNS:
-        m = pattern.search(text)
+        m = pattern.search(sentence)
         if m:
             value = _clean(m.group(1))
             if attribute == "job title":  # "a nurse at the clinic" -> "nurse"
                 value = re.split(r"\s(?:at|in|for|with|and)\s", value)[0]
-            return Fact(f"{subject}|{attribute}", value)
-    m = _PREFERENCE.search(text)
+            return attribute, value
+    m = _PREFERENCE.search(sentence)
     if m:
-        return Fact(f"{subject}|favourite {_clean(m.group(1))}", _clean(m.group(2)))
-    m = _COUNT.search(text)
+        return f"favourite {_clean(m.group(1))}", _clean(m.group(2))
+    m = _COUNT.search(sentence)
     if m:
         number = m.group(1).lower()
-        return Fact(f"{subject}|number of {m.group(2).lower()}", _NUMBERS.get(number, number))
-    for sentence in _sentences(text):
-        found = _from_lexicon(sentence)
-        if found is not None:
-            return Fact(f"{subject}|{found[0]}", found[1])
+        return f"number of {m.group(2).lower()}", _NUMBERS.get(number, number)
     return None
+
+
+def _rejected(sentence: str) -> bool:
+    """Not a statement of the speaker's own standing fact: no first person, a question, a
+    hypothetical, a negation (it names the old value) or about someone else."""
+    return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence))
+                or _ASKED_OR_IMAGINED.search(sentence) or _NEGATED.search(sentence)
+                or _SOMEONE_ELSE.search(sentence))
 
 
 _SENTENCE = re.compile(r"(?<=[.!;?])\s+")
@@ -142,13 +156,9 @@ _CAPITAL = re.compile(r"[A-Z]")
 def _from_lexicon(sentence: str) -> tuple[str, str] | None:
     """(attribute, value) a first-person sentence states, by cue words and a value of the
     attribute's kind; the attribute with the most cue words wins."""
-    if (not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence))
-            or _ASKED_OR_IMAGINED.search(sentence) or _NEGATED.search(sentence)
-            or _SOMEONE_ELSE.search(sentence)):
-        return None
     lowered = sentence.lower()
     present = {kind for kind, pattern in _KIND_VALUE.items() if pattern.search(sentence)}
-    if _NAME_CUES.search(sentence) and _CAPITAL.search(sentence, 1):
+    if _NAME_CUES.search(sentence) and _CAPITAL.search(sentence):
         present.add("name")
     best: tuple[int, str, str] | None = None
     for attribute, cues, excluded, vocab in _COMPILED:

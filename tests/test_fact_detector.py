@@ -1,0 +1,57 @@
+"""The zero-LLM fact detector on wordings of its own (none is a benchmark phrasing), the
+statements it must leave alone, and the read side: the current value first, `as_of` the old."""
+
+from __future__ import annotations
+
+import pytest
+
+from memgrid import Memory
+from memgrid.write.facts import asked_fact_keys, extract_fact
+
+
+@pytest.mark.parametrize(("text", "attribute", "value"), [
+    ("We relocated to Porto in March.", "residence", "porto"),
+    ("Big news: I joined Initrode last week.", "employer", "initrode"),
+    ("Carla is my boss now.", "manager", "carla"),
+    ("I'm majoring in chemistry, finally.", "major", "chemistry"),
+    ("I drive a Kia Niro now.", "car", "kia niro"),
+    ("Reach me at dana@example.com from today.", "email", "dana@example.com"),
+    ("Got promoted to senior director!", "job title", "senior director"),
+    ("My new hobby is knitting.", "hobby", "knitting"),
+])
+def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
+    fact = extract_fact(text, "self")
+    assert fact is not None and (fact.key, fact.value) == (f"self|{attribute}", value)
+
+
+@pytest.mark.parametrize("text", [
+    "My sister just joined Deloitte.",  # someone else
+    "We spent a weekend in Porto for a wedding.",  # a one-off
+    "Should I move to Porto?",  # a question
+    "If I moved to Porto I'd learn Portuguese.",  # a hypothetical
+    "I no longer work at Acme.",  # a negation names the old value
+    "My husband took up knitting.",  # a partner doing something
+    "I started playing the piano years ago.",  # one of several, with no change said
+])
+def test_statements_that_change_nothing(text: str) -> None:
+    assert extract_fact(text, "self") is None
+
+
+def test_questions_about_the_present_ask_for_fact_keys() -> None:
+    assert asked_fact_keys("Where do I live now?") == ["self|residence"]
+    assert "ana|manager" in asked_fact_keys("Who is Ana's manager?")
+    assert asked_fact_keys("Where did I live before?") == []  # the past: no shortcut
+
+
+def test_the_current_value_comes_first_and_as_of_the_old_one(mem: Memory) -> None:
+    [old] = mem.add("I live in Denver.", user_id="u", timestamp="2023-01-01")
+    mem.add([{"content": f"chatting about kites and weather, part {i}", "timestamp": "2023-02-01"}
+             for i in range(20)], user_id="u")
+    [new] = mem.add("We've relocated the family to Galway.", user_id="u", timestamp="2023-06-01")
+    assert mem.get(old.id).superseded_by == new.id
+    hits = mem.search("Where do I live now?", user_id="u", limit=3, reference_time="2023-07-01")
+    assert hits[0].memory.id == new.id and "fact" in hits[0].explain
+    then = mem.search("Where do I live now?", user_id="u", limit=3, as_of="2023-03-01")
+    assert then[0].memory.id == old.id
+    context = mem.context("Where have I lived?", user_id="u", reference_time="2023-07-01")
+    assert "I live in Denver. [was true until 2023-06-01]" in context
