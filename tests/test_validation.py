@@ -29,9 +29,10 @@ def test_timestamps_parse_to_utc_epoch() -> None:
     assert parse_timestamp("1970-01-02") == 86400.0
     assert parse_timestamp(5) == 5.0
     assert parse_timestamp(None) is None
+    assert parse_timestamp(-1) == -1.0  # before 1970 is a date like any other
 
 
-@pytest.mark.parametrize("value", ["yesterday", "2023-13-45", True, -1, [2023]])
+@pytest.mark.parametrize("value", ["yesterday", "2023-13-45", True, -10**12, 10**12, [2023]])
 def test_bad_timestamps_name_the_problem(value: object) -> None:
     with pytest.raises(InvalidInputError, match="timestamp"):
         parse_timestamp(value)
