@@ -102,6 +102,8 @@ def _sentences(text: str) -> list[str]:
         else:
             out.append(piece)
     return out
+
+
 _ASKED_OR_IMAGINED = re.compile(
     r"\?|\b(?:if|would|might|maybe|perhaps|thinking (?:about|of)|considering|planning|plan to|hope|hoping|"
     r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving)\b", re.I)
@@ -146,8 +148,6 @@ _COMPILED = [(a, _compile(a.cues), _compile(a.excluded),
 _KIND_VALUE = {"email": re.compile("@"), "phone": re.compile(r"\d{3}"), "money": re.compile(r"[$€£]|\d"),
                "weekday": re.compile(r"day", re.I), "number": re.compile(r"kids|children|ones", re.I),
                "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work)\b", re.I)}
-
-
 _NAME_CUES = _compile(tuple(c for a in ATTRIBUTE_CUES if a.kind == "name" for c in a.cues)) or re.compile(
     "$^")
 _CAPITAL = re.compile(r"[A-Z]")
