@@ -213,8 +213,8 @@ def put_current_fact_first(store: Store, scope: Scope, filters: Filters, keys: l
     """A question about the present ("where do I live now?") gets the memory that holds the
     asked fact now first, found by its key even where the words differ ("we've relocated the
     family to Galway") and no older statement was linked; `as_of`, the one that held it then.
-    Only where the search is not
-    narrowed (a session, filters, a time): the holder would bypass what narrows it."""
+    Only where the search is not narrowed (a session, filters, a time): the holder would
+    bypass what narrows it."""
     if not keys or scope.session_id or filters.kinds or filters.roles or filters.speakers or \
             filters.metadata or filters.visibility or filters.time_range or filters.event_after or \
             filters.event_before is not None:
