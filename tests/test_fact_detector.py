@@ -18,6 +18,8 @@ from memgrid.write.facts import asked_fact_keys, extract_fact
     ("Reach me at dana@example.com from today.", "email", "dana@example.com"),
     ("Got promoted to senior director!", "job title", "senior director"),
     ("My new hobby is knitting.", "hobby", "knitting"),
+    ("Honestly these days I'm a Knicks fan.", "team", "knicks"),
+    ("Switched clinics, Dr. Osei is my GP.", "doctor", "osei"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -32,6 +34,7 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I no longer work at Acme.",  # a negation names the old value
     "My husband took up knitting.",  # a partner doing something
     "I started playing the piano years ago.",  # one of several, with no change said
+    "Since I lost my job at Vandelay, things have been tough.",  # the old value, ended
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

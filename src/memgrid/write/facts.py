@@ -107,8 +107,8 @@ def _sentences(text: str) -> list[str]:
 _ASKED_OR_IMAGINED = re.compile(
     r"\?|\b(?:if|would|might|maybe|perhaps|thinking (?:about|of)|considering|planning|plan to|hope|hoping|"
     r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving)\b", re.I)
-_NEGATED = re.compile(r"\b(?:no longer|quit|left|stopped|former|used to|don't|do not|didn't|never|ex)\b",
-                      re.I)
+_NEGATED = re.compile(
+    r"\b(?:no longer|quit|left|lost|stopped|former|used to|don't|do not|didn't|never|ex)\b", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|we|we're|we've|our|us)\b", re.I)
 _SOMEONE_ELSE = re.compile(
     r"\b(?:my|our)\s+(?:best\s+|older\s+|younger\s+|little\s+|big\s+)?(?:brother|sister|mom|mum|mother|dad|"
@@ -134,6 +134,7 @@ _CHANGE = re.compile(rf"\b(?:{CHANGE})\b", re.I)
 _MODEL = re.compile(r"\s*[A-Za-z]?\d+[A-Za-z]*")
 _MONTH_NAMES = set(
     "january february march april may june july august september october november december".split())
+_DAY_ABBREVIATIONS = {"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
 _WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
 
 
@@ -202,18 +203,20 @@ def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str],
 
 def _name_near_cue(sentence: str, cues: re.Pattern[str]) -> str | None:
     """The name (a capitalised run) that follows a cue word within a few words ("moved to
-    Denver", "my manager is Hannah", "a dog called Biscuit"), or leads the sentence into one
-    ("Ivo and I ...", "Hannah is my boss")."""
+    Denver", "my manager is Hannah", "a dog called Biscuit"), stands right before it ("a
+    Celtics fan"), or leads the sentence into one ("Ivo and I ...", "Hannah is my boss")."""
     names = []
     for name in entities(sentence):
         at = sentence.find(name)
         if (at < 0 or name in ("I", "Dr") or _WEEKDAY.fullmatch(name) or name.lower() in _MONTH_NAMES
-                or name.isupper()):
+                or name.lower() in _DAY_ABBREVIATIONS):
             continue
         names.append((at, name.removeprefix("Dr ").removeprefix("Dr. ")))
     for cue in cues.finditer(sentence):
         for at, name in names:
-            if at >= cue.end() and len(sentence[cue.end():at].split()) <= 3:
+            after = at >= cue.end() and len(sentence[cue.end():at].split()) <= 3
+            right_before = 0 < at < cue.start() and not sentence[at + len(name):cue.start()].strip()
+            if after or right_before:  # "moved to Denver", "a Celtics fan"
                 return _clean(name)
     for at, name in names:
         if at == 0 and _LEADS_NAME.match(sentence[len(name):]):
