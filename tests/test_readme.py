@@ -27,7 +27,7 @@ def blocks(language: str) -> list[str]:
 
 
 def test_the_embedded_snippet_runs(tmp_path: Path, model_home: Path) -> None:
-    [snippet] = [b for b in blocks("python") if "Memory()" in b]
+    [snippet] = [b for b in blocks("python") if "Memory()" in b and "compat" not in b]
     home = tmp_path / "home"
     home.mkdir()
     (home / "models").symlink_to(model_home / "models", target_is_directory=True)  # distilled once
@@ -36,6 +36,18 @@ def test_the_embedded_snippet_runs(tmp_path: Path, model_home: Path) -> None:
     done = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, env=env, capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_the_mem0_snippet_runs(tmp_path: Path, model_home: Path) -> None:
+    [snippet] = [b for b in blocks("python") if "compat.mem0" in b]
+    home = tmp_path / "home"
+    home.mkdir()
+    (model_home / "models").mkdir(exist_ok=True)
+    (home / "models").symlink_to(model_home / "models", target_is_directory=True)
+    done = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True,
+                          env={**os.environ, "MEMGRID_HOME": str(home)}, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "sci-fi" in done.stdout
 
 
 def test_the_server_snippet_runs(tmp_path: Path, model_home: Path) -> None:
