@@ -20,6 +20,7 @@ from memgrid.write.facts import asked_fact_keys, extract_fact
     ("My new hobby is knitting.", "hobby", "knitting"),
     ("Honestly these days I'm a Knicks fan.", "team", "knicks"),
     ("Switched clinics, Dr. Osei is my GP.", "doctor", "osei"),
+    ("I left Acme and joined Globex in May.", "employer", "globex"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")

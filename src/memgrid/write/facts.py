@@ -93,15 +93,20 @@ _SENTENCE = re.compile(r"(?<=[.!;?])\s+")
 _ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|St)\.$")
 
 
+_CLAUSE = re.compile(r",?\s+(?:and|but)\s+(?=(?:i|we|just|finally|got|[a-z]+ed)\b)", re.I)
+
+
 def _sentences(text: str) -> list[str]:
-    """Sentences, a title's full stop ("Dr. Ivo") not ending one."""
+    """Sentences, a title's full stop ("Dr. Ivo") not ending one, and within them the clauses
+    that start a statement of their own ("I left Acme and joined Globex": the second is the news,
+    the first is refused for naming the old value)."""
     out: list[str] = []
     for piece in _SENTENCE.split(text):
         if out and _ABBREVIATION.search(out[-1]):
             out[-1] += " " + piece
         else:
             out.append(piece)
-    return out
+    return [clause for sentence in out for clause in _CLAUSE.split(sentence)]
 
 
 _ASKED_OR_IMAGINED = re.compile(
