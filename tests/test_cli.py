@@ -125,3 +125,11 @@ def test_an_existing_store_opens_with_its_own_embedder(tmp_path: Path, model_hom
     assert found.exit_code == 0 and json.loads(found.output)[0]["memory"]["text"] == "kites on Sunday"
     refused = runner.invoke(app, ["search", "kites", "--db", db, "--embedder", "minilm"])
     assert refused.exit_code == 2 and "built with --embedder hashing" in refused.output
+
+
+def test_search_marks_a_replaced_fact_and_prints_text_as_text(cli) -> None:  # type: ignore[no-untyped-def]
+    cli("add", "I live in Lyon [bold]really[/bold]", "--user", "dana", "--timestamp", "2024-01-01")
+    cli("add", "We've relocated the family to Galway.", "--user", "dana", "--timestamp", "2024-03-10")
+    out = " ".join(cli("search", "Lyon Galway family", "--user", "dana").replace("│", " ").split())
+    assert "was true until 2024-03-10" in out  # the table wraps cells: read it as one line
+    assert "[bold]really[/bold]" in out  # a memory's brackets are its words, not markup

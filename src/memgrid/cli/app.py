@@ -153,7 +153,10 @@ def memories_table(rows: list[dict[str, Any]], title: str, score: bool = False) 
     for r in rows:
         m = r.get("memory", r)
         when = str(m.get("event_time") or m.get("created_at"))[:16]
-        cells = [m["id"][:12], when, m.get("speaker") or m.get("user_id") or "", m["text"]]
+        text = escape(m["text"])
+        if m.get("superseded_by") and m.get("valid_to"):  # evidence, no longer the present
+            text += f" [dim](was true until {str(m['valid_to'])[:10]})[/dim]"
+        cells = [m["id"][:12], when, m.get("speaker") or m.get("user_id") or "", text]
         table.add_row(*([f"{r['score']:.4f}"] if score else []), *cells)
     return table
 
