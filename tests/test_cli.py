@@ -133,3 +133,47 @@ def test_search_marks_a_replaced_fact_and_prints_text_as_text(cli) -> None:  # t
     out = " ".join(cli("search", "Lyon Galway family", "--user", "dana").replace("│", " ").split())
     assert "was true until 2024-03-10" in out  # the table wraps cells: read it as one line
     assert "[bold]really[/bold]" in out  # a memory's brackets are its words, not markup
+
+
+def test_an_embedded_store_moves_to_a_server_tenant_and_back(tmp_path: Path, model_home: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's migration path: export, import into a tenant (users become principals, so
+    the tenant's admin sees everything), export with names, import into an embedded store."""
+    from memgrid.server.service import open_service
+    from tests.conftest import hashing_config
+
+    monkeypatch.setenv("MEMGRID_HOME", str(model_home))
+    mem_db, team_db, back_db = (str(tmp_path / n) for n in ("mem.db", "team.db", "back.db"))
+
+    def call(*args: str) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    for user, text in (("alice", "I moved to Denver"), ("bob", "bob likes kites")):
+        call("add", text, "--user", user, "--db", mem_db, "--embedder", "hashing")
+    call("admin", "create-tenant", "acme", "--db", team_db, "--json")
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(call("export", "--db", mem_db))
+    report = call("import", str(dump), "--db", team_db, "--tenant", "acme", "--embedder", "hashing")
+    assert "alice" in report and "bob" in report  # which principals were created or matched
+    service = open_service(hashing_config(model_home, Path(team_db)))
+    try:
+        tenant_id = service.access.find_tenant("acme")
+        assert tenant_id is not None
+        admin = next(p for p in service.access.principals(tenant_id) if p.kind == "admin")
+        seen = service.list_memories(admin, limit=100).items
+        names = {p.id: p.name for p in service.access.principals(tenant_id)}
+        assert sorted((names[r.user_id or ""], r.text) for r in seen) == [
+            ("alice", "I moved to Denver"), ("bob", "bob likes kites")]
+        assert service.search(admin, "kites")[0].memory.text == "bob likes kites"
+    finally:
+        service.close()
+    assert json.loads(call("stats", "--db", team_db, "--tenant", "acme", "--json"))["memories"] == 2
+    back = tmp_path / "back.jsonl"
+    back.write_text(call("export", "--db", team_db, "--tenant", "acme", "--names"))
+    call("import", str(back), "--db", back_db, "--embedder", "hashing")
+    page = json.loads(call("list", "--db", back_db, "--user", "alice", "--json"))
+    assert [r["text"] for r in page["items"]] == ["I moved to Denver"]
+    originals = {r["id"] for r in map(json.loads, dump.read_text().splitlines())}
+    assert {r["id"] for r in map(json.loads, back.read_text().splitlines())} == originals  # ids kept
