@@ -1,6 +1,6 @@
 """Every README snippet runs as written: Python blocks are executed (the server block against a
 real `memgrid serve`, its placeholders filled in), and every `memgrid` command line in the shell
-blocks names a verb and options that exist."""
+blocks of the README and docs/ names a verb and options that exist."""
 
 from __future__ import annotations
 
@@ -18,12 +18,15 @@ from typer.testing import CliRunner
 from memgrid.bench.load import ServerProcess
 from memgrid.cli.main import app
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
+DOCS = sorted((ROOT / "docs").glob("*.md"))
 pytestmark = pytest.mark.slow
 
 
-def blocks(language: str) -> list[str]:
-    return re.findall(rf"^```{language}\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+def blocks(language: str, files: tuple[Path, ...] = (README,)) -> list[str]:
+    pattern = re.compile(rf"^```{language}\n(.*?)^```", flags=re.S | re.M)
+    return [block for f in files for block in pattern.findall(f.read_text())]
 
 
 def test_the_embedded_snippet_runs(tmp_path: Path, model_home: Path) -> None:
@@ -71,7 +74,7 @@ def test_the_server_snippet_runs(tmp_path: Path, model_home: Path) -> None:
 def test_every_shell_command_names_real_verbs_and_options() -> None:
     runner = CliRunner()
     checked = 0
-    for block in blocks("sh"):
+    for block in blocks("sh", (README, *DOCS)):
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split("#")[0]
             if "bin/memgrid " not in line:

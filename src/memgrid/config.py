@@ -15,7 +15,7 @@ def default_home() -> Path:
 
 
 class EmbedderConfig(BaseModel):
-    """Which embedder to use. `static` is the measured default (see README, Embedders)."""
+    """Which embedder to use. `static` is the measured default (see docs/design.md, Embedders)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -29,7 +29,7 @@ class EmbedderConfig(BaseModel):
 
 
 class RetrievalConfig(BaseModel):
-    """Read-path knobs. Weights were tuned on a dev split of LoCoMo (see README)."""
+    """Read-path knobs. Weights were tuned on a dev split of LoCoMo (see docs/benchmarks.md)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -10,8 +10,9 @@ from memgrid.storage.base import Store
 from memgrid.validation import Filters
 
 DEFAULT_ARCHIVE_THRESHOLD = 0.05
-KEEP_AT_LEAST = 20  # a user's most retained memories stay searchable, however cold (a tenth of
-# them when that is fewer, at least one)
+# a user's most retained memories stay searchable however cold: this many, or a tenth of them
+# when that is fewer (at least one)
+KEEP_AT_LEAST = 20
 
 
 def archive_cold(store: Store, scope: Scope, now: float | None, threshold: float,

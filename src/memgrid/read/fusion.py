@@ -1,7 +1,7 @@
 """Fusion of channel rankings: weighted reciprocal ranks plus each channel's own score scaled to
 [0, 1] over its candidates. Ranks put channels whose raw scores live on different scales on one
 footing; the scaled score keeps what ranks throw away: how far the best hits stand above the rest
-(measured on the LoCoMo dev split: see README, Benchmarks)."""
+(measured on the LoCoMo dev split: see docs/benchmarks.md)."""
 
 from __future__ import annotations
 
