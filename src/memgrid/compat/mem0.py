@@ -7,6 +7,8 @@ in use: `user_id=` on search and get_all, `limit=`). The differences are memgrid
   Austin") is still found, and reported as an `UPDATE` of the memory it replaced, which is kept
   as evidence rather than overwritten.
 - `run_id` is memgrid's `session_id`.
+- Filters other than the entity ids are metadata equality (`{"category": "movies"}`); mem0's
+  operators (`{"gt": ...}`, AND/OR) are refused with `InvalidInputError`.
 - `from_config` reads a `memgrid` section (a `MemgridConfig`) and ignores mem0's provider
   sections (llm, embedder, vector_store), which have no meaning here.
 """
