@@ -25,7 +25,7 @@ statement = st.one_of(
 )
 message = st.fixed_dictionaries(
     {"role": st.sampled_from(["user", "assistant"]), "content": statement},
-    optional={"timestamp": st.dates().map(lambda d: f"{max(d.year, 1971):04d}-{d.month:02d}-{d.day:02d}"),
+    optional={"timestamp": st.dates().map(lambda d: d.isoformat()),
               "speaker": st.sampled_from(["Ann", "Bo"]),
               "metadata": st.fixed_dictionaries({"tags": st.just(["x"]), "n": st.integers(0, 9)})})
 step = st.one_of(

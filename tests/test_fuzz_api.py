@@ -134,9 +134,8 @@ def test_stateful_runs_follow_links_and_match_the_schema(
     ok = {(method, path) for (method, path, status), _ in seen.items() if status < 300}
     if area == "memories":
         assert ("POST", "/v1/memories") in ok, seen
-        assert ok & {("GET", "/v1/memories/{memory_id}"), ("PATCH", "/v1/memories/{memory_id}"),
-                     ("DELETE", "/v1/memories/{memory_id}"), ("GET", "/v1/memories/{memory_id}/history"),
-                     ("GET", "/v1/memories/{memory_id}/chain")}, seen
+        # some route that takes a memory id answered 2xx: an id from an earlier answer
+        assert any("{memory_id}" in path for _, path in ok), seen
     elif caller == "admin":
         assert {("POST", "/v1/keys"), ("POST", "/v1/admin/principals")} <= ok, seen
     else:
