@@ -115,3 +115,17 @@ def test_an_old_export_without_history_still_imports(tmp_path: Path, model_home:
         assert other.import_records([line]) == 1
         [entry] = other.history(r.id)
         assert entry.event == "ADD" and other.get(r.id).fact_key == r.fact_key
+
+
+def test_two_memories_with_the_same_words_and_time_both_come_back(tmp_path: Path, model_home: Path) -> None:
+    """An edit can give a memory the words and time of another: still two memories. Import used
+    to skip the second as a repeat (CI found it through the property test above)."""
+    with Memory(config=hashing_config(model_home, tmp_path / "s.db")) as source:
+        first, second = source.add([{"content": "I live in Denver", "timestamp": "2023-01-01"},
+                                    {"content": "lunch was soup", "timestamp": "2023-01-01"}], user_id="u")
+        source.update(second.id, text="I live in Denver")
+        exported = [r.model_dump(mode="json") for r in source.export()]
+    with Memory(config=hashing_config(model_home, tmp_path / "t.db")) as target:
+        assert target.import_records(exported) == 2
+        assert target.import_records(exported) == 0  # a second import still changes nothing
+        assert {r.id for r in target.export()} == {first.id, second.id}

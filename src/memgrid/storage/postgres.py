@@ -531,6 +531,10 @@ class _TxReader:
     def __init__(self, conn: Any) -> None:
         self.conn = conn
 
+    def existing_ids(self, tenant_id: str, ids: Sequence[str]) -> set[str]:
+        return {r[0] for r in self.conn.execute(
+            "SELECT id FROM memories WHERE tenant_id = %s AND id = ANY(%s)", (tenant_id, list(ids)))}
+
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> dict[str, str]:
         unique = list(dict.fromkeys(hashes))
         if not unique:

@@ -456,6 +456,17 @@ class SQLiteStore:
                                     "LIMIT 1", (memory_id, tenant_id)).fetchone()
         return None if row is None else row[0]
 
+    def existing_ids(self, tenant_id: str, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        unique = list(dict.fromkeys(ids))
+        with self._lock:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                found.update(r[0] for r in self.conn.execute(
+                    f"SELECT id FROM memories WHERE tenant_id = ? AND id IN ({','.join('?' * len(chunk))})",
+                    (tenant_id, *chunk)))
+        return found
+
     def existing_hashes(self, scope: Scope, hashes: Sequence[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         unique = list(dict.fromkeys(hashes))

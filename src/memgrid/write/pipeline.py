@@ -131,12 +131,17 @@ class Writer:
                 history: dict[str, list[HistoryEntry]]) -> list[StoredMemory]:
         """Write exported memories as they were: their own history, places, supersession and
         provenance; no links are searched and no fact is re-decided (the export says both).
-        What is already stored is skipped, decided in the insert's transaction."""
+        A memory already stored (by id) is skipped, decided in the insert's transaction; two
+        memories with the same words and time are still two (an edit can make them so)."""
         if not units:
             return []
         for unit, vector in zip(units, self.embedder.embed([u.index_text for u in units]), strict=True):
             unit.embedding = vector
-        return self.store.insert(units, "import", plan=lambda tx: (_unseen(units, tx), []),
+        def plan(tx: TxReader) -> tuple[list[StoredMemory], list[Closing]]:
+            stored = tx.existing_ids(units[0].scope.tenant_id, [u.id for u in units])
+            return [u for u in units if u.id not in stored], []
+
+        return self.store.insert(units, "import", plan=plan,
                                  keep_positions=True, history=history)
 
     def backfill_links(self, memories: Sequence[StoredMemory], batch: int = 256) -> int:
