@@ -1,5 +1,7 @@
 """memgrid: long-term memory for AI agents. Local-first, zero-LLM core, hybrid recall."""
 
+from importlib import metadata as _metadata
+
 from memgrid.config import EmbedderConfig, LinkConfig, MemgridConfig, RetrievalConfig, TopicConfig
 from memgrid.errors import (
     AuthenticationError,
@@ -38,7 +40,10 @@ __all__ = [
     "StorageError",
     "TopicConfig",
 ]
-__version__ = "0.1.0"
+try:  # one source of truth: the installed distribution's version (pyproject.toml)
+    __version__ = _metadata.version("memgrid")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0.0.0+unknown"
 
 
 def __getattr__(name: str) -> object:

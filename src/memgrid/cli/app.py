@@ -26,6 +26,21 @@ app = typer.Typer(help="Long-term memory for AI agents.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 bench_app = typer.Typer(help="Benchmarks: speed, LoCoMo recall.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        import memgrid
+
+        typer.echo(f"memgrid {memgrid.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="print the version and exit")] = False,
+             ) -> None:
+    """Long-term memory for AI agents."""
 console = Console()
 err = Console(stderr=True, soft_wrap=True)
 T = TypeVar("T")

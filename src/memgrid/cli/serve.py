@@ -8,7 +8,17 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from memgrid.cli.app import DbOpt, EmbOpt, app, console, emit_json, err, fail, memory_config
+from memgrid.cli.app import (
+    DbOpt,
+    EmbOpt,
+    app,
+    console,
+    emit_json,
+    err,
+    fail,
+    memory_config,
+    recorded_embedder,
+)
 from memgrid.config import MemgridConfig
 from memgrid.errors import MemgridError
 
@@ -115,17 +125,36 @@ def mcp_server(api_key: Annotated[str | None, typer.Option(
 
 @admin_app.command("create-tenant")
 def create_tenant(name: str, db: DbOpt = None,
-                  as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+                  as_json: Annotated[bool, typer.Option("--json")] = False,
+                  if_missing: Annotated[bool, typer.Option(
+                      "--if-missing", help="a tenant of that name already there is not an error "
+                                           "(for container start-up); no key is printed then")] = False,
+                  ) -> None:
     """Create a tenant and print its first admin API key (shown once)."""
     from memgrid.access.store import AccessStore
     from memgrid.storage import open_store
 
-    config = server_config(db, "hashing", create=True)
+    # no embedder is loaded here: the one named only has to agree with the store's own
+    config = server_config(db, recorded_embedder(db) or "hashing", create=True)
     open_store(config).close()  # the memory schema first: it owns the database file
     access = AccessStore(sqlite_path=None if config.db_url else config.db_path(), postgres_url=config.db_url)
-    tenant_id, admin, key = access.create_tenant(name)
-    access.close()
+    try:
+        existing = [t for t, n in access.tenants().items() if n == name]
+        if if_missing and existing:
+            if as_json:
+                emit_json({"tenant_id": existing[0], "created": False})
+            else:
+                err.print(f"tenant {name!r} exists ({existing[0]}); its admin key was shown when it was made")
+            return
+        try:
+            tenant_id, admin, key = access.create_tenant(name)
+        except MemgridError as exc:
+            fail(str(exc))
+    finally:
+        access.close()
     if as_json:
-        emit_json({"tenant_id": tenant_id, "admin_id": admin.id, "api_key": key})
+        emit_json({"tenant_id": tenant_id, "admin_id": admin.id, "api_key": key, "created": True})
     else:
-        console.print(f"tenant {tenant_id}, admin {admin.id}\nadmin API key (store it now): {key}")
+        # one unwrapped line, so a log reader (grep "admin API key") gets the whole key
+        console.print(f"tenant {tenant_id}, admin {admin.id}\nadmin API key (store it now): {key}",
+                      soft_wrap=True)

@@ -290,10 +290,12 @@ def create_app(service: MemoryService, root_key: str | None = None,
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
+        """Liveness: answers while the process serves requests (no key needed)."""
         return {"status": "ok"}
 
     @app.get("/metrics", response_class=PlainTextResponse)
     def metrics() -> str:
+        """Prometheus metrics: requests, latencies and errors per route (no key needed)."""
         return generate_latest(registry).decode()
 
     @app.post("/v1/memories", status_code=201)
@@ -303,6 +305,7 @@ def create_app(service: MemoryService, root_key: str | None = None,
                 alias="Idempotency-Key", max_length=256,
                 description="the same key on a retry stores nothing twice")] = None,
             ) -> list[MemoryRecord] | AddResponse:
+        """Store text or chat messages verbatim for the caller's user (or the user an agent acts for)."""
         if (body.text is None) == (body.messages is None):
             raise InvalidInputError("send exactly one of 'text' or 'messages'")
         data: Any = body.text if body.text is not None else [
@@ -314,12 +317,14 @@ def create_app(service: MemoryService, root_key: str | None = None,
 
     @app.post("/v1/memories/search")
     def search(body: SearchRequest, p: Caller) -> list[SearchHit]:
+        """Hybrid recall over the memories the caller may read, best first, with channel scores."""
         return service.search(p, body.query, limit=body.limit, filters=body.filters,
                               session_id=body.session_id, reference_time=body.reference_time,
                               as_of=body.as_of, include_archived=body.include_archived)
 
     @app.post("/v1/context")
     def context(body: ContextRequest, p: Caller) -> ContextResponse:
+        """A prompt-ready block of the memories relevant to a query, within a token budget."""
         return ContextResponse(context=service.context(p, body.query, token_budget=body.token_budget,
                                                        reference_time=body.reference_time))
 
@@ -328,24 +333,29 @@ def create_app(service: MemoryService, root_key: str | None = None,
                       session_id: Annotated[Ident | None, Query()] = None,
                       cursor: Annotated[Ident | None, Query()] = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page:
+        """Readable memories in insertion order, a page at a time (pass next_cursor back)."""
         return service.list_memories(p, user_id=user_id, session_id=session_id, cursor=cursor, limit=limit)
 
     @app.get("/v1/memories/{memory_id}")
     def get(memory_id: PathIdent, p: Caller) -> MemoryRecord:
+        """One memory; 404 when it does not exist or the caller may not read it."""
         return service.get(p, memory_id)
 
     @app.patch("/v1/memories/{memory_id}")
     def update(memory_id: PathIdent, body: UpdateRequest, p: Caller) -> MemoryRecord:
+        """Change a memory in place ; the old version stays in its history."""
         return service.update(p, memory_id, text=body.text, metadata=body.metadata,
                               importance=body.importance, event_time=body.event_time)
 
     @app.delete("/v1/memories/{memory_id}", status_code=204)
     def delete(memory_id: PathIdent, p: Caller) -> Response:
+        """Remove a memory from search and listing; its versions stay in history until erase."""
         service.delete(p, memory_id)
         return Response(status_code=204)
 
     @app.get("/v1/memories/{memory_id}/history")
     def history(memory_id: PathIdent, p: Caller) -> list[HistoryEntry]:
+        """Every version of a memory, oldest first."""
         return service.history(p, memory_id)
 
     @app.get("/v1/memories/{memory_id}/chain")
@@ -356,27 +366,33 @@ def create_app(service: MemoryService, root_key: str | None = None,
     @app.get("/v1/memories/{memory_id}/related")
     def related(memory_id: PathIdent, p: Caller,
                 limit: Annotated[int, Query(ge=1, le=100)] = 10) -> list[RelatedMemory]:
+        """Memories linked to this one on write, as far as the caller may read them."""
         return service.related(p, memory_id, limit)
 
     @app.post("/v1/erase")
     def erase(body: EraseRequest, p: Caller) -> CountResponse:
+        """Remove every trace of a user, agent or one owner's session: rows, full text, vectors, history."""
         return CountResponse(count=service.erase(p, body.user_id))
 
     @app.post("/v1/lifecycle/consolidate")
     def consolidate(body: LifecycleRequest, p: Caller) -> ConsolidateResponse:
+        """Build or refresh session summaries and topics for a user."""
         return ConsolidateResponse(**service.consolidate(p, body.user_id).counts())
 
     @app.post("/v1/lifecycle/archive")
     def archive(body: LifecycleRequest, p: Caller) -> CountResponse:
+        """Move a user's cold memories out of default search (they stay listed and exportable)."""
         return CountResponse(count=service.archive_cold(p, body.user_id, body.threshold))
 
     @app.get("/v1/lifecycle/profile")
     def profile(p: Caller, user_id: Annotated[Ident | None, Query()] = None) -> dict[str, MemoryRecord]:
+        """The facts currently true about a user, one per attribute."""
         return service.profile(p, user_id)
 
     @app.post("/v1/admin/tenants", status_code=201)
     def create_tenant(body: TenantRequest,
                       authorization: Annotated[str | None, Header()] = None) -> TenantCreated:
+        """Create a tenant and its first admin key (needs the server's root key)."""
         presented = (authorization or "")[7:].strip()
         if root_key is None or not hmac.compare_digest(presented.encode(), root_key.encode()):
             raise _unauthorized("creating tenants needs the server's root key (MEMGRID_ROOT_KEY)")
@@ -401,14 +417,17 @@ def create_app(service: MemoryService, root_key: str | None = None,
 
     @app.post("/v1/admin/principals", status_code=201)
     def create_principal(body: PrincipalRequest, p: Caller) -> Principal:
+        """Create a user or agent principal in the caller's tenant (admins)."""
         return service.create_principal(p, body.kind, body.name, body.acts_for)
 
     @app.get("/v1/admin/principals")
     def principals(p: Caller) -> list[Principal]:
+        """The principals of the caller's tenant (admins)."""
         return service.principals(p)
 
     @app.post("/v1/keys", status_code=201)
     def create_key(body: KeyRequest, p: Caller) -> ApiKey:
+        """Create an API key for a principal; the secret is in this answer only."""
         return service.create_key(p, body.principal_id, body.expires_at)
 
     @app.get("/v1/keys")
@@ -418,19 +437,23 @@ def create_app(service: MemoryService, root_key: str | None = None,
 
     @app.delete("/v1/keys/{key_id}", status_code=204)
     def revoke_key(key_id: PathIdent, p: Caller) -> Response:
+        """Revoke an API key at once."""
         service.revoke_key(p, key_id)
         return Response(status_code=204)
 
     @app.post("/v1/grants", status_code=201)
     def create_grant(body: GrantRequest, p: Caller) -> Grant:
+        """Let another principal read (or write) some of the caller's shared memories."""
         return service.create_grant(p, Grant(tenant_id=p.tenant_id, **body.model_dump()))
 
     @app.get("/v1/grants")
     def grants(p: Caller) -> list[Grant]:
+        """Grants the caller holds or gave (admins: all of the tenant's)."""
         return service.grants(p)
 
     @app.delete("/v1/grants/{grant_id}", status_code=204)
     def revoke_grant(grant_id: PathIdent, p: Caller) -> Response:
+        """Revoke a grant at once."""
         service.revoke_grant(p, grant_id)
         return Response(status_code=204)
 
@@ -439,6 +462,7 @@ def create_app(service: MemoryService, root_key: str | None = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               principal_id: Annotated[Ident | None, Query()] = None,
               action: Annotated[Ident | None, Query()] = None) -> list[AuditEvent]:
+        """The tenant's audit log after after_id: who did what, when, with what result (admins)."""
         return service.audit_log(p, after_id, limit, principal_id, action)
 
     def openapi() -> dict[str, Any]:
