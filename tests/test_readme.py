@@ -71,7 +71,8 @@ def _memgrid_lines() -> list[tuple[str, list[str]]]:
         for line in block.replace("\\\n", " ").splitlines():
             line = line.split("#")[0]
             if "bin/memgrid " in line:
-                found.append((where, shlex.split(line.split("bin/memgrid ", 1)[1].split("&&")[0].split(";")[0])))
+                command = line.split("bin/memgrid ", 1)[1].split("&&")[0].split(";")[0]
+                found.append((where, shlex.split(command)))
     return found
 
 

@@ -94,6 +94,36 @@ class TopicConfig(BaseModel):
     central: int = Field(default=5, ge=1, le=50, description="members quoted in the summary")
 
 
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+class LLMConfig(BaseModel):
+    """The optional model (any OpenAI-compatible endpoint; `local` = llama.cpp in this process).
+    Unset, memgrid calls no model: add and search stay zero-LLM. Read from MEMGRID_LLM_* once,
+    when the config is built."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = Field(default_factory=lambda: _env("MEMGRID_LLM_BASE_URL"),
+                                 description="e.g. http://127.0.0.1:8080/v1, or 'local'")
+    model: str | None = Field(default_factory=lambda: _env("MEMGRID_LLM_MODEL"),
+                              description="the model name the endpoint expects")
+    api_key: str | None = Field(default_factory=lambda: _env("MEMGRID_LLM_API_KEY"))
+    local_model: Literal["0.5b", "1.5b"] = Field(
+        default="1.5b", description="with base_url 'local': which packaged Qwen2.5-Coder to run")
+    timeout: float = Field(default=300.0, gt=0, description="seconds for one call")
+    max_tokens: int = Field(default=512, ge=1, le=32_768, description="most tokens an answer may have")
+    max_retries: int = Field(default=2, ge=0, le=10,
+                             description="retries of a failed call or of output that breaks the schema")
+    cache_size: int = Field(default=2_000, ge=0, description="answers kept, keyed by prompt hash")
+    context_tokens: int = Field(default=8_192, ge=512, description="'local': the model's context window")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.base_url)
+
+
 class MemgridConfig(BaseModel):
     """Everything a Memory needs. Build it once and pass it in; nothing else is read later."""
 
@@ -108,6 +138,7 @@ class MemgridConfig(BaseModel):
     retrieval: RetrievalConfig = Field(default_factory=RetrievalConfig)
     links: LinkConfig = Field(default_factory=LinkConfig)
     topics: TopicConfig = Field(default_factory=TopicConfig)
+    llm: LLMConfig = Field(default_factory=LLMConfig)
     tenant_id: str = "default"
     max_text_chars: int = Field(default=32_000, ge=1)
     durability: Literal["full", "normal"] = Field(

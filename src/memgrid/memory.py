@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import builtins
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,8 @@ from memgrid.errors import InvalidInputError, NotFoundError
 from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
+from memgrid.llm.answer import Answer, answer_from
+from memgrid.llm.client import LLMClient
 from memgrid.models import (
     Added,
     ExportedLink,
@@ -92,6 +94,18 @@ class Memory:
         self.writer = Writer(self.store, self.embedder, config.max_text_chars,
                              judge=None if config.supersession else NeverJudge(), links=config.links)
         self.retriever = Retriever(self.store, self.embedder, config.retrieval)
+        self._llm: LLMClient | None = None
+
+    @property
+    def llm(self) -> LLMClient:
+        """The model of `config.llm`, made on first use. Nothing on the zero-LLM path asks for it."""
+        if self._llm is None:
+            if not self.config.llm.enabled:
+                raise InvalidInputError(
+                    "this needs a model: set MEMGRID_LLM_BASE_URL (an OpenAI-compatible endpoint such "
+                    "as http://127.0.0.1:8080/v1, or 'local' for the packaged one) or MemgridConfig.llm")
+            self._llm = LLMClient(self.config.llm, self.config.home / "models")
+        return self._llm
 
     # -- scope helpers ---------------------------------------------------------------------
 
@@ -396,7 +410,22 @@ class Memory:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    def answer(self, question: str, *, user_id: str | None = None, agent_id: str | None = None,
+               session_id: str | None = None, filters: dict[str, Any] | None = None,
+               token_budget: int = 1500, reference_time: Any = None, as_of: Any = None) -> Answer:
+        """The model's answer to `question` from the memories search finds (within
+        `token_budget`), citing their ids; "I don't know" when they do not hold it."""
+        check_int(token_budget, "token_budget", 64, 100_000)
+        hits = self.search(question, user_id=user_id, agent_id=agent_id, session_id=session_id,
+                           filters=filters, limit=min(1000, max(20, token_budget // 8)),
+                           reference_time=reference_time, as_of=as_of)
+        when = parse_timestamp(as_of, "as_of") or parse_timestamp(reference_time, "reference_time")
+        today = datetime.fromtimestamp(when, tz=UTC) if when is not None else datetime.now(tz=UTC)
+        return answer_from(self.llm, question, hits, token_budget, today.strftime("%Y-%m-%d"))
+
     def close(self) -> None:
+        if self._llm is not None:
+            self._llm.close()
         self.store.close()
 
     def __enter__(self) -> Memory:
@@ -431,4 +460,5 @@ class AsyncMemory:
     users = in_thread(Memory.users)
     import_records = in_thread(Memory.import_records)
     stats = in_thread(Memory.stats)
+    answer = in_thread(Memory.answer)
     close = in_thread(Memory.close)

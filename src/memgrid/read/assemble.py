@@ -6,7 +6,7 @@ from memgrid.models import SearchHit
 from memgrid.text import estimate_tokens
 
 
-def _line(hit: SearchHit) -> str:
+def line(hit: SearchHit) -> str:
     m = hit.memory
     when = (m.event_time or m.created_at).strftime("%Y-%m-%d %H:%M")
     who = f"{m.speaker}: " if m.speaker else (f"{m.role}: " if m.role and m.role != "user" else "")
@@ -15,22 +15,28 @@ def _line(hit: SearchHit) -> str:
     return f"[{when}] {who}{m.text}{until} (id:{m.id})"
 
 
-def assemble(hits: list[SearchHit], token_budget: int, header: str = "Relevant memories:") -> str:
-    """Greedy by score until the budget is spent, then printed oldest first for the model to follow."""
-    used = estimate_tokens(header)
+def select(hits: list[SearchHit], token_budget: int, header: str = "") -> list[SearchHit]:
+    """Greedy by score until the budget is spent (repeats of the same words once), oldest first:
+    the order a model follows best."""
+    used = estimate_tokens(header) if header else 0
     chosen: list[SearchHit] = []
     seen_text: set[str] = set()
     for hit in hits:
         key = " ".join(hit.memory.text.lower().split())
         if key in seen_text:
             continue
-        cost = estimate_tokens(_line(hit)) + 1
+        cost = estimate_tokens(line(hit)) + 1
         if used + cost > token_budget:
             continue
         seen_text.add(key)
         chosen.append(hit)
         used += cost
+    chosen.sort(key=lambda h: (h.memory.event_time or h.memory.created_at, h.memory.position or 0))
+    return chosen
+
+
+def assemble(hits: list[SearchHit], token_budget: int, header: str = "Relevant memories:") -> str:
+    chosen = select(hits, token_budget, header)
     if not chosen:
         return ""
-    chosen.sort(key=lambda h: (h.memory.event_time or h.memory.created_at, h.memory.position or 0))
-    return "\n".join([header, *(_line(h) for h in chosen)])
+    return "\n".join([header, *(line(h) for h in chosen)])
