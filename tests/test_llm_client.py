@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from memgrid import InvalidInputError, Memory
+from memgrid import InvalidInputError, Memory, NoModelError
 from memgrid.config import LLMConfig
 from memgrid.llm.client import LLMClient, LLMError
 from tests.conftest import hashing_config
@@ -112,6 +112,85 @@ def test_the_zero_llm_path_makes_no_client(tmp_path: Path, model_home: Path) -> 
     mem.search("where?", user_id="ana")
     mem.context("where?", user_id="ana")
     assert mem._llm is None
-    with pytest.raises(InvalidInputError, match="set MEMGRID_LLM_BASE_URL"):
+    with pytest.raises(NoModelError, match="set MEMGRID_LLM_BASE_URL"):
         mem.answer("where?", user_id="ana")
     mem.close()
+
+
+def _grounded(body: dict[str, Any]) -> str:
+    """Answers with every numbered memory it was shown, so a test sees what reached the model."""
+    prompt = body["messages"][-1]["content"]
+    shown = [line for line in prompt.splitlines() if line[:1].isdigit()]
+    if not shown:
+        return json.dumps({"answer": "I don't know", "citations": []})
+    return json.dumps({"answer": " | ".join(shown), "citations": list(range(1, len(shown) + 1))})
+
+
+@pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument with the TestClient")
+def test_answer_over_rest_client_and_mcp_keeps_the_sharing_rule(tmp_path: Path, model_home: Path) -> None:
+    import asyncio
+
+    from fastapi.testclient import TestClient
+    from mcp import Client as MCPClient
+
+    from memgrid import Client, NoModelError
+    from memgrid.server.app import create_app
+    from memgrid.server.mcp import build_mcp
+    from memgrid.server.service import open_service
+
+    with scripted_llm(_grounded) as llm:
+        config = hashing_config(model_home, tmp_path / "s.db")
+        config.llm = LLMConfig(base_url=llm.url, model="scripted")
+        service = open_service(config)
+        _, _, admin_key = service.access.create_tenant("acme")
+        with TestClient(create_app(service)) as http:
+            admin = Client("http://testserver", admin_key, http=http)
+            alice_p, bob_p = admin.create_principal("user", "alice"), admin.create_principal("user", "bob")
+            alice = Client("http://testserver", admin.create_key(alice_p.id).secret or "", http=http)
+            bob_key = admin.create_key(bob_p.id).secret or ""
+            bob = Client("http://testserver", bob_key, http=http)
+            [shared] = alice.add("The offsite is in Lisbon", visibility="shared", session_id="offsite")
+            alice.add("My salary is 90k and the offsite worries me")
+            out = alice.answer("where is the offsite?")
+            assert "Lisbon" in out.text and "salary" in out.text and len(out.citations) == 2
+            assert bob.answer("where is the offsite?").text == "I don't know"  # nothing readable
+            alice.grant(bob_p.id, resource="session", value="offsite")
+            out = bob.answer("where is the offsite?")
+            assert "Lisbon" in out.text and "salary" not in out.text and out.citations == [shared.id]
+            assert "salary" not in llm.last_prompt()  # alice's private memory never reached the model
+            assert any(e.action == "memory.answer" for e in admin.audit())
+            bad = http.post("/v1/answer", json={"question": "q", "token_budget": 5},
+                            headers={"Authorization": f"Bearer {bob_key}"})
+            assert bad.status_code == 422
+            async def over_mcp() -> str:
+                async with MCPClient(build_mcp(service, bob_key)) as mcp:
+                    result = await mcp.call_tool("answer", {"question": "where is the offsite?"})
+                    return str(result.content[0].text)  # type: ignore[union-attr]
+
+            assert json.loads(asyncio.run(over_mcp()))["citations"] == [shared.id]
+        service.memory.close()
+    # a server without a model says so: 501, NoModelError in the client
+    plain = open_service(hashing_config(model_home, tmp_path / "plain.db"))
+    _, _, key = plain.access.create_tenant("solo")
+    with TestClient(create_app(plain)) as http, pytest.raises(NoModelError, match="501"):
+        Client("http://testserver", key, http=http).answer("anything?")
+    plain.memory.close()
+
+
+def test_cli_answer(tmp_path: Path, model_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from memgrid.cli.main import app
+
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner(env={"MEMGRID_HOME": str(model_home), "MEMGRID_LLM_BASE_URL": ""})
+    assert runner.invoke(app, ["add", "I moved to Denver last week", "--user", "ana", "--db", db,
+                               "--embedder", "hashing"]).exit_code == 0
+    missing = runner.invoke(app, ["answer", "where does ana live?", "--user", "ana", "--db", db])
+    assert missing.exit_code == 2 and "MEMGRID_LLM_BASE_URL" in missing.output
+    with scripted_llm(_grounded) as llm:
+        done = runner.invoke(app, ["answer", "where does ana live?", "--user", "ana", "--db", db, "--json",
+                                   "--llm-base-url", llm.url, "--llm-model", "scripted"])
+        assert done.exit_code == 0, done.output
+        out = json.loads(done.stdout)
+        assert "Denver" in out["text"] and len(out["citations"]) == 1 and out["model"] == "scripted"

@@ -36,3 +36,11 @@ class AuthenticationError(MemgridError):
 
 class ServerUnavailableError(MemgridError):
     """The memgrid server could not be reached (not running, wrong address, network down)."""
+
+
+class LLMError(MemgridError):
+    """The model could not be reached, refused the request, or never produced valid output."""
+
+
+class NoModelError(LLMError):
+    """A call that needs a model, where none is configured (the zero-LLM default)."""

@@ -5,17 +5,17 @@ from __future__ import annotations
 import base64
 import builtins
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from memgrid.config import MemgridConfig
 from memgrid.embedders import create_embedder
-from memgrid.errors import InvalidInputError, NotFoundError
+from memgrid.errors import InvalidInputError, NoModelError, NotFoundError
 from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
-from memgrid.llm.answer import Answer, answer_from
+from memgrid.llm.answer import Answer, answer_from, reference_day
 from memgrid.llm.client import LLMClient
 from memgrid.models import (
     Added,
@@ -101,7 +101,7 @@ class Memory:
         """The model of `config.llm`, made on first use. Nothing on the zero-LLM path asks for it."""
         if self._llm is None:
             if not self.config.llm.enabled:
-                raise InvalidInputError(
+                raise NoModelError(
                     "this needs a model: set MEMGRID_LLM_BASE_URL (an OpenAI-compatible endpoint such "
                     "as http://127.0.0.1:8080/v1, or 'local' for the packaged one) or MemgridConfig.llm")
             self._llm = LLMClient(self.config.llm, self.config.home / "models")
@@ -420,8 +420,7 @@ class Memory:
                            filters=filters, limit=min(1000, max(20, token_budget // 8)),
                            reference_time=reference_time, as_of=as_of)
         when = parse_timestamp(as_of, "as_of") or parse_timestamp(reference_time, "reference_time")
-        today = datetime.fromtimestamp(when, tz=UTC) if when is not None else datetime.now(tz=UTC)
-        return answer_from(self.llm, question, hits, token_budget, today.strftime("%Y-%m-%d"))
+        return answer_from(self.llm, question, hits, token_budget, reference_day(when))
 
     def close(self) -> None:
         if self._llm is not None:

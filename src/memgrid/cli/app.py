@@ -17,7 +17,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from memgrid.config import EmbedderConfig, MemgridConfig
+from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
 from memgrid.errors import MemgridError
 from memgrid.importers import is_locomo, load_locomo
 from memgrid.memory import Memory
@@ -129,15 +129,16 @@ def server_tenant(config: MemgridConfig, tenant: str) -> str | None:
 
 
 def open_memory(db: str | None, embedder: str | None, tenant: str | None = None,
-                create: bool = False) -> Memory:
-    return Memory(config=memory_config(db, embedder, tenant, create))
+                create: bool = False, llm: LLMConfig | None = None) -> Memory:
+    config = memory_config(db, embedder, tenant, create)
+    return Memory(config=config if llm is None else config.model_copy(update={"llm": llm}))
 
 
 def run(db: str | None, embedder: str | None, action: Callable[[Memory], T], tenant: str | None = None,
-        create: bool = False) -> T:
+        create: bool = False, llm: LLMConfig | None = None) -> T:
     """Open, act, close; bad input and memgrid's errors become one red line and exit code 2."""
     try:
-        with open_memory(db, embedder, tenant, create) as mem:
+        with open_memory(db, embedder, tenant, create, llm) as mem:
             return action(mem)
     except (MemgridError, ValidationError) as exc:
         fail(str(exc))

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from memgrid.cli import bench_commands, demo, serve
+from memgrid.cli import bench_commands, demo, llm, serve
 from memgrid.cli.app import app
 
-__all__ = ["bench_commands", "demo", "serve"]
+__all__ = ["bench_commands", "demo", "llm", "serve"]
 
 
 def main() -> None:

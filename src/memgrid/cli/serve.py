@@ -19,6 +19,7 @@ from memgrid.cli.app import (
     memory_config,
     recorded_embedder,
 )
+from memgrid.cli.llm import LlmModelOpt, LlmUrlOpt, llm_config
 from memgrid.config import MemgridConfig
 from memgrid.errors import MemgridError
 
@@ -52,6 +53,7 @@ def serve(db: DbOpt = None, embedder: EmbOpt = None,
           workers: Annotated[int, typer.Option(
               min=1, help="server processes (PostgreSQL only): one process runs Python on one core")] = 1,
           access_log: Annotated[bool, typer.Option(help="a line per request on stderr")] = True,
+          llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
 ) -> None:
     """Start the REST server (OpenAPI docs at /docs)."""
     import uvicorn
@@ -59,7 +61,7 @@ def serve(db: DbOpt = None, embedder: EmbOpt = None,
     from memgrid.server.app import CONFIG_ENV, create_app
     from memgrid.server.service import open_service
 
-    config = server_config(db, embedder)
+    config = server_config(db, embedder).model_copy(update={"llm": llm_config(llm_base_url, llm_model)})
     if pool_size is not None:  # validated by the config, which owns its limits and default
         try:
             config = MemgridConfig.model_validate({**config.model_dump(), "pool_size": pool_size})

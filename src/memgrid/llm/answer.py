@@ -4,6 +4,8 @@ ids. No memory, or none that holds the answer: "I don't know" (HaluMem's boundar
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pydantic import BaseModel, Field
 
 from memgrid.llm.client import LLMClient
@@ -38,6 +40,13 @@ class Answer(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     ms: float = 0.0
+
+
+def reference_day(when: float | None) -> str:
+    """The day the question is asked on (its `as_of` or reference time, else today), so the model
+    can place "last week" and "now"."""
+    moment = datetime.fromtimestamp(when, tz=UTC) if when is not None else datetime.now(tz=UTC)
+    return f"{moment:%Y-%m-%d}"
 
 
 def prompt(question: str, hits: list[SearchHit], reference: str | None) -> list[dict[str, str]]:

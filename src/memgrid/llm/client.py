@@ -17,14 +17,10 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from memgrid.config import LLMConfig
-from memgrid.errors import MemgridError
+from memgrid.errors import LLMError, NoModelError
 
 T = TypeVar("T", bound=BaseModel)
 Messages = list[dict[str, str]]
-
-
-class LLMError(MemgridError):
-    """The model could not be reached, refused the request, or never produced valid output."""
 
 
 @dataclass
@@ -70,7 +66,7 @@ class Usage:
 class LLMClient:
     def __init__(self, config: LLMConfig, models_dir: Path | None = None) -> None:
         if not config.base_url:
-            raise LLMError("no model is configured: set MEMGRID_LLM_BASE_URL (an OpenAI-compatible "
+            raise NoModelError("no model is configured: set MEMGRID_LLM_BASE_URL (an OpenAI-compatible "
                            "endpoint such as http://127.0.0.1:8080/v1, or 'local')")
         self.config = config
         self.models_dir = models_dir

@@ -21,7 +21,8 @@ from starlette.types import Message as AsgiMessage
 
 from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, PrincipalKind, TenantSettings, Time
 from memgrid.access.rules import Resource
-from memgrid.errors import InvalidInputError, NotFoundError, PermissionDeniedError
+from memgrid.errors import InvalidInputError, LLMError, NoModelError, NotFoundError, PermissionDeniedError
+from memgrid.llm.answer import Answer
 from memgrid.models import AddEvent, HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
 from memgrid.server.openapi import document
 from memgrid.server.service import MemoryService, open_service
@@ -85,6 +86,12 @@ class SearchRequest(_Body):
 class ContextRequest(_Body):
     query: str
     token_budget: int = Field(default=800, ge=16, le=100_000)
+    reference_time: str | float | None = None
+
+
+class AnswerRequest(_Body):
+    question: str
+    token_budget: int = Field(default=1500, ge=64, le=100_000)
     reference_time: str | float | None = None
 
 
@@ -282,7 +289,8 @@ def create_app(service: MemoryService, root_key: str | None = None,
 
     app.add_middleware(LimitsAndMetrics, requests=requests, latency=latency)
 
-    for error, status in ((InvalidInputError, 422), (NotFoundError, 404), (PermissionDeniedError, 403)):
+    for error, status in ((InvalidInputError, 422), (NotFoundError, 404), (PermissionDeniedError, 403),
+                          (NoModelError, 501), (LLMError, 502)):
         def handler(_: Request, exc: Exception, status: int = status) -> JSONResponse:
             return JSONResponse({"detail": str(exc)}, status_code=status)
 
@@ -327,6 +335,13 @@ def create_app(service: MemoryService, root_key: str | None = None,
         """A prompt-ready block of the memories relevant to a query, within a token budget."""
         return ContextResponse(context=service.context(p, body.query, token_budget=body.token_budget,
                                                        reference_time=body.reference_time))
+
+    @app.post("/v1/answer")
+    def answer(body: AnswerRequest, p: Caller) -> Answer:
+        """The server's model answers from the memories the caller may read, citing their ids
+        (501 when the server has no model, 502 when the model fails)."""
+        return service.answer(p, body.question, token_budget=body.token_budget,
+                              reference_time=body.reference_time)
 
     @app.get("/v1/memories")
     def list_memories(p: Caller, user_id: Annotated[Ident | None, Query()] = None,

@@ -17,17 +17,20 @@ from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, TenantSe
 from memgrid.errors import (
     AuthenticationError,
     InvalidInputError,
+    LLMError,
     MemgridError,
+    NoModelError,
     NotFoundError,
     PermissionDeniedError,
     ServerUnavailableError,
 )
+from memgrid.llm.answer import Answer
 from memgrid.models import Added, AddEvent, HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
 from memgrid.threads import in_thread
 
 _ERRORS: dict[int, type[MemgridError]] = {
     401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError,
-    413: InvalidInputError, 422: InvalidInputError,
+    413: InvalidInputError, 422: InvalidInputError, 501: NoModelError, 502: LLMError,
 }
 
 
@@ -83,6 +86,11 @@ class Client:
     def context(self, query: str, *, token_budget: int = 800) -> str:
         return str(self._call("POST", "/v1/context", json={"query": query,
                                                            "token_budget": token_budget})["context"])
+
+    def answer(self, question: str, *, token_budget: int = 1500, timeout: float = 300.0) -> Answer:
+        """The server's model answers from what this key may read (a model takes its time)."""
+        return Answer.model_validate(self._call("POST", "/v1/answer", timeout=timeout,
+                                                json={"question": question, "token_budget": token_budget}))
 
     def get(self, memory_id: str) -> MemoryRecord:
         return MemoryRecord.model_validate(self._call("GET", f"/v1/memories/{memory_id}"))
@@ -193,6 +201,7 @@ class AsyncClient:
     add = in_thread(Client.add)
     search = in_thread(Client.search)
     context = in_thread(Client.context)
+    answer = in_thread(Client.answer)
     get = in_thread(Client.get)
     list = in_thread(Client.list)
     update = in_thread(Client.update)

@@ -25,6 +25,7 @@ TOOL_ARGS = {
     "remember": {"text", "session_id", "visibility", "user_id"},
     "recall": {"query", "limit"},
     "get_context": {"query", "token_budget"},
+    "answer": {"question", "token_budget"},
     "related": {"memory_id", "limit"},
     "forget": {"memory_id"},
 }
@@ -86,6 +87,13 @@ def build_mcp(service: MemoryService, api_key: str | None) -> MCPServer:
     def get_context(query: str, ctx: Context, token_budget: int = 800) -> str:
         """A prompt-ready block of relevant memories within a token budget."""
         return str(run("get_context", ctx, lambda p: service.context(p, query, token_budget=token_budget)))
+
+    @server.tool()
+    def answer(question: str, ctx: Context, token_budget: int = 1500) -> dict[str, Any]:
+        """The server's model answers from the memories this principal may read, citing their ids
+        ("I don't know" when they do not hold the answer)."""
+        out = run("answer", ctx, lambda p: service.answer(p, question, token_budget=token_budget))
+        return {"answer": out.text, "citations": out.citations, "known": out.known}
 
     @server.tool()
     def related(memory_id: str, ctx: Context, limit: int = 10) -> list[dict[str, Any]]:

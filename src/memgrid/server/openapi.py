@@ -27,6 +27,9 @@ ERRORS = {"400": "the body is not JSON", "401": "no API key, or one unknown, rev
           "403": "the key's principal may not do this", "404": "no such thing the caller may see",
           "413": "request body too large"}
 DETAIL = {"$ref": "#/components/schemas/ErrorDetail"}
+# answers only some routes give
+ROUTE_ERRORS = {("/v1/answer", "post"): {"501": "this server has no model (MEMGRID_LLM_BASE_URL unset)",
+                                         "502": "the model endpoint failed or never gave valid output"}}
 
 
 def document(schema: dict[str, Any]) -> dict[str, Any]:
@@ -40,9 +43,9 @@ def document(schema: dict[str, Any]) -> dict[str, Any]:
     for path, operations in schema["paths"].items():
         if not path.startswith("/v1/"):
             continue
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for status, description in ERRORS.items():
+            for status, description in {**ERRORS, **ROUTE_ERRORS.get((path, method), {})}.items():
                 responses.setdefault(status, {"description": description,
                                               "content": {"application/json": {"schema": DETAIL}}})
             responses["422"] = {"description": "invalid input; the detail names the field",

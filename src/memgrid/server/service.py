@@ -28,6 +28,7 @@ from memgrid.errors import InvalidInputError, MemgridError, NotFoundError, Permi
 from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
+from memgrid.llm.answer import Answer, answer_from, reference_day
 from memgrid.memory import Memory, decode_cursor, encode_cursor
 from memgrid.models import (
     Added,
@@ -206,6 +207,18 @@ class MemoryService:
         hits = self.search(p, query, limit=min(1000, max(10, token_budget // 8)),
                            reference_time=reference_time)
         return assemble(hits, token_budget)
+
+    def answer(self, p: Principal, question: str, *, token_budget: int = 1500,
+               reference_time: Any = None) -> Answer:
+        """The model's answer from what this principal may read (the search is audited too)."""
+        if not 64 <= token_budget <= 100_000:
+            raise InvalidInputError("token_budget must be between 64 and 100000")
+        llm = self.memory.llm  # before the search: a server without a model says so at once
+        hits = self.search(p, question, limit=min(1000, max(20, token_budget // 8)),
+                           reference_time=reference_time)
+        day = reference_day(parse_timestamp(reference_time, "reference_time"))
+        return self._audited(p, "memory.answer", None,
+                             lambda: answer_from(llm, question, hits, token_budget, day))
 
     def get(self, p: Principal, memory_id: str) -> MemoryRecord:
         def run() -> MemoryRecord:

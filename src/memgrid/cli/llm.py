@@ -1,0 +1,77 @@
+"""`memgrid answer` and `memgrid llm serve`: the optional model layer from the shell."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Annotated
+
+import typer
+
+from memgrid.cli.app import (
+    AgentOpt,
+    DbOpt,
+    EmbOpt,
+    JsonOpt,
+    SessionOpt,
+    TenantOpt,
+    UserOpt,
+    app,
+    console,
+    emit_json,
+    err,
+    fail,
+    run,
+)
+from memgrid.config import LLMConfig, default_home
+from memgrid.errors import MemgridError
+
+llm_app = typer.Typer(help="The optional model: serve the packaged local one.", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
+
+LlmUrlOpt = Annotated[str | None, typer.Option(
+    "--llm-base-url", envvar="MEMGRID_LLM_BASE_URL",
+    help="an OpenAI-compatible endpoint (http://127.0.0.1:8080/v1), or 'local' for the packaged model")]
+LlmModelOpt = Annotated[str | None, typer.Option(
+    "--llm-model", envvar="MEMGRID_LLM_MODEL", help="the model name the endpoint expects")]
+
+
+def llm_config(base_url: str | None, model: str | None) -> LLMConfig:
+    """The model the options (or MEMGRID_LLM_*) name; the API key only ever from the environment."""
+    return LLMConfig().model_copy(update={"base_url": base_url, "model": model})
+
+
+@app.command()
+def answer(question: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
+           user: UserOpt = None, agent: AgentOpt = None, session: SessionOpt = None,
+           budget: Annotated[int, typer.Option("--budget", help="tokens of memory the model sees")] = 1500,
+           llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None, as_json: JsonOpt = False) -> None:
+    """Answer QUESTION from memory with the model, citing the memories it used."""
+    out = run(db, embedder, lambda m: m.answer(question, user_id=user, agent_id=agent, session_id=session,
+                                                token_budget=budget),
+              tenant, llm=llm_config(llm_base_url, llm_model))
+    if as_json:
+        emit_json(out.model_dump(mode="json"))
+        return
+    console.print(out.text, markup=False)
+    for memory_id in out.citations:
+        console.print(f"  cites {memory_id}", style="dim", markup=False)
+    err.print(f"[dim]{out.model}: {out.context_tokens} memory tokens, {out.prompt_tokens} prompt + "
+              f"{out.completion_tokens} completion tokens, {out.ms:.0f} ms[/dim]")
+
+
+@llm_app.command("serve")
+def serve_local(model: Annotated[str, typer.Option(help="0.5b | 1.5b (Qwen2.5-Coder, Q4_K_M)")] = "1.5b",
+                port: Annotated[int, typer.Option(min=0, max=65535, help="0: any free port")] = 8080,
+                context: Annotated[int, typer.Option(help="context window, tokens")] = 8192) -> None:
+    """Assemble and verify the packaged model once, then serve it on 127.0.0.1 (OpenAI API)."""
+    from memgrid.llm.local import LocalServer
+
+    try:
+        server = LocalServer(model, default_home() / "models", port=port or None, context=context)
+    except MemgridError as exc:
+        fail(str(exc))
+    err.print(f"{server.model.name} at {server.base_url} (OpenAI-compatible; Ctrl-C stops it)\n"
+              f"use it: MEMGRID_LLM_BASE_URL={server.base_url} MEMGRID_LLM_MODEL={server.model.name}")
+    with contextlib.suppress(KeyboardInterrupt):
+        threading.Event().wait()
