@@ -11,16 +11,18 @@ from typing import Any
 
 from memgrid.config import MemgridConfig
 from memgrid.embedders import create_embedder
-from memgrid.errors import InvalidInputError, NoModelError, NotFoundError
+from memgrid.errors import InvalidInputError, LLMError, NoModelError, NotFoundError
 from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.llm.answer import Answer, answer_from, reference_day
 from memgrid.llm.client import LLMClient
+from memgrid.llm.infer import infer_facts
 from memgrid.models import (
     Added,
     ExportedLink,
     ExportedMemory,
+    FactEvent,
     HistoryEntry,
     MemoryRecord,
     Owner,
@@ -131,10 +133,12 @@ class Memory:
             agent_id: str | None = None, session_id: str | None = None,
             visibility: str = "private", timestamp: Any = None,
             metadata: dict[str, Any] | None = None, kind: str = "message",
-            source: str = "api", idempotency_key: str | None = None) -> Added:
+            source: str = "api", idempotency_key: str | None = None, infer: bool = False) -> Added:
         """Store text or chat messages verbatim. Returns the new memories (exact repeats
         skipped), with `.events`: per input message ADD, UPDATE (it superseded a fact) or NONE.
-        Pass the same `idempotency_key` when retrying an add that may have been stored."""
+        Pass the same `idempotency_key` when retrying an add that may have been stored.
+        `infer=True` (needs a model) also extracts facts about the user from the user's turns
+        and decides each against their current facts; `.facts` says what became of each."""
         if visibility not in ("private", "shared"):
             raise InvalidInputError("visibility must be 'private' or 'shared'")
         check_scope_value("kind", kind)
@@ -144,8 +148,17 @@ class Memory:
         units = self.writer.prepare(data, scope, visibility=visibility, timestamp=timestamp,
                                     metadata=check_metadata(metadata), kind=kind, source=source,
                                     idempotency_key=idempotency_key)
+        check_bool(infer, "infer")
+        llm = self.llm if infer else None  # no model configured: refused before anything is stored
         written, events = self.writer.add(units, scope.user_id or scope.agent_id)
-        return Added([u.to_record() for u in written], events)
+        facts: builtins.list[FactEvent] = []
+        if llm is not None:
+            try:
+                facts = infer_facts(self, written, scope.user_id or scope.agent_id)
+            except LLMError as exc:
+                raise LLMError(f"the turns are stored ({', '.join(u.id for u in written) or 'repeats'}); "
+                               f"fact extraction failed: {exc}") from exc
+        return Added([u.to_record() for u in written], events, facts)
 
     def update(self, memory_id: str, *, text: str | None = None,
                metadata: dict[str, Any] | None = None, importance: float | None = None,

@@ -115,12 +115,26 @@ class AddEvent(BaseModel):
     supersedes: str | None = Field(default=None, description="UPDATE: the memory it replaced")
 
 
-class Added(list[MemoryRecord]):
-    """The memories `add` stored (a list, as before), with `events`: one per input message."""
+class FactEvent(BaseModel):
+    """What `add(..., infer=True)` did with one fact the model extracted (mem0's decisions; none
+    removes anything: DELETE marks the old fact no longer true and keeps it)."""
 
-    def __init__(self, records: list[MemoryRecord], events: list[AddEvent]) -> None:
+    event: Literal["ADD", "UPDATE", "DELETE", "NOOP"]
+    text: str = Field(description="the extracted fact")
+    id: str | None = Field(default=None, description="ADD, UPDATE: the new fact memory")
+    target: str | None = Field(default=None, description="UPDATE, DELETE, NOOP: the existing fact")
+    source_ids: list[str] = Field(default_factory=list, description="the turns it came from")
+
+
+class Added(list[MemoryRecord]):
+    """The memories `add` stored (a list, as before), with `events`: one per input message, and
+    `facts`: what the model extracted, with `infer=True`."""
+
+    def __init__(self, records: list[MemoryRecord], events: list[AddEvent],
+                 facts: list[FactEvent] | None = None) -> None:
         super().__init__(records)
         self.events = events
+        self.facts = facts or []
 
 
 class ExportedLink(BaseModel):

@@ -314,11 +314,13 @@ def history_entries(rows: Iterable[Sequence[Any]]) -> list[HistoryEntry]:
 
 
 def current_facts_sql(scope: Scope, keys: Sequence[str], dialect: Dialect) -> tuple[str, list[Any]]:
-    """The memories holding each fact key for the scope's user, not superseded."""
+    """The memories holding each fact key for the scope's user, not superseded. Extracted facts
+    (kind 'fact') are left out: a model decides theirs, and the statements chain apart."""
     p = dialect.placeholder
     same_user = "user_id IS ?" if dialect is SQLITE else "user_id IS NOT DISTINCT FROM %s"
     return (f"SELECT {COLUMNS} FROM memories WHERE tenant_id = {p} AND {same_user} AND fact_key IN "
-            f"({', '.join([p] * len(keys))}) AND superseded_by IS NULL ORDER BY event_time",
+            f"({', '.join([p] * len(keys))}) AND superseded_by IS NULL AND kind <> 'fact' "
+            f"ORDER BY event_time",
             [scope.tenant_id, scope.user_id, *keys])
 
 

@@ -106,13 +106,16 @@ class Writer:
 
     def write(self, units: list[StoredMemory], actor: str | None, links: Sequence[Link] = (),
               keep_positions: bool = False, history: dict[str, list[HistoryEntry]] | None = None,
-              repeats: dict[str, str] | None = None) -> list[StoredMemory]:
+              repeats: dict[str, str] | None = None,
+              replaces: dict[str, StoredMemory] | None = None) -> list[StoredMemory]:
         """Embed in batches, then one transaction for rows, full text, vectors, history, links
         (found here, plus any the caller made) and the facts the new memories supersede. What is
         already stored and which facts are current are decided inside that transaction, so two
         writes at once can neither both store a repeat nor both keep a fact current.
         `keep_positions` for imports: their turns' places in a session are already known.
-        `repeats` collects the units found already stored: unit id -> the stored memory's id."""
+        `repeats` collects the units found already stored: unit id -> the stored memory's id.
+        `replaces` (unit id -> older memory) is a decision already taken (by a model): those units
+        supersede exactly those memories, and no fact key is matched for the batch."""
         if not units:
             return []
         vectors = self.embedder.embed([u.index_text for u in units])
@@ -122,7 +125,14 @@ class Writer:
 
         def plan(tx: TxReader) -> tuple[list[StoredMemory], list[Closing]]:
             fresh = _unseen(units, tx, repeats)
-            return fresh, self._supersede(fresh, tx)
+            if replaces is None:
+                return fresh, self._supersede(fresh, tx)
+            closes: list[Closing] = []
+            for unit in fresh:
+                if (old := replaces.get(unit.id)) is not None:
+                    unit.supersedes = old.id
+                    closes.append((old, unit.event_time, unit.id))
+            return fresh, closes
 
         return self.store.insert(units, actor, plan=plan, links=found, keep_positions=keep_positions,
                                  history=history)

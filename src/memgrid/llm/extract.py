@@ -1,0 +1,112 @@
+"""Fact extraction with a model (Mem0, HaluMem): atomic facts about the user from the user's own
+turns, each decided against the user's current facts as ADD / UPDATE / DELETE / NOOP.
+
+Mem0's decisions, mapped so that no evidence is lost: UPDATE writes the new fact and supersedes
+the old one (`valid_to`, `superseded_by`); DELETE marks the old fact no longer true (`valid_to`)
+and keeps it; NOOP writes nothing. The verbatim turns are always stored first (the zero-LLM
+path), and every fact points at the turns it came from (`provenance.source_ids`)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from memgrid.llm.client import LLMClient
+from memgrid.models import StoredMemory
+from memgrid.write.attributes import ATTRIBUTE_CUES
+
+ATTRIBUTES = [a.name for a in ATTRIBUTE_CUES]
+Event = Literal["ADD", "UPDATE", "DELETE", "NOOP"]
+
+EXTRACT_SYSTEM = (
+    "You extract facts about the user from what the user said. Write each fact as a short "
+    "sentence about the user in the third person (\"The user lives in Lyon.\"). Only facts the user "
+    "states about themselves: their life, work, people, plans, preferences, possessions, health, "
+    "routines. Skip questions, greetings, hypotheticals, and things about other people that say "
+    "nothing about the user. For each fact give the number of the turn it comes from and its "
+    f"attribute, one of: {', '.join(ATTRIBUTES)}, or other. No facts: an empty list."
+)
+
+JUDGE_SYSTEM = (
+    "You keep a user's facts true. Given a new fact and the user's numbered existing facts, "
+    "decide: ADD if it is new information; UPDATE if it replaces an existing fact (the same "
+    "subject with a changed value: moved, new job, switched, no longer...) and give that fact's "
+    "number; DELETE if it says an existing fact is no longer true without a new value, with that "
+    "number; NOOP if an existing fact already says the same."
+)
+
+
+class ExtractedFact(BaseModel):
+    fact: str = Field(description="one short sentence about the user")
+    turn: int = Field(description="number of the turn it comes from")
+    attribute: str = Field(description="the attribute, or other")
+
+
+class Extraction(BaseModel):
+    facts: list[ExtractedFact]
+
+
+class Decision(BaseModel):
+    event: Event
+    target: int | None = Field(default=None, description="the existing fact's number (UPDATE, DELETE, NOOP)")
+
+
+@dataclass
+class Planned:
+    """One extracted fact and what to do with it."""
+
+    text: str
+    attribute: str | None
+    sources: list[StoredMemory]
+    event: Event
+    target: StoredMemory | None = None
+
+
+def extract(llm: LLMClient, turns: list[StoredMemory]) -> list[tuple[ExtractedFact, list[StoredMemory]]]:
+    """Facts in the user's turns, each with the turn it came from (all of them when the model
+    names no valid turn)."""
+    numbered = "\n".join(f"{i}. {t.text}" for i, t in enumerate(turns, 1))
+    out, _ = llm.structured([{"role": "system", "content": EXTRACT_SYSTEM},
+                             {"role": "user", "content": f"The user's turns:\n{numbered}"}],
+                            Extraction, task="extract")
+    found = []
+    for fact in out.facts:
+        text = " ".join(fact.fact.split())
+        if text:
+            sources = [turns[fact.turn - 1]] if 1 <= fact.turn <= len(turns) else turns
+            found.append((fact.model_copy(update={"fact": text}), sources))
+    return found
+
+
+def decide(llm: LLMClient, fact: str, existing: list[StoredMemory]) -> tuple[Event, StoredMemory | None]:
+    """ADD / UPDATE / DELETE / NOOP against the user's current facts; no model call when there is
+    nothing to compare with or the same words are already there."""
+    if not existing:
+        return "ADD", None
+    for old in existing:
+        if _same(old.text, fact):
+            return "NOOP", old
+    numbered = "\n".join(f"{i}. {m.text}" for i, m in enumerate(existing, 1))
+    out, _ = llm.structured([{"role": "system", "content": JUDGE_SYSTEM},
+                             {"role": "user", "content": f"Existing facts:\n{numbered}\n\nNew fact: {fact}"}],
+                            Decision, task="judge", max_tokens=64)
+    target = existing[out.target - 1] if out.target is not None and 1 <= out.target <= len(existing) else None
+    if out.event in ("UPDATE", "DELETE", "NOOP") and target is None:
+        return "ADD", None  # a decision about no existing fact: keep the new one
+    return out.event, target
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.lower().rstrip(".").split()) == " ".join(b.lower().rstrip(".").split())
+
+
+def attribute_of(name: str) -> str | None:
+    name = name.strip().lower()
+    return name if name in ATTRIBUTES else None
+
+
+def now() -> float:
+    return time.time()
