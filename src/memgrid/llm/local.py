@@ -96,6 +96,7 @@ class LocalServer:
         params.port = port or free_port()
         params.n_ctx = context
         params.n_parallel = parallel
+        params.verbosity = 1  # llama.cpp logs errors and warnings only (3: every request's timings)
         if threads:
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
