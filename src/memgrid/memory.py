@@ -18,6 +18,7 @@ from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.llm.answer import Answer, answer_from, reference_day
 from memgrid.llm.client import LLMClient
 from memgrid.llm.infer import infer_facts
+from memgrid.llm.procedures import learn
 from memgrid.models import (
     Added,
     ExportedLink,
@@ -435,6 +436,20 @@ class Memory:
         when = parse_timestamp(as_of, "as_of") or parse_timestamp(reference_time, "reference_time")
         return answer_from(self.llm, question, hits, token_budget, reference_day(when))
 
+    def learn(self, task: str, trajectory: str | builtins.list[Any], outcome: str, *,
+              user_id: str | None = None, agent_id: str | None = None,
+              distill: bool | None = None) -> builtins.list[MemoryRecord]:
+        """Remember how a task went (`outcome` "success" or "failure"). The trajectory is kept
+        verbatim; with a model (the default when one is configured; `distill=False` to skip it)
+        strategy items are distilled from it as "procedure" memories pointing at it."""
+        return learn(self, task, trajectory, outcome, user_id=user_id, agent_id=agent_id, distill=distill)
+
+    def strategies(self, task: str, *, user_id: str | None = None, agent_id: str | None = None,
+                   limit: int = 5) -> builtins.list[SearchHit]:
+        """What was learned on similar tasks ("procedure" memories), best first."""
+        return self.search(task, user_id=user_id, agent_id=agent_id, filters={"kind": "procedure"},
+                           limit=limit)
+
     def close(self) -> None:
         if self._llm is not None:
             self._llm.close()
@@ -473,4 +488,6 @@ class AsyncMemory:
     import_records = in_thread(Memory.import_records)
     stats = in_thread(Memory.stats)
     answer = in_thread(Memory.answer)
+    learn = in_thread(Memory.learn)
+    strategies = in_thread(Memory.strategies)
     close = in_thread(Memory.close)

@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 from memgrid.llm.extract import attribute_of, decide, extract
 from memgrid.models import FactEvent, Provenance, Scope, StoredMemory
 from memgrid.validation import Filters
-from memgrid.write.ingest import Message
-from memgrid.write.units import to_unit
 
 if TYPE_CHECKING:
     from memgrid.memory import Memory
@@ -54,8 +52,9 @@ def infer_facts(memory: Memory, written: list[StoredMemory], actor: str | None) 
         provenance = Provenance(writer=first.provenance.writer, agent_id=first.provenance.agent_id,
                                 source=first.provenance.source, method="extracted",
                                 source_ids=tuple(source_ids))
-        unit = to_unit(Message(content=fact.fact, role="user", kind="fact"), first.scope, first.visibility,
-                       provenance, first.event_time, now, len(units))
+        [unit] = memory.writer.derived_units([(fact.fact, {})], first.scope, first.visibility,
+                                             first.event_time, provenance, kind="fact", role="user")
+        unit.position = len(units)
         unit.fact_key = f"self|{attribute}" if attribute else None
         unit.fact_value = fact.fact if attribute else None
         if event == "UPDATE" and target is not None:

@@ -58,6 +58,17 @@ class Writer:
             units.append(unit)
         return units
 
+    def derived_units(self, entries: Sequence[tuple[str, dict[str, Any]]], scope: Scope, visibility: str,
+                      event_time: float | None, provenance: Provenance, kind: str,
+                      role: str = "system") -> list[StoredMemory]:
+        """Memories made from others by a model (facts, strategies): (text, metadata) each, in the
+        sources' scope and at their time, with the provenance that names them. No I/O."""
+        now = time.time()
+        return [to_unit(Message(content=check_text(text, self.max_chars), role=role, kind=kind,
+                                metadata=check_metadata(metadata)),
+                        scope, visibility, provenance, event_time, now, offset)
+                for offset, (text, metadata) in enumerate(entries)]
+
     def add(self, units: list[StoredMemory], actor: str | None) -> tuple[list[StoredMemory], list[AddEvent]]:
         """Write new units and say, per input message, what became of it (as mem0's events do):
         ADD, UPDATE (it superseded a fact) or NONE (an exact repeat of a stored memory)."""
