@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from memgrid.bench.metrics import hit_at_k, ndcg_at_k, recall_at_k, unique_in_order
 from memgrid.bench.report import speed_summary, write_json
-from memgrid.config import EmbedderConfig, MemgridConfig, RetrievalConfig
+from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig, RetrievalConfig
 from memgrid.importers import Conversation, load_locomo
 from memgrid.memory import Memory
 
@@ -263,4 +263,30 @@ def run_locomo(data: Path, systems: Sequence[str], embedder: str, home: Path,
             plot(results, json_out.with_suffix(".png"))
         except ImportError:
             log("matplotlib not installed: no plot")
+    return results
+
+
+def run_locomo_answers(data: Path, systems: Sequence[str], embedder: str, home: Path,
+                       retrieval: RetrievalConfig | None = None, json_out: Path | None = None,
+                       log: Any = print, db_url: str | None = None, *, llm: LLMConfig, questions: int,
+                       seed: int, budget: int) -> dict[str, dict[str, Any]]:
+    """Answer accuracy with each system's memory, one model answering and judging (answers.py)."""
+    from memgrid.bench.answers import run_answers
+    from memgrid.llm.client import LLMClient
+
+    conversations = [load_locomo(f) for f in locomo_files(data)]
+    client = LLMClient(llm, home / "models")
+    try:
+        built = build_systems(systems, embedder, home, retrieval or RetrievalConfig(), db_url)
+        window = llm.context_tokens if llm.base_url == "local" else None
+        results = run_answers(built, conversations, client, questions, seed, budget, window, log)
+    finally:
+        client.close()
+    results["_run"] = {"model": client.model_name, "judge": client.model_name, "questions": questions,
+                       "seed": seed, "token_budget": budget, "usage": client.usage.by_task}
+    for name, r in results.items():
+        if "answer_accuracy" in r:
+            log(f"{name:>14}: answer accuracy {r['answer_accuracy']:.3f} on {r['questions']} questions, "
+                f"context {r['context_tokens_mean']} tokens, answer p50 {r['answer_ms_p50']} ms")
+    write_json(json_out, results)
     return results

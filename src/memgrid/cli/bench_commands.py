@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from memgrid.cli.app import bench_app, console
+from memgrid.cli.llm import LlmModelOpt, LlmUrlOpt, llm_config
 from memgrid.config import RetrievalConfig, default_home
 
 _PEERS_HELP = "comma list of peers run after --systems on the same data: mem0,bm25,hybrid,dense"
@@ -39,11 +40,24 @@ def locomo(
     json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON (+ .png)")] = None,
     db_url: Annotated[str | None, typer.Option(
         help="run memgrid's systems on this PostgreSQL (each conversation a user, erased after)")] = None,
+    answer: Annotated[bool, typer.Option(
+        "--answer", help="answer accuracy instead of recall: a model answers a sample of questions "
+                         "with each system's memory and judges each answer")] = False,
+    questions: Annotated[int, typer.Option(
+        min=1, help="--answer: how many questions (categories 1-4)")] = 150,
+    seed: Annotated[int, typer.Option(help="--answer: the sample's seed")] = 7,
+    budget: Annotated[int, typer.Option(min=64, help="--answer: tokens of memory per question")] = 1000,
+    llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
 ) -> None:
-    """Turn-level evidence recall@k, hit@k, NDCG@10 per category, with speed, for each system."""
-    from memgrid.bench.locomo import run_locomo
+    """Turn-level evidence recall@k, hit@k, NDCG@10 per category, with speed, for each system;
+    with --answer, a model's answer accuracy with each system's memory."""
+    from memgrid.bench.locomo import run_locomo, run_locomo_answers
 
-    _recall_bench(run_locomo, data, systems, peers, embedder, config, json_out, db_url=db_url)
+    if not answer:
+        _recall_bench(run_locomo, data, systems, peers, embedder, config, json_out, db_url=db_url)
+        return
+    _recall_bench(run_locomo_answers, data, systems, peers, embedder, config, json_out, db_url=db_url,
+                  llm=llm_config(llm_base_url, llm_model), questions=questions, seed=seed, budget=budget)
 
 
 @bench_app.command("speed")

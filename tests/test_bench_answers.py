@@ -1,0 +1,54 @@
+"""`bench locomo --answer` against a scripted model: every system answers the same sampled
+questions with the same budget, the judge's verdicts are tallied per category, and the run
+records the model, the sample and the tokens it spent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memgrid.bench.answers import JUDGE_SYSTEM, pack, sample_questions, turn_lines
+from memgrid.bench.locomo import run_locomo_answers
+from memgrid.config import LLMConfig
+from memgrid.importers import load_locomo
+from tests.conftest import LOCOMO
+from tests.scripted_llm import scripted_llm
+
+CONV = LOCOMO / "conv-26.json"
+pytestmark = pytest.mark.skipif(not CONV.exists(), reason="needs ../shared/data/locomo")
+
+
+def reply(body: dict[str, Any]) -> str:
+    system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+    if system == JUDGE_SYSTEM:
+        gold = user.split("Gold answer: ")[1].split("\nAnswer: ")[0]
+        answer = user.split("\nAnswer: ")[1]
+        return json.dumps({"verdict": "CORRECT" if gold.lower() in answer.lower() else "WRONG"})
+    memories = user.split("Memories:\n")[1].split("\n\nQuestion:")[0]
+    return json.dumps({"answer": memories, "citations": []})  # "answers" with all it was shown
+
+
+def test_answer_accuracy_per_system(tmp_path: Path, model_home: Path) -> None:
+    conv = load_locomo(CONV)
+    sample = sample_questions([conv], 8, seed=3)
+    assert [q.qa["question"] for q in sample] == [q.qa["question"] for q in sample_questions([conv], 8, 3)]
+    assert all(int(q.qa["category"]) in (1, 2, 3, 4) for q in sample)
+    lines = turn_lines(conv)
+    context, used = pack(list(lines), lines, 200)
+    assert used <= 200 and context == sorted(context)  # within budget, oldest first
+    with scripted_llm(reply) as llm:
+        results = run_locomo_answers(CONV, ["memgrid", "bm25"], "hashing", model_home, questions=8, seed=3,
+                                     budget=300, log=lambda *a: None, json_out=tmp_path / "a.json",
+                                     llm=LLMConfig(base_url="local", model="scripted").model_copy(
+                                         update={"base_url": llm.url}))
+    for name in ("memgrid", "bm25"):
+        r = results[name]
+        assert r["questions"] == 8 and 0.0 <= r["answer_accuracy"] <= 1.0
+        assert 0 < r["context_tokens_mean"] <= 300 and r["prompt_tokens"] > 0
+        assert set(r["by_category"]) <= {"multi-hop", "temporal", "open-domain", "single-hop"}
+    assert results["full-context"]["questions"] == 8  # a remote model: no window to check against
+    assert results["_run"]["model"] == "scripted" and results["_run"]["usage"]["bench-judge"]["calls"] > 0
+    assert json.loads((tmp_path / "a.json").read_text())["memgrid"]["questions"] == 8
