@@ -194,3 +194,70 @@ def test_cli_answer(tmp_path: Path, model_home: Path) -> None:
         assert done.exit_code == 0, done.output
         out = json.loads(done.stdout)
         assert "Denver" in out["text"] and len(out["citations"]) == 1 and out["model"] == "scripted"
+
+
+def test_deep_search_splits_the_question_and_the_model_orders_the_top(tmp_path: Path,
+                                                                      model_home: Path) -> None:
+    from memgrid.llm.deep import REWRITE_SYSTEM
+
+    def reply(body: dict[str, Any]) -> str:
+        system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+        if system == REWRITE_SYSTEM:
+            return json.dumps({"queries": ["who is Ana's sister", "where does Marta live"]})
+        shown = user.split("Memories:\n")[1].splitlines()
+        wanted = [int(line.split(".")[0]) for line in shown if "Marta" in line]
+        return json.dumps({"relevant": [*wanted[::-1], 999]})  # 999: no such candidate
+
+    with scripted_llm(reply) as llm:
+        mem = _memory(tmp_path, model_home, llm.url)
+        mem.add("My sister is called Marta", user_id="ana")
+        mem.add("Marta moved to Porto last year", user_id="ana")
+        for i in range(30):
+            mem.add(f"Note {i} about the garden and the weather", user_id="ana")
+        plain = mem.search("where does my sister live?", user_id="ana", limit=5)
+        deep = mem.search("where does my sister live?", user_id="ana", limit=5, deep=True)
+        assert len(deep) == 5 and {h.memory.text for h in deep[:2]} == {
+            "My sister is called Marta", "Marta moved to Porto last year"}
+        assert deep[0].memory.text == "Marta moved to Porto last year"  # the model's order
+        assert llm.requests[0]["messages"][0]["content"] == REWRITE_SYSTEM
+        assert len(plain) == 5
+        mem.close()
+    with pytest.raises(NoModelError):
+        _memory(tmp_path / "n", model_home, None).search("q", user_id="ana", deep=True)
+
+
+@pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument with the TestClient")
+def test_deep_search_over_rest_keeps_the_sharing_rule(tmp_path: Path, model_home: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from memgrid import Client
+    from memgrid.llm.deep import REWRITE_SYSTEM
+    from memgrid.server.app import create_app
+    from memgrid.server.service import open_service
+
+    def reply(body: dict[str, Any]) -> str:
+        if body["messages"][0]["content"] == REWRITE_SYSTEM:
+            return json.dumps({"queries": ["offsite city", "salary"]})
+        shown = body["messages"][-1]["content"].split("Memories:\n")[1].splitlines()
+        return json.dumps({"relevant": list(range(len(shown), 0, -1))})
+
+    with scripted_llm(reply) as llm:
+        config = hashing_config(model_home, tmp_path / "s.db")
+        config.llm = LLMConfig(base_url=llm.url, model="scripted")
+        service = open_service(config)
+        _, _, admin_key = service.access.create_tenant("acme")
+        with TestClient(create_app(service)) as http:
+            admin = Client("http://testserver", admin_key, http=http)
+            alice_p, bob_p = admin.create_principal("user", "alice"), admin.create_principal("user", "bob")
+            alice = Client("http://testserver", admin.create_key(alice_p.id).secret or "", http=http)
+            bob = Client("http://testserver", admin.create_key(bob_p.id).secret or "", http=http)
+            alice.add("The offsite is in Lisbon", visibility="shared", session_id="offsite")
+            alice.add("My salary is 90k")
+            alice.grant(bob_p.id, resource="session", value="offsite")
+            assert len(alice.search("offsite and salary", deep=True)) == 2
+            assert [h.memory.text for h in bob.search("offsite and salary", deep=True)] == [
+                "The offsite is in Lisbon"]
+            # bob's rerank (the rewrite was the same prompt as alice's: the cache answered it)
+            last = json.dumps(llm.requests[-1])
+            assert "Lisbon" in last and "salary is" not in last
+        service.memory.close()

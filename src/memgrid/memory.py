@@ -17,6 +17,7 @@ from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.llm.answer import Answer, answer_from, reference_day
 from memgrid.llm.client import LLMClient
+from memgrid.llm.deep import deep_search
 from memgrid.llm.infer import infer_facts
 from memgrid.llm.procedures import learn
 from memgrid.models import (
@@ -228,18 +229,22 @@ class Memory:
     def search(self, query: str, *, user_id: str | None = None, agent_id: str | None = None,
                session_id: str | None = None, filters: dict[str, Any] | None = None,
                limit: int = 10, reference_time: Any = None, as_of: Any = None,
-               include_archived: bool = False) -> list[SearchHit]:
+               include_archived: bool = False, deep: bool = False) -> list[SearchHit]:
         """Hybrid recall (dense, BM25, entity, time) fused; each hit explains its channel ranks.
         Current facts rank above the ones they superseded; `as_of=T` returns what was true at T;
-        archived (cold) memories join only with `include_archived=True`."""
+        archived (cold) memories join only with `include_archived=True`. `deep=True` (needs a
+        model) splits a multi-hop question into searches and has the model rerank the top."""
         query = check_text(query, self.config.max_text_chars, "query")
         check_int(limit, "limit", 1, 1000)
         scope = self._scope(user_id, agent_id, session_id)
         parsed = Filters.parse(filters)
         parsed.as_of = parse_timestamp(as_of, "as_of")
         parsed.include_archived = check_bool(include_archived, "include_archived")
-        return self.retriever.search(query, scope, parsed, limit,
-                                     parse_timestamp(reference_time, "reference_time"))
+        when = parse_timestamp(reference_time, "reference_time")
+        if check_bool(deep, "deep"):
+            return deep_search(self.llm, query, lambda text, k: self.retriever.search(
+                check_text(text, self.config.max_text_chars, "query"), scope, parsed, k, when), limit)
+        return self.retriever.search(query, scope, parsed, limit, when)
 
     def context(self, query: str, *, user_id: str | None = None, agent_id: str | None = None,
                 session_id: str | None = None, filters: dict[str, Any] | None = None,

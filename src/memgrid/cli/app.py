@@ -53,6 +53,17 @@ EmbOpt = Annotated[str | None, typer.Option(
 TenantOpt = Annotated[str | None, typer.Option(
     "--tenant", help="tenant id or name (a server database); default: the embedded 'default'")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
+LlmUrlOpt = Annotated[str | None, typer.Option(
+    "--llm-base-url", envvar="MEMGRID_LLM_BASE_URL",
+    help="an OpenAI-compatible endpoint (http://127.0.0.1:8080/v1), or 'local' for the packaged model")]
+LlmModelOpt = Annotated[str | None, typer.Option(
+    "--llm-model", envvar="MEMGRID_LLM_MODEL", help="the model name the endpoint expects")]
+
+
+def llm_config(base_url: str | None, model: str | None) -> LLMConfig:
+    """The model the options (or MEMGRID_LLM_*) name; the API key only ever from the environment."""
+    return LLMConfig().model_copy(update={"base_url": base_url, "model": model})
+
 UserOpt = Annotated[str | None, typer.Option(
     "--user", "-u", help="user id (on a server tenant: the principal id; `memgrid users` lists them)")]
 AgentOpt = Annotated[str | None, typer.Option("--agent", "-a", help="agent id")]
@@ -200,11 +211,14 @@ def search(query: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: Tenant
            limit: Annotated[int, typer.Option("--limit", "-k")] = 10,
            as_of: Annotated[str | None, typer.Option(help="what was true at this ISO time")] = None,
            archived: Annotated[bool, typer.Option("--archived", help="include archived memories")] = False,
-           as_json: JsonOpt = False) -> None:
+           deep: Annotated[bool, typer.Option(
+               "--deep", help="a model splits the question and reranks (needs --llm-base-url)")] = False,
+           llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None, as_json: JsonOpt = False) -> None:
     """Recall memories relevant to QUERY."""
     hits = run(db, embedder, lambda m: m.search(query, user_id=user, agent_id=agent, session_id=session,
-                                                limit=limit, as_of=as_of, include_archived=archived),
-               tenant)
+                                                limit=limit, as_of=as_of, include_archived=archived,
+                                                deep=deep),
+               tenant, llm=llm_config(llm_base_url, llm_model) if deep else None)
     rows = [h.model_dump(mode="json") for h in hits]
     if as_json:
         emit_json(rows)

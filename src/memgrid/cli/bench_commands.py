@@ -9,8 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from memgrid.cli.app import bench_app, console
-from memgrid.cli.llm import LlmModelOpt, LlmUrlOpt, llm_config
+from memgrid.cli.app import LlmModelOpt, LlmUrlOpt, bench_app, console, llm_config
 from memgrid.config import RetrievalConfig, default_home
 
 _PEERS_HELP = "comma list of peers run after --systems on the same data: mem0,bm25,hybrid,dense"

@@ -13,6 +13,8 @@ from memgrid.cli.app import (
     DbOpt,
     EmbOpt,
     JsonOpt,
+    LlmModelOpt,
+    LlmUrlOpt,
     SessionOpt,
     TenantOpt,
     UserOpt,
@@ -21,25 +23,14 @@ from memgrid.cli.app import (
     emit_json,
     err,
     fail,
+    llm_config,
     run,
 )
-from memgrid.config import LLMConfig, default_home
+from memgrid.config import default_home
 from memgrid.errors import MemgridError
 
 llm_app = typer.Typer(help="The optional model: serve the packaged local one.", no_args_is_help=True)
 app.add_typer(llm_app, name="llm")
-
-LlmUrlOpt = Annotated[str | None, typer.Option(
-    "--llm-base-url", envvar="MEMGRID_LLM_BASE_URL",
-    help="an OpenAI-compatible endpoint (http://127.0.0.1:8080/v1), or 'local' for the packaged model")]
-LlmModelOpt = Annotated[str | None, typer.Option(
-    "--llm-model", envvar="MEMGRID_LLM_MODEL", help="the model name the endpoint expects")]
-
-
-def llm_config(base_url: str | None, model: str | None) -> LLMConfig:
-    """The model the options (or MEMGRID_LLM_*) name; the API key only ever from the environment."""
-    return LLMConfig().model_copy(update={"base_url": base_url, "model": model})
-
 
 @app.command()
 def answer(question: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,

@@ -11,15 +11,17 @@ from pydantic import ValidationError
 from memgrid.cli.app import (
     DbOpt,
     EmbOpt,
+    LlmModelOpt,
+    LlmUrlOpt,
     app,
     console,
     emit_json,
     err,
     fail,
+    llm_config,
     memory_config,
     recorded_embedder,
 )
-from memgrid.cli.llm import LlmModelOpt, LlmUrlOpt, llm_config
 from memgrid.config import MemgridConfig
 from memgrid.errors import MemgridError
 

@@ -81,6 +81,8 @@ class SearchRequest(_Body):
     reference_time: str | float | None = None
     as_of: str | float | None = Field(default=None, description="only what was true at this time")
     include_archived: bool = False
+    deep: bool = Field(default=False, description="the server's model splits the question and reranks "
+                                                  "the top (501 without a model)")
 
 
 class ContextRequest(_Body):
@@ -328,7 +330,7 @@ def create_app(service: MemoryService, root_key: str | None = None,
         """Hybrid recall over the memories the caller may read, best first, with channel scores."""
         return service.search(p, body.query, limit=body.limit, filters=body.filters,
                               session_id=body.session_id, reference_time=body.reference_time,
-                              as_of=body.as_of, include_archived=body.include_archived)
+                              as_of=body.as_of, include_archived=body.include_archived, deep=body.deep)
 
     @app.post("/v1/context")
     def context(body: ContextRequest, p: Caller) -> ContextResponse:

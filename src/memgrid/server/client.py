@@ -78,10 +78,14 @@ class Client:
                      [AddEvent.model_validate(e) for e in found["events"]])
 
     def search(self, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
-               session_id: str | None = None, reference_time: Any = None) -> builtins.list[SearchHit]:
+               session_id: str | None = None, reference_time: Any = None, as_of: Any = None,
+               include_archived: bool = False, deep: bool = False) -> builtins.list[SearchHit]:
         body = {"query": query, "limit": limit, "filters": filters, "session_id": session_id,
-                "reference_time": reference_time}
-        return [SearchHit.model_validate(h) for h in self._call("POST", "/v1/memories/search", json=body)]
+                "reference_time": _iso(reference_time), "as_of": _iso(as_of),
+                "include_archived": include_archived, "deep": deep}
+        extra = {"timeout": 300.0} if deep else {}  # the server's model reads the candidates
+        return [SearchHit.model_validate(h)
+                for h in self._call("POST", "/v1/memories/search", json=body, **extra)]
 
     def context(self, query: str, *, token_budget: int = 800) -> str:
         return str(self._call("POST", "/v1/context", json={"query": query,

@@ -23,7 +23,7 @@ log = logging.getLogger("memgrid.mcp")
 
 TOOL_ARGS = {
     "remember": {"text", "session_id", "visibility", "user_id"},
-    "recall": {"query", "limit"},
+    "recall": {"query", "limit", "deep"},
     "get_context": {"query", "token_budget"},
     "answer": {"question", "token_budget"},
     "related": {"memory_id", "limit"},
@@ -76,9 +76,10 @@ def build_mcp(service: MemoryService, api_key: str | None) -> MCPServer:
         return [{"id": m.id, "text": m.text} for m in added]
 
     @server.tool()
-    def recall(query: str, ctx: Context, limit: int = 10) -> list[dict[str, Any]]:
-        """Search the memories this principal may read; best first, with dates and ids."""
-        hits = run("recall", ctx, lambda p: service.search(p, query, limit=limit))
+    def recall(query: str, ctx: Context, limit: int = 10, deep: bool = False) -> list[dict[str, Any]]:
+        """Search the memories this principal may read; best first, with dates and ids. `deep`:
+        the server's model splits a multi-hop question and reranks the top."""
+        hits = run("recall", ctx, lambda p: service.search(p, query, limit=limit, deep=deep))
         return [{"id": h.memory.id, "text": h.memory.text, "score": round(h.score, 5),
                  "event_time": h.memory.event_time.isoformat() if h.memory.event_time else None,
                  "user_id": h.memory.user_id} for h in hits]

@@ -28,8 +28,9 @@ ERRORS = {"400": "the body is not JSON", "401": "no API key, or one unknown, rev
           "413": "request body too large"}
 DETAIL = {"$ref": "#/components/schemas/ErrorDetail"}
 # answers only some routes give
-ROUTE_ERRORS = {("/v1/answer", "post"): {"501": "this server has no model (MEMGRID_LLM_BASE_URL unset)",
-                                         "502": "the model endpoint failed or never gave valid output"}}
+MODEL_ERRORS = {"501": "this server has no model (MEMGRID_LLM_BASE_URL unset)",
+                "502": "the model endpoint failed or never gave valid output"}
+ROUTE_ERRORS = {("/v1/answer", "post"): MODEL_ERRORS, ("/v1/memories/search", "post"): MODEL_ERRORS}
 
 
 def document(schema: dict[str, Any]) -> dict[str, Any]:

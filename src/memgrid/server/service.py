@@ -29,6 +29,7 @@ from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.llm.answer import Answer, answer_from, reference_day
+from memgrid.llm.deep import deep_search
 from memgrid.memory import Memory, decode_cursor, encode_cursor
 from memgrid.models import (
     Added,
@@ -181,7 +182,9 @@ class MemoryService:
 
     def search(self, p: Principal, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
                session_id: str | None = None, reference_time: Any = None, as_of: Any = None,
-               include_archived: bool = False) -> list[SearchHit]:
+               include_archived: bool = False, deep: bool = False) -> list[SearchHit]:
+        llm = self.memory.llm if deep else None  # no model on the server: said before the search
+
         def run() -> list[SearchHit]:
             if not 1 <= limit <= 1000:
                 raise InvalidInputError("limit must be between 1 and 1000")
@@ -193,12 +196,16 @@ class MemoryService:
             scope = Scope(p.tenant_id, session_id=check_scope_value("session_id", session_id))
             text = check_text(query, self.memory.config.max_text_chars, "query")
             retrieval = self.access.tenant_settings(p.tenant_id).retrieval(self.memory.config.retrieval)
-            hits = self.memory.retriever.search(text, scope, parsed, limit,
-                                                parse_timestamp(reference_time, "reference_time"),
-                                                config=retrieval)
+            when = parse_timestamp(reference_time, "reference_time")
+            if llm is not None:
+                hits = deep_search(llm, text, lambda q, k: self.memory.retriever.search(
+                    check_text(q, self.memory.config.max_text_chars, "query"), scope, parsed, k, when,
+                    config=retrieval), limit)
+            else:
+                hits = self.memory.retriever.search(text, scope, parsed, limit, when, config=retrieval)
             return [h.model_copy(update={"memory": self._project(h.memory, rule)}) for h in hits]
 
-        return self._audited(p, "memory.search", None, run, {"limit": limit})
+        return self._audited(p, "memory.search", None, run, {"limit": limit, "deep": deep})
 
     def context(self, p: Principal, query: str, *, token_budget: int = 800,
                 reference_time: Any = None) -> str:
