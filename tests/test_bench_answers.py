@@ -52,3 +52,22 @@ def test_answer_accuracy_per_system(tmp_path: Path, model_home: Path) -> None:
     assert results["full-context"]["questions"] == 8  # a remote model: no window to check against
     assert results["_run"]["model"] == "scripted" and results["_run"]["usage"]["bench-judge"]["calls"] > 0
     assert json.loads((tmp_path / "a.json").read_text())["memgrid"]["questions"] == 8
+
+
+def test_deep_path_recall_on_chosen_categories(model_home: Path) -> None:
+    from memgrid.bench.locomo import run_locomo
+    from memgrid.llm.deep import REWRITE_SYSTEM
+
+    def deep_reply(body: dict[str, Any]) -> str:
+        if body["messages"][0]["content"] == REWRITE_SYSTEM:
+            return json.dumps({"queries": [body["messages"][-1]["content"].removeprefix("Question: ")]})
+        shown = body["messages"][-1]["content"].split("Memories:\n")[1].splitlines()
+        return json.dumps({"relevant": list(range(1, len(shown) + 1))})  # keeps the fused order
+
+    with scripted_llm(deep_reply) as llm:
+        results = run_locomo(CONV, ["memgrid", "memgrid-deep"], "hashing", model_home, log=lambda *a: None,
+                             llm=LLMConfig(base_url=llm.url, model="scripted"), categories=["open-domain"])
+    plain, deep = results["memgrid"], results["memgrid-deep"]
+    assert set(plain["per_category"]) == set(deep["per_category"]) == {"open-domain"}
+    assert plain["questions"] == deep["questions"] > 0
+    assert len(llm.requests) == 2 * deep["questions"]  # a rewrite and a rerank per question

@@ -68,8 +68,10 @@ ABLATIONS: dict[str, dict[str, float]] = {
 
 class MemgridSystem:
     def __init__(self, name: str, retrieval: RetrievalConfig, embedder: str, home: Path,
-                 db_url: str | None = None) -> None:
+                 db_url: str | None = None, llm: LLMConfig | None = None) -> None:
         self.name = name
+        self.deep = name == "memgrid-deep"  # the deep path: needs `llm`
+        self.llm = llm or LLMConfig(base_url=None)
         self.retrieval = retrieval
         self.embedder = embedder
         self.home = home
@@ -84,7 +86,7 @@ class MemgridSystem:
         config = MemgridConfig(home=self.home, path=self.workdir / f"{conv.sample_id}.db",
                                db_url=self.db_url,
                                embedder=EmbedderConfig(provider=self.embedder),  # type: ignore[arg-type]
-                               retrieval=self.retrieval, durability="normal")
+                               retrieval=self.retrieval, durability="normal", llm=self.llm)
         self.mem = Memory(config=config)
         self.user = f"bench-{self.name}-{conv.sample_id}"
         self.turn_key = conv.turn_key
@@ -101,7 +103,8 @@ class MemgridSystem:
 
     def search(self, question: str, k: int, reference_time: float) -> list[list[str]]:
         assert self.mem is not None
-        hits = self.mem.search(question, user_id=self.user, limit=k, reference_time=reference_time)
+        hits = self.mem.search(question, user_id=self.user, limit=k, reference_time=reference_time,
+                               deep=self.deep)
         return [[h.memory.metadata[self.turn_key]] for h in hits]
 
     def _release(self) -> None:
@@ -166,7 +169,8 @@ def evidence_ids(qa: dict[str, Any], known: set[str]) -> set[str]:
     return ids
 
 
-def run_system(system: System, conversations: Iterable[Conversation]) -> dict[str, Any]:
+def run_system(system: System, conversations: Iterable[Conversation],
+               categories: Sequence[str] | None = None) -> dict[str, Any]:
     scores = Scores()
     ingest_s, turns, latencies = 0.0, 0, []
     for conv in conversations:
@@ -177,12 +181,12 @@ def run_system(system: System, conversations: Iterable[Conversation]) -> dict[st
         asked_at = (conv.sessions[-1][1] + timedelta(days=1)).timestamp()
         for qa in conv.qa:
             relevant = evidence_ids(qa, known)
-            if not relevant:
+            category = CATEGORIES.get(int(qa.get("category", 0)), "other")
+            if not relevant or (categories and category not in categories):
                 continue
             start = time.perf_counter()
             units = system.search(qa["question"], max(KS), asked_at)
             latencies.append(time.perf_counter() - start)
-            category = CATEGORIES.get(int(qa.get("category", 0)), "other")
             scores.add(category, flatten_units(units, max(KS)), relevant)
     system.close()
     return {**scores.summary(), **speed_summary(ingest_s, turns, latencies)}
@@ -201,18 +205,19 @@ def locomo_files(data: Path) -> list[Path]:
 
 def retrieval_for(name: str, base: RetrievalConfig) -> RetrievalConfig:
     """memgrid's own configurations by name: the default, plain channels, one-mechanism ablations."""
-    if name == "memgrid":
+    if name in ("memgrid", "memgrid-deep"):
         return base
     if name in PRESETS:
         return base.model_copy(update=PRESETS[name])
     if name.startswith("memgrid-") and name[8:] in ABLATIONS:  # e.g. memgrid-no-time
         return base.model_copy(update=ABLATIONS[name[8:]])
-    known = ["memgrid", "mem0", *PRESETS, *(f"memgrid-{a}" for a in ABLATIONS)]
+    known = ["memgrid", "memgrid-deep", "mem0", *PRESETS, *(f"memgrid-{a}" for a in ABLATIONS)]
     raise ValueError(f"unknown system {name!r}; known: {', '.join(known)}")
 
 
 def build_systems(names: Sequence[str], embedder: str, home: Path,
-                  base: RetrievalConfig, db_url: str | None = None) -> list[System]:
+                  base: RetrievalConfig, db_url: str | None = None,
+                  llm: LLMConfig | None = None) -> list[System]:
     systems: list[System] = []
     for name in names:
         if name == "mem0":
@@ -220,7 +225,7 @@ def build_systems(names: Sequence[str], embedder: str, home: Path,
 
             systems.append(Mem0System(home))
         else:
-            systems.append(MemgridSystem(name, retrieval_for(name, base), embedder, home, db_url))
+            systems.append(MemgridSystem(name, retrieval_for(name, base), embedder, home, db_url, llm))
     return systems
 
 
@@ -248,11 +253,12 @@ def plot(results: dict[str, dict[str, Any]], out: Path, ks: Sequence[int] = KS,
 
 def run_locomo(data: Path, systems: Sequence[str], embedder: str, home: Path,
                retrieval: RetrievalConfig | None = None, json_out: Path | None = None,
-               log: Any = print, db_url: str | None = None) -> dict[str, dict[str, Any]]:
+               log: Any = print, db_url: str | None = None, llm: LLMConfig | None = None,
+               categories: Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
     conversations = [load_locomo(f) for f in locomo_files(data)]
     results: dict[str, dict[str, Any]] = {}
-    for system in build_systems(systems, embedder, home, retrieval or RetrievalConfig(), db_url):
-        results[system.name] = run_system(system, conversations)
+    for system in build_systems(systems, embedder, home, retrieval or RetrievalConfig(), db_url, llm):
+        results[system.name] = run_system(system, conversations, categories)
         r = results[system.name]
         log(f"{system.name:>20}: recall@10 {r['recall@10']:.3f}  hit@10 {r['hit@10']:.3f}  "
             f"ndcg@10 {r['ndcg@10']:.3f}  ingest {r['ingest_turns_per_s']} turns/s  "
@@ -277,7 +283,7 @@ def run_locomo_answers(data: Path, systems: Sequence[str], embedder: str, home: 
     conversations = [load_locomo(f) for f in locomo_files(data)]
     client = LLMClient(llm, home / "models")
     try:
-        built = build_systems(systems, embedder, home, retrieval or RetrievalConfig(), db_url)
+        built = build_systems(systems, embedder, home, retrieval or RetrievalConfig(), db_url, llm)
         window = llm.context_tokens if llm.base_url == "local" else None
         results = run_answers(built, conversations, client, questions, seed, budget, window, log)
     finally:

@@ -32,7 +32,7 @@ def locomo(
     data: Annotated[Path, typer.Option(help="LoCoMo .json file or a folder of them")] = Path(
         "../shared/data/locomo"),
     systems: Annotated[str, typer.Option(help="comma list: memgrid,dense,bm25,hybrid,mem0,"
-                                              "memgrid-no-<mechanism>")] = "memgrid",
+                                              "memgrid-no-<mechanism>, memgrid-deep (a model)")] = "memgrid",
     peers: Annotated[str, typer.Option(help=_PEERS_HELP)] = "",
     embedder: Annotated[str, typer.Option(help="static | minilm | hashing")] = "static",
     config: Annotated[str | None, typer.Option(help="JSON of RetrievalConfig overrides")] = None,
@@ -47,13 +47,17 @@ def locomo(
     seed: Annotated[int, typer.Option(help="--answer: the sample's seed")] = 7,
     budget: Annotated[int, typer.Option(min=64, help="--answer: tokens of memory per question")] = 1000,
     llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
+    categories: Annotated[str | None, typer.Option(
+        help="only these question categories, e.g. multi-hop,open-domain")] = None,
 ) -> None:
     """Turn-level evidence recall@k, hit@k, NDCG@10 per category, with speed, for each system;
     with --answer, a model's answer accuracy with each system's memory."""
     from memgrid.bench.locomo import run_locomo, run_locomo_answers
 
     if not answer:
-        _recall_bench(run_locomo, data, systems, peers, embedder, config, json_out, db_url=db_url)
+        wanted = [c.strip() for c in categories.split(",") if c.strip()] if categories else None
+        _recall_bench(run_locomo, data, systems, peers, embedder, config, json_out, db_url=db_url,
+                      llm=llm_config(llm_base_url, llm_model), categories=wanted)
         return
     _recall_bench(run_locomo_answers, data, systems, peers, embedder, config, json_out, db_url=db_url,
                   llm=llm_config(llm_base_url, llm_model), questions=questions, seed=seed, budget=budget)
