@@ -1,6 +1,7 @@
 """Schemathesis over the REST API: every operation on its own (bounded), then stateful runs
 that follow the schema's OpenAPI links (ids from earlier responses), as the tenant admin and
-as a plain user. No input may cause a 5xx, and every answer must match the schema."""
+as a plain user. No input may cause a 5xx (but the documented 501 of a model route on a server
+without a model), and every answer must match the schema."""
 
 from __future__ import annotations
 
@@ -79,7 +80,9 @@ def test_no_server_errors(fuzz_service: tuple[MemoryService, list[Principal]]) -
         def no_5xx(case: Any) -> None:
             response = case.call(headers=headers)
             statuses[response.status_code] += 1
-            assert response.status_code < 500, (case.method, case.path, response.text[:500])
+            # 501 is this server's documented answer to a model route: it has no model
+            no_model = response.status_code == 501 and "needs a model" in response.text
+            assert response.status_code < 500 or no_model, (case.method, case.path, response.text[:500])
 
         no_5xx()
     assert operations >= 15
