@@ -5,6 +5,9 @@ and nothing on the zero-LLM path makes a client."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +120,41 @@ def test_the_zero_llm_path_makes_no_client(tmp_path: Path, model_home: Path) -> 
     mem.close()
 
 
+@dataclass
+class Team:
+    """A server with a model, an admin, and users alice and bob (keys for both)."""
+
+    service: Any
+    http: Any
+    admin: Any
+    alice: Any
+    bob: Any
+    bob_id: str
+    bob_key: str
+
+
+@contextmanager
+def team_server(tmp_path: Path, model_home: Path, url: str) -> Iterator[Team]:
+    from fastapi.testclient import TestClient
+
+    from memgrid import Client
+    from memgrid.server.app import create_app
+    from memgrid.server.service import open_service
+
+    config = hashing_config(model_home, tmp_path / "s.db")
+    config.llm = LLMConfig(base_url=url, model="scripted")
+    service = open_service(config)
+    _, _, admin_key = service.access.create_tenant("acme")
+    with TestClient(create_app(service)) as http:
+        admin = Client("http://testserver", admin_key, http=http)
+        alice_p, bob_p = admin.create_principal("user", "alice"), admin.create_principal("user", "bob")
+        alice = Client("http://testserver", admin.create_key(alice_p.id).secret or "", http=http)
+        bob_key = admin.create_key(bob_p.id).secret or ""
+        bob = Client("http://testserver", bob_key, http=http)
+        yield Team(service, http, admin, alice, bob, bob_p.id, bob_key)
+    service.memory.close()
+
+
 def _grounded(body: dict[str, Any]) -> str:
     """Answers with every numbered memory it was shown, so a test sees what reached the model."""
     prompt = body["messages"][-1]["content"]
@@ -138,37 +176,29 @@ def test_answer_over_rest_client_and_mcp_keeps_the_sharing_rule(tmp_path: Path, 
     from memgrid.server.mcp import build_mcp
     from memgrid.server.service import open_service
 
-    with scripted_llm(_grounded) as llm:
-        config = hashing_config(model_home, tmp_path / "s.db")
-        config.llm = LLMConfig(base_url=llm.url, model="scripted")
-        service = open_service(config)
-        _, _, admin_key = service.access.create_tenant("acme")
-        with TestClient(create_app(service)) as http:
-            admin = Client("http://testserver", admin_key, http=http)
-            alice_p, bob_p = admin.create_principal("user", "alice"), admin.create_principal("user", "bob")
-            alice = Client("http://testserver", admin.create_key(alice_p.id).secret or "", http=http)
-            bob_key = admin.create_key(bob_p.id).secret or ""
-            bob = Client("http://testserver", bob_key, http=http)
-            [shared] = alice.add("The offsite is in Lisbon", visibility="shared", session_id="offsite")
-            alice.add("My salary is 90k and the offsite worries me")
-            out = alice.answer("where is the offsite?")
-            assert "Lisbon" in out.text and "salary" in out.text and len(out.citations) == 2
-            assert bob.answer("where is the offsite?").text == "I don't know"  # nothing readable
-            alice.grant(bob_p.id, resource="session", value="offsite")
-            out = bob.answer("where is the offsite?")
-            assert "Lisbon" in out.text and "salary" not in out.text and out.citations == [shared.id]
-            assert "salary" not in llm.last_prompt()  # alice's private memory never reached the model
-            assert any(e.action == "memory.answer" for e in admin.audit())
-            bad = http.post("/v1/answer", json={"question": "q", "token_budget": 5},
-                            headers={"Authorization": f"Bearer {bob_key}"})
-            assert bad.status_code == 422
-            async def over_mcp() -> str:
-                async with MCPClient(build_mcp(service, bob_key)) as mcp:
-                    result = await mcp.call_tool("answer", {"question": "where is the offsite?"})
-                    return str(result.content[0].text)  # type: ignore[union-attr]
+    with scripted_llm(_grounded) as llm, team_server(tmp_path, model_home, llm.url) as team:
+        service, http, admin, alice, bob = team.service, team.http, team.admin, team.alice, team.bob
+        bob_p_id, bob_key = team.bob_id, team.bob_key
+        [shared] = alice.add("The offsite is in Lisbon", visibility="shared", session_id="offsite")
+        alice.add("My salary is 90k and the offsite worries me")
+        out = alice.answer("where is the offsite?")
+        assert "Lisbon" in out.text and "salary" in out.text and len(out.citations) == 2
+        assert bob.answer("where is the offsite?").text == "I don't know"  # nothing readable
+        alice.grant(bob_p_id, resource="session", value="offsite")
+        out = bob.answer("where is the offsite?")
+        assert "Lisbon" in out.text and "salary" not in out.text and out.citations == [shared.id]
+        assert "salary" not in llm.last_prompt()  # alice's private memory never reached the model
+        assert any(e.action == "memory.answer" for e in admin.audit())
+        bad = http.post("/v1/answer", json={"question": "q", "token_budget": 5},
+                        headers={"Authorization": f"Bearer {bob_key}"})
+        assert bad.status_code == 422
 
-            assert json.loads(asyncio.run(over_mcp()))["citations"] == [shared.id]
-        service.memory.close()
+        async def over_mcp() -> str:
+            async with MCPClient(build_mcp(service, bob_key)) as mcp:
+                result = await mcp.call_tool("answer", {"question": "where is the offsite?"})
+                return str(result.content[0].text)  # type: ignore[union-attr]
+
+        assert json.loads(asyncio.run(over_mcp()))["citations"] == [shared.id]
     # a server without a model says so: 501, NoModelError in the client
     plain = open_service(hashing_config(model_home, tmp_path / "plain.db"))
     _, _, key = plain.access.create_tenant("solo")
@@ -228,12 +258,8 @@ def test_deep_search_splits_the_question_and_the_model_orders_the_top(tmp_path: 
 
 @pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument with the TestClient")
 def test_deep_search_over_rest_keeps_the_sharing_rule(tmp_path: Path, model_home: Path) -> None:
-    from fastapi.testclient import TestClient
 
-    from memgrid import Client
     from memgrid.llm.deep import REWRITE_SYSTEM
-    from memgrid.server.app import create_app
-    from memgrid.server.service import open_service
 
     def reply(body: dict[str, Any]) -> str:
         if body["messages"][0]["content"] == REWRITE_SYSTEM:
@@ -241,23 +267,14 @@ def test_deep_search_over_rest_keeps_the_sharing_rule(tmp_path: Path, model_home
         shown = body["messages"][-1]["content"].split("Memories:\n")[1].splitlines()
         return json.dumps({"relevant": list(range(len(shown), 0, -1))})
 
-    with scripted_llm(reply) as llm:
-        config = hashing_config(model_home, tmp_path / "s.db")
-        config.llm = LLMConfig(base_url=llm.url, model="scripted")
-        service = open_service(config)
-        _, _, admin_key = service.access.create_tenant("acme")
-        with TestClient(create_app(service)) as http:
-            admin = Client("http://testserver", admin_key, http=http)
-            alice_p, bob_p = admin.create_principal("user", "alice"), admin.create_principal("user", "bob")
-            alice = Client("http://testserver", admin.create_key(alice_p.id).secret or "", http=http)
-            bob = Client("http://testserver", admin.create_key(bob_p.id).secret or "", http=http)
-            alice.add("The offsite is in Lisbon", visibility="shared", session_id="offsite")
-            alice.add("My salary is 90k")
-            alice.grant(bob_p.id, resource="session", value="offsite")
-            assert len(alice.search("offsite and salary", deep=True)) == 2
-            assert [h.memory.text for h in bob.search("offsite and salary", deep=True)] == [
-                "The offsite is in Lisbon"]
-            # bob's rerank (the rewrite was the same prompt as alice's: the cache answered it)
-            last = json.dumps(llm.requests[-1])
-            assert "Lisbon" in last and "salary is" not in last
-        service.memory.close()
+    with scripted_llm(reply) as llm, team_server(tmp_path, model_home, llm.url) as team:
+        alice, bob = team.alice, team.bob
+        alice.add("The offsite is in Lisbon", visibility="shared", session_id="offsite")
+        alice.add("My salary is 90k")
+        alice.grant(team.bob_id, resource="session", value="offsite")
+        assert len(alice.search("offsite and salary", deep=True)) == 2
+        assert [h.memory.text for h in bob.search("offsite and salary", deep=True)] == [
+            "The offsite is in Lisbon"]
+        # bob's rerank (the rewrite was the same prompt as alice's: the cache answered it)
+        last = json.dumps(llm.requests[-1])
+        assert "Lisbon" in last and "salary is" not in last
