@@ -71,3 +71,41 @@ def test_deep_path_recall_on_chosen_categories(model_home: Path) -> None:
     assert set(plain["per_category"]) == set(deep["per_category"]) == {"open-domain"}
     assert plain["questions"] == deep["questions"] > 0
     assert len(llm.requests) == 2 * deep["questions"]  # a rewrite and a rerank per question
+
+
+HALUMEM = LOCOMO.parent / "halumem" / "pilot_slice_user0.jsonl"
+
+
+@pytest.mark.skipif(not HALUMEM.exists(), reason="needs ../shared/data/halumem")
+def test_halumem_scores_extraction_updates_and_questions(tmp_path: Path, model_home: Path) -> None:
+    from memgrid.bench.halumem import MATCH_SYSTEM, run_halumem
+    from memgrid.llm.answer import SYSTEM as ANSWER_SYSTEM
+    from memgrid.llm.extract import EXTRACT_SYSTEM, JUDGE_SYSTEM as DECIDE_SYSTEM
+
+    def halu_reply(body: dict[str, Any]) -> str:
+        system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
+        if system == EXTRACT_SYSTEM:  # every user turn is "a fact", from its own turn
+            turns = user.splitlines()[1:]
+            return json.dumps({"facts": [{"fact": t.split(". ", 1)[1][:200], "turn": i, "attribute": "other"}
+                                         for i, t in enumerate(turns[:3], 1)]})
+        if system == DECIDE_SYSTEM:
+            return json.dumps({"event": "ADD", "target": None})
+        if system == MATCH_SYSTEM:
+            return json.dumps({"number": 1})
+        if system == ANSWER_SYSTEM:
+            return json.dumps({"answer": "I don't know", "citations": []})
+        return json.dumps({"verdict": "WRONG"})
+
+    with scripted_llm(halu_reply) as llm:
+        result = run_halumem(HALUMEM, LLMConfig(base_url=llm.url, model="scripted"), model_home, "hashing",
+                             infer=True, sessions=2, json_out=tmp_path / "h.json", log=lambda *a: None)
+    e = result["extraction"]
+    assert result["sessions"] == 2 and e["extracted"] == 6 and e["gold_points"] > 0
+    assert e["recall"] == 1.0 and e["precision"] == 1.0  # the scripted judge matches everything
+    assert e["update_accuracy"] == 0.0  # no fact superseded one: no update was linked
+    assert result["questions"] == 3 and set(result["qa_by_type"]) <= {
+        "Basic Fact Recall", "Memory Boundary", "Generalization & Application", "Memory Conflict",
+        "Dynamic Update", "Multi-hop Inference"}
+    boundary = result["qa_by_type"].get("Memory Boundary")
+    assert boundary is None or boundary["accuracy"] == 1.0  # "I don't know" is right there
+    assert json.loads((tmp_path / "h.json").read_text())["questions"] == 3

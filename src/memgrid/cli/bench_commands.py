@@ -124,3 +124,25 @@ def knowledge_update(
     from memgrid.bench.knowledge_update import run_knowledge_update
 
     run_knowledge_update(users=users, embedder=embedder, json_out=json_out, log=console.print)
+
+
+@bench_app.command("halumem")
+def halumem(
+    data: Annotated[Path, typer.Option(help="a HaluMem user file (.jsonl), e.g. "
+                                            "../shared/data/halumem/pilot_slice_user0.jsonl")],
+    infer: Annotated[bool, typer.Option("--infer", help="extract facts with the model on add, and "
+                                                        "score extraction and updates")] = False,
+    sessions: Annotated[int | None, typer.Option(min=1, help="only the first N sessions")] = None,
+    embedder: Annotated[str, typer.Option(help="static | minilm | hashing")] = "static",
+    json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON")] = None,
+    llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
+) -> None:
+    """HaluMem with a model: question answering per question type and, with --infer, memory-point
+    extraction recall and precision and update accuracy."""
+    from memgrid.bench.halumem import run_halumem
+
+    if not data.exists():
+        raise typer.BadParameter(f"no HaluMem file at {data}", param_hint="--data")
+    result = run_halumem(data, llm_config(llm_base_url, llm_model), default_home(), embedder, infer,
+                         sessions, json_out, log=console.print)
+    console.print_json(json.dumps({k: v for k, v in result.items() if k != "usage"}))
