@@ -80,7 +80,8 @@ HALUMEM = LOCOMO.parent / "halumem" / "pilot_slice_user0.jsonl"
 def test_halumem_scores_extraction_updates_and_questions(tmp_path: Path, model_home: Path) -> None:
     from memgrid.bench.halumem import MATCH_SYSTEM, run_halumem
     from memgrid.llm.answer import SYSTEM as ANSWER_SYSTEM
-    from memgrid.llm.extract import EXTRACT_SYSTEM, JUDGE_SYSTEM as DECIDE_SYSTEM
+    from memgrid.llm.extract import EXTRACT_SYSTEM
+    from memgrid.llm.extract import JUDGE_SYSTEM as DECIDE_SYSTEM
 
     def halu_reply(body: dict[str, Any]) -> str:
         system, user = body["messages"][0]["content"], body["messages"][-1]["content"]
