@@ -103,3 +103,19 @@ def test_infer_needs_a_model_and_a_failing_model_loses_no_turn(tmp_path: Path, m
             mem.add("I live in Lyon", user_id="dana", infer=True)
         assert [r.text for r in mem.list(user_id="dana").items] == ["I live in Lyon"]
         mem.close()
+
+
+def test_mem0_compat_infers_facts_when_a_model_is_configured(tmp_path: Path, model_home: Path) -> None:
+    from memgrid.compat.mem0 import Memory as Mem0Memory
+
+    with scripted_llm(model(judge)) as llm:
+        config = hashing_config(model_home, tmp_path / "mem.db")
+        config.llm = LLMConfig(base_url=llm.url, model="scripted")
+        m = Mem0Memory(config)
+        first = m.add([{"role": "user", "content": "I live in Lyon"}], user_id="dana")["results"]
+        assert [(r["event"], r["memory"]) for r in first] == [("ADD", "The user lives in Lyon.")]
+        moved = m.add("I moved to Berlin", user_id="dana")["results"]
+        assert moved[0]["event"] == "UPDATE" and moved[0]["previous_memory"] == "The user lives in Lyon."
+        verbatim = m.add("Pottery on Thursdays", user_id="dana", infer=False)["results"]
+        assert [r["memory"] for r in verbatim] == ["Pottery on Thursdays"]  # the message, no model call
+        m.memgrid.close()

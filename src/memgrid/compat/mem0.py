@@ -3,9 +3,10 @@
 
 Same method names, arguments and return shapes as mem0 (2.x, and the 1.x keyword forms still
 in use: `user_id=` on search and get_all, `limit=`). The differences are memgrid's:
-- `infer=True` stores the messages verbatim (no LLM at the core). A changed fact ("I moved to
-  Austin") is still found, and reported as an `UPDATE` of the memory it replaced, which is kept
-  as evidence rather than overwritten.
+- `infer=True` stores the messages verbatim when no model is configured (no LLM at the core). A
+  changed fact ("I moved to Austin") is still found, and reported as an `UPDATE` of the memory it
+  replaced, which is kept as evidence rather than overwritten. With a model configured it also
+  extracts facts, as mem0 does, and reports their ADD / UPDATE / DELETE decisions.
 - `run_id` is memgrid's `session_id`.
 - Filters other than the entity ids are metadata equality (`{"category": "movies"}`); mem0's
   operators (`{"gt": ...}`, AND/OR) are refused with `InvalidInputError`.
@@ -38,11 +39,19 @@ class Memory:
             agent_id: str | None = None, run_id: str | None = None, metadata: dict[str, Any] | None = None,
             timestamp: Any = None, infer: bool = True, **_: Any) -> dict[str, Any]:
         """mem0's add: `{"results": [{"id", "memory", "event"}]}`, one item per stored message
-        (a repeat of a stored memory is NONE in mem0 and is left out, as there)."""
+        (a repeat of a stored memory is NONE in mem0 and is left out, as there). With a model
+        configured (`MEMGRID_LLM_BASE_URL`), `infer=True` extracts facts as mem0 does and the
+        results are the facts' decisions (ADD, UPDATE, DELETE; NOOP left out, as in mem0)."""
         if isinstance(messages, dict):
             messages = [messages]
+        extract = infer and self.memgrid.config.llm.enabled
         added = self.memgrid.add(messages, user_id=user_id, agent_id=agent_id, session_id=run_id,
-                                 metadata=metadata, timestamp=timestamp)
+                                 metadata=metadata, timestamp=timestamp, infer=extract)
+        if extract:
+            return {"results": [
+                {"id": f.id or f.target, "memory": f.text, "event": f.event,
+                 **({"previous_memory": self.memgrid.get(f.target).text} if f.target else {})}
+                for f in added.facts if f.event != "NOOP"]}
         texts = {r.id: r.text for r in added}
         results = []
         for event in added.events:
