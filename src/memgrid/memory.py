@@ -429,6 +429,8 @@ class Memory:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    # -- with a model (config.llm) ---------------------------------------------------------
+
     def answer(self, question: str, *, user_id: str | None = None, agent_id: str | None = None,
                session_id: str | None = None, filters: dict[str, Any] | None = None,
                token_budget: int = 1500, reference_time: Any = None, as_of: Any = None) -> Answer:
