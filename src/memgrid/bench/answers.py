@@ -58,6 +58,7 @@ class Tally:
     answer_ms: list[float] = field(default_factory=list)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    items: list[dict[str, Any]] = field(default_factory=list)  # per question, to read the judge's work
 
     def summary(self) -> dict[str, Any]:
         every = [c for values in self.correct.values() for c in values]
@@ -66,7 +67,8 @@ class Tally:
                 "by_category": {k: round(statistics.fmean(v), 3) for k, v in sorted(self.correct.items())},
                 "context_tokens_mean": round(statistics.fmean(self.context_tokens), 1) if every else 0.0,
                 "answer_ms_p50": round(statistics.median(self.answer_ms), 1) if every else 0.0,
-                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+                "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens,
+                "items": self.items}
 
 
 def sample_questions(conversations: Sequence[Conversation], n: int, seed: int) -> list[Question]:
@@ -123,6 +125,8 @@ def answer_and_judge(llm: LLMClient, question: Question, context: list[str], ask
     tally.completion_tokens += call.completion_tokens + judged.completion_tokens
     correct = verdict.verdict == "CORRECT"
     tally.correct[question.category].append(float(correct))
+    tally.items.append({"question": question.qa["question"], "gold": str(question.qa["answer"]),
+                        "answer": reply.answer, "correct": correct, "category": question.category})
     return correct
 
 
