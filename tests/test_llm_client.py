@@ -278,3 +278,15 @@ def test_deep_search_over_rest_keeps_the_sharing_rule(tmp_path: Path, model_home
         # bob's rerank (the rewrite was the same prompt as alice's: the cache answered it)
         last = json.dumps(llm.requests[-1])
         assert "Lisbon" in last and "salary is" not in last
+
+
+def test_deep_search_falls_back_when_the_model_fails(tmp_path: Path, model_home: Path) -> None:
+    with scripted_llm(lambda body: "not json") as llm:
+        mem = _memory(tmp_path, model_home, llm.url)
+        for text in ("My sister is called Marta", "Marta moved to Porto", "The garden needs water"):
+            mem.add(text, user_id="ana")
+        plain = mem.search("where does Marta live?", user_id="ana", limit=3)
+        deep = mem.search("where does Marta live?", user_id="ana", limit=3, deep=True)
+        assert [h.memory.id for h in deep] == [h.memory.id for h in plain]  # the plain ranking stands
+        assert mem.llm.usage.failed == 2  # the rewrite and the rerank
+        mem.close()

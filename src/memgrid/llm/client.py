@@ -44,6 +44,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     ms: float = 0.0
+    failed: int = 0  # calls whose caller fell back after the model failed
     by_task: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, task: str, call: Call) -> None:

@@ -3,7 +3,10 @@
 The model splits the question into at most three self-contained searches (a multi-hop question
 names several things to find); their results and the plain search's are fused by reciprocal
 rank; then the model reads the top candidates and orders the ones that help answer. What it
-leaves out keeps its fused place after them, so deep search never returns fewer hits."""
+leaves out keeps its fused place after them, so deep search never returns fewer hits. A model
+that fails (unreachable, or output that never fits after the retries) costs the step it was
+asked for, not the search: the plain or fused ranking stands, and `llm.usage` counts the
+failure."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel, Field
 
+from memgrid.errors import LLMError
 from memgrid.llm.client import LLMClient
 from memgrid.models import SearchHit
 from memgrid.read.assemble import line
@@ -44,11 +48,16 @@ def deep_search(llm: LLMClient, question: str, search: Callable[[str, int], list
     """`search(text, k)` is the plain search in the caller's scope and filters."""
     depth = max(limit, RERANK_DEPTH)
     rankings = [search(question, depth)]
-    out, _ = llm.structured([{"role": "system", "content": REWRITE_SYSTEM},
-                             {"role": "user", "content": f"Question: {question}"}],
-                            Queries, task="deep-rewrite", max_tokens=128)
+    try:
+        out, _ = llm.structured([{"role": "system", "content": REWRITE_SYSTEM},
+                                 {"role": "user", "content": f"Question: {question}"}],
+                                Queries, task="deep-rewrite", max_tokens=256)
+        queries = out.queries[:MAX_QUERIES]
+    except LLMError:
+        llm.usage.failed += 1
+        queries = []
     seen = {question.strip().lower()}
-    for query in out.queries[:MAX_QUERIES]:
+    for query in queries:
         if query.strip() and query.strip().lower() not in seen:
             seen.add(query.strip().lower())
             rankings.append(search(query.strip(), depth))
@@ -59,7 +68,11 @@ def deep_search(llm: LLMClient, question: str, search: Callable[[str, int], list
     numbered = "\n".join(f"{i}. {line(h)}" for i, h in enumerate(top, 1))
     asked = [{"role": "system", "content": RERANK_SYSTEM},
              {"role": "user", "content": f"Question: {question}\n\nMemories:\n{numbered}"}]
-    picked, _ = llm.structured(asked, Picked, task="deep-rerank", max_tokens=96)
+    try:
+        picked, _ = llm.structured(asked, Picked, task="deep-rerank", max_tokens=128)
+    except LLMError:
+        llm.usage.failed += 1
+        return fused[:limit]
     chosen = list(dict.fromkeys(n for n in picked.relevant if 1 <= n <= len(top)))
     first = [top[n - 1] for n in chosen]
     ids = {h.memory.id for h in first}
