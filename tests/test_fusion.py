@@ -107,3 +107,12 @@ def test_bench_configurations_switch_exactly_one_thing() -> None:
         assert changed <= set(change) and changed, name  # nothing else moves; something does
     alone = retrieval_for("memgrid-only-time", base)
     assert alone.weight_time == 1 and alone.weight_dense == alone.weight_bm25 == alone.score_weight == 0
+
+
+def test_a_raw_score_that_is_no_number_counts_as_zero() -> None:
+    from memgrid.read.fusion import fuse
+
+    scores, explain = fuse({"dense": [(1, float("nan")), (2, 0.5)], "bm25": [(1, 2.0)]},
+                           {"dense": 1.0, "bm25": 1.0}, k=60, score_weight=12)
+    assert all(value == value for value in scores.values())  # no NaN reaches a hit's score
+    assert explain[1]["dense"] == (1, 0.0)

@@ -5,12 +5,17 @@ footing; the scaled score keeps what ranks throw away: how far the best hits sta
 
 from __future__ import annotations
 
+import math
+
 Explain = dict[int, dict[str, tuple[int, float]]]  # seq -> channel -> (rank, raw score)
 
 
 def fuse(channels: dict[str, list[tuple[int, float]]], weights: dict[str, float],
          k: float, score_weight: float = 0.0) -> tuple[dict[int, float], Explain]:
-    """A channel's best hit gains up to `score_weight` times what rank 1 gives it."""
+    """A channel's best hit gains up to `score_weight` times what rank 1 gives it. A raw score
+    that is no number (pgvector's cosine against a zero vector: a query of no words) counts as 0."""
+    channels = {name: [(seq, raw if math.isfinite(raw) else 0.0) for seq, raw in ranked]
+                for name, ranked in channels.items()}
     scores: dict[int, float] = {}
     explain: Explain = {}
     for name, ranked in channels.items():
