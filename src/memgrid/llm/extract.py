@@ -8,8 +8,6 @@ path), and every fact points at the turns it came from (`provenance.source_ids`)
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -54,17 +52,6 @@ class Decision(BaseModel):
     target: int | None = Field(default=None, description="the existing fact's number (UPDATE, DELETE, NOOP)")
 
 
-@dataclass
-class Planned:
-    """One extracted fact and what to do with it."""
-
-    text: str
-    attribute: str | None
-    sources: list[StoredMemory]
-    event: Event
-    target: StoredMemory | None = None
-
-
 def extract(llm: LLMClient, turns: list[StoredMemory]) -> list[tuple[ExtractedFact, list[StoredMemory]]]:
     """Facts in the user's turns, each with the turn it came from (all of them when the model
     names no valid turn)."""
@@ -107,6 +94,3 @@ def attribute_of(name: str) -> str | None:
     name = name.strip().lower()
     return name if name in ATTRIBUTES else None
 
-
-def now() -> float:
-    return time.time()

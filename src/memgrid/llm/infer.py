@@ -21,11 +21,12 @@ def current_facts_like(memory: Memory, scope: Scope, text: str, attribute: str |
     attribute first."""
     owner = Scope(scope.tenant_id, scope.user_id, scope.agent_id)
     hits = memory.retriever.search(text, owner, Filters.parse({"kind": "fact"}), CANDIDATES * 2, None)
-    found = [memory.store.get(scope.tenant_id, h.memory.id) for h in hits]
-    current = [m for m in found if m is not None and m.superseded_by is None and m.valid_to is None]
+    current = [h.memory for h in hits if h.memory.superseded_by is None and h.memory.valid_to is None]
     key = f"self|{attribute}" if attribute else None
     current.sort(key=lambda m: m.fact_key != key)  # stable: same attribute first, then by rank
-    return current[:CANDIDATES]
+    # only the ones the judge sees are read whole (an UPDATE or DELETE changes the stored row)
+    found = [memory.store.get(scope.tenant_id, m.id) for m in current[:CANDIDATES]]
+    return [m for m in found if m is not None]
 
 
 def infer_facts(memory: Memory, written: list[StoredMemory], actor: str | None) -> list[FactEvent]:
