@@ -180,6 +180,7 @@ class Filters:
     as_of: float | None = None  # only memories valid at this time (valid_from <= T < valid_to)
     time_range: tuple[float, float] | None = None  # said, or talking about, a time in [a, b)
     include_archived: bool = False
+    archived: bool | None = None  # only archived (True) or only live (False) memories: the console's filter
     exclude_kinds: tuple[str, ...] = ()  # e.g. summaries, which reach search through their own channel
 
     ALLOWED = ("kind", "role", "speaker", "visibility", "event_after", "event_before", "metadata")
@@ -243,5 +244,5 @@ class Filters:
             self.kinds or self.roles or self.speakers or self.visibility or self.metadata
             or self.event_after is not None or self.event_before is not None
             or self.access is not None or self.as_of is not None or self.time_range is not None
-            or self.include_archived
+            or self.include_archived or self.archived is not None
         )

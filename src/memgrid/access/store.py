@@ -143,6 +143,17 @@ class AccessStore:
         admin = self.create_principal(tenant_id, "admin", "admin")
         return tenant_id, admin, self.create_key(admin.id).secret or ""
 
+    def console_key(self, tenant_id: str, hours: float = 12.0) -> ApiKey:
+        """An admin key for `memgrid ui` on a store that `Memory` wrote: its tenant (no row in
+        the access tables yet) gets one, and an admin principal named 'console' is made once."""
+        if tenant_id not in self.tenants():
+            self._x("INSERT INTO tenants VALUES (?, ?, ?)", (tenant_id, tenant_id, time.time()))
+        admin = next((p for p in self.principals(tenant_id)
+                      if p.kind == "admin" and p.name == "console"), None)
+        if admin is None:
+            admin = self.create_principal(tenant_id, "admin", "console")
+        return self.create_key(admin.id, time.time() + hours * 3600)
+
     def tenant_settings(self, tenant_id: str) -> TenantSettings:
         rows = self._x("SELECT settings FROM tenant_settings WHERE tenant_id = ?", (tenant_id,))
         return TenantSettings.model_validate_json(rows[0][0]) if rows else TenantSettings()
@@ -323,17 +334,24 @@ class AccessStore:
                 (tenant_id, principal_id, action, target, result, time.time(), json.dumps(detail or {})))
 
     def audit_log(self, tenant_id: str, after_id: int = 0, limit: int = 100,
-                  principal_id: str | None = None, action: str | None = None) -> list[AuditEvent]:
+                  principal_id: str | None = None, action: str | None = None,
+                  before_id: int | None = None) -> list[AuditEvent]:
+        """Events after `after_id`, oldest first; or, given `before_id`, the ones before it,
+        newest first (how a person pages back through the log)."""
         sql = ("SELECT id, tenant_id, principal_id, action, target, result, at, detail FROM audit "
                "WHERE tenant_id = ? AND id > ?")
         params: list[Any] = [tenant_id, after_id]
+        if before_id is not None:
+            sql += " AND id < ?"
+            params.append(before_id)
         if principal_id:
             sql += " AND principal_id = ?"
             params.append(principal_id)
         if action:
             sql += " AND action = ?"
             params.append(action)
-        rows = self._x(sql + " ORDER BY id LIMIT ?", (*params, limit))
+        order = "DESC" if before_id is not None else ""
+        rows = self._x(sql + f" ORDER BY id {order} LIMIT ?", (*params, limit))
         return [AuditEvent(id=r[0], tenant_id=r[1], principal_id=r[2], action=r[3], target=r[4],
                            result=r[5], at=datetime.fromtimestamp(r[6], tz=UTC),
                            detail=json.loads(r[7])) for r in rows]

@@ -90,6 +90,38 @@ def serve(db: DbOpt = None, embedder: EmbOpt = None,
                 log_level="info", access_log=access_log, log_config=ACCESS_LOG_CONFIG)
 
 
+@app.command("ui")
+def ui(db: DbOpt = None, embedder: EmbOpt = None,
+       port: Annotated[int, typer.Option()] = 8422,
+       tenant: Annotated[str | None, typer.Option(
+           help="tenant id or name (default: the embedded store's own, 'default')")] = None,
+       access_log: Annotated[bool, typer.Option(help="a line per request on stderr")] = False,
+       ) -> None:
+    """Open the web console on a store, on 127.0.0.1 only, with an admin key made for this run
+    (revoked when it stops)."""
+    import uvicorn
+
+    from memgrid.server.app import create_app
+    from memgrid.server.service import open_service
+
+    config = server_config(db, embedder)
+    try:
+        service = open_service(config)
+        tenant_id = service.access.find_tenant(tenant) if tenant else config.tenant_id
+        key = service.access.console_key(tenant_id)
+    except MemgridError as exc:
+        fail(str(exc))
+    # the key rides in the URL fragment, which the browser never sends to a server
+    console.print(f"memgrid console: http://127.0.0.1:{port}/ui/#key={key.secret}", soft_wrap=True)
+    err.print("Open that address in a browser on this machine; Ctrl+C stops the console and revokes its key.")
+    try:
+        uvicorn.run(create_app(service), host="127.0.0.1", port=port, log_level="warning",
+                    access_log=access_log, log_config=ACCESS_LOG_CONFIG)
+    finally:
+        service.access.revoke_key(tenant_id, key.id)
+        service.close()
+
+
 @app.command("mcp")
 def mcp_server(api_key: Annotated[str | None, typer.Option(
                    envvar="MEMGRID_API_KEY", help="stdio: the principal (HTTP: each request's key)")] = None,

@@ -9,13 +9,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Header, Query, Request, Response
-from fastapi import Path as PathParam
+from fastapi import FastAPI, Header, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.types import Message as AsgiMessage
 
@@ -24,15 +22,16 @@ from memgrid.access.rules import Resource
 from memgrid.errors import InvalidInputError, LLMError, NoModelError, NotFoundError, PermissionDeniedError
 from memgrid.llm.answer import Answer
 from memgrid.models import AddEvent, HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
+from memgrid.server.browse import Browser, browse_routes
+from memgrid.server.console import console_routes
+from memgrid.server.deps import Caller, Ident, PathIdent, unauthorized
 from memgrid.server.openapi import document
 from memgrid.server.service import MemoryService, open_service
+from memgrid.text import estimate_tokens
 
 CONFIG_ENV = "MEMGRID_SERVE_CONFIG"  # MemgridConfig as JSON, for server processes started by uvicorn
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
-# identifiers and names: printable, bounded (NUL and control characters never reach storage)
-Ident = Annotated[str, StringConstraints(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
-PathIdent = Annotated[str, PathParam(min_length=1, max_length=256, pattern=r"^[^\x00-\x1f\x7f]+$")]
 
 
 class _Body(BaseModel):
@@ -99,6 +98,7 @@ class AnswerRequest(_Body):
 
 class ContextResponse(BaseModel):
     context: str
+    tokens: int = Field(description="the block's size in the estimate the token budget uses")
 
 
 class UpdateRequest(_Body):
@@ -169,22 +169,6 @@ class GrantRequest(_Body):
     valid_to: Time | None = None
 
 
-bearer_scheme = HTTPBearer(auto_error=False, description="an API key: mg_...")
-
-
-def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None,
-                                                    Depends(bearer_scheme)] = None) -> Principal:
-    """The principal behind the bearer key, checked on every request (revocation is immediate)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise _unauthorized("send 'Authorization: Bearer <api key>'")
-    service: MemoryService = request.app.state.service
-    principal = service.access.authenticate(credentials.credentials.strip())
-    if principal is None:
-        raise _unauthorized("API key unknown, revoked or expired")
-    return principal
-
-
-Caller = Annotated[Principal, Depends(caller)]
 
 
 class LimitsAndMetrics:
@@ -335,8 +319,9 @@ def create_app(service: MemoryService, root_key: str | None = None,
     @app.post("/v1/context")
     def context(body: ContextRequest, p: Caller) -> ContextResponse:
         """A prompt-ready block of the memories relevant to a query, within a token budget."""
-        return ContextResponse(context=service.context(p, body.query, token_budget=body.token_budget,
-                                                       reference_time=body.reference_time))
+        block = service.context(p, body.query, token_budget=body.token_budget,
+                                reference_time=body.reference_time)
+        return ContextResponse(context=block, tokens=estimate_tokens(block) if block else 0)
 
     @app.post("/v1/answer")
     def answer(body: AnswerRequest, p: Caller) -> Answer:
@@ -348,10 +333,23 @@ def create_app(service: MemoryService, root_key: str | None = None,
     @app.get("/v1/memories")
     def list_memories(p: Caller, user_id: Annotated[Ident | None, Query()] = None,
                       session_id: Annotated[Ident | None, Query()] = None,
+                      agent_id: Annotated[Ident | None, Query()] = None,
+                      kind: Annotated[list[Ident] | None, Query(description="any of these kinds")] = None,
+                      visibility: Annotated[Literal["private", "shared"] | None, Query()] = None,
+                      event_after: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
+                      event_before: Annotated[str | None, Query(description="ISO 8601, inclusive")] = None,
+                      archived: Annotated[bool | None, Query(description="only archived (true) or "
+                                                             "only live (false); both when left out")] = None,
+                      order: Annotated[Literal["oldest", "newest"], Query()] = "oldest",
                       cursor: Annotated[Ident | None, Query()] = None,
                       limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> Page:
-        """Readable memories in insertion order, a page at a time (pass next_cursor back)."""
-        return service.list_memories(p, user_id=user_id, session_id=session_id, cursor=cursor, limit=limit)
+        """Readable memories in insertion order (or newest first), a page at a time (pass
+        next_cursor back with the same order)."""
+        filters = {k: v for k, v in {"kind": kind, "visibility": visibility, "event_after": event_after,
+                                     "event_before": event_before}.items() if v is not None}
+        return service.list_memories(p, user_id=user_id, session_id=session_id, agent_id=agent_id,
+                                     filters=filters or None, archived=archived,
+                                     newest_first=order == "newest", cursor=cursor, limit=limit)
 
     @app.get("/v1/memories/{memory_id}")
     def get(memory_id: PathIdent, p: Caller) -> MemoryRecord:
@@ -412,7 +410,7 @@ def create_app(service: MemoryService, root_key: str | None = None,
         """Create a tenant and its first admin key (needs the server's root key)."""
         presented = (authorization or "")[7:].strip()
         if root_key is None or not hmac.compare_digest(presented.encode(), root_key.encode()):
-            raise _unauthorized("creating tenants needs the server's root key (MEMGRID_ROOT_KEY)")
+            raise unauthorized("creating tenants needs the server's root key (MEMGRID_ROOT_KEY)")
         tenant_id, admin, key = service.access.create_tenant(body.name)
         service.access.audit(tenant_id, None, "tenant.create", tenant_id, "ok")
         return TenantCreated(tenant_id=tenant_id, admin=admin, api_key=key)
@@ -478,9 +476,14 @@ def create_app(service: MemoryService, root_key: str | None = None,
     def audit(p: Caller, after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
               principal_id: Annotated[Ident | None, Query()] = None,
-              action: Annotated[Ident | None, Query()] = None) -> list[AuditEvent]:
+              action: Annotated[Ident | None, Query()] = None,
+              before_id: Annotated[int | None, Query(ge=1, le=2**62, description=(
+                  "newest first, before this id (to page back)"))] = None) -> list[AuditEvent]:
         """The tenant's audit log after after_id: who did what, when, with what result (admins)."""
-        return service.audit_log(p, after_id, limit, principal_id, action)
+        return service.audit_log(p, after_id, limit, principal_id, action, before_id)
+
+    browse_routes(app, Browser(service))
+    console_routes(app)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -490,12 +493,6 @@ def create_app(service: MemoryService, root_key: str | None = None,
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
-
-
-def _unauthorized(message: str) -> Exception:
-    from fastapi import HTTPException
-
-    return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
 
 
 def app_from_env() -> FastAPI:

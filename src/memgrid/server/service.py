@@ -74,7 +74,7 @@ class MemoryService:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _audited(self, p: Principal, action: str, target: str | None, fn: Callable[[], T],
+    def audited(self, p: Principal, action: str, target: str | None, fn: Callable[[], T],
                  detail: dict[str, Any] | None = None) -> T:
         target = printable(target)
         detail = {k: printable(v) if isinstance(v, str) else v for k, v in (detail or {}).items()}
@@ -96,7 +96,7 @@ class MemoryService:
         if p.kind != "admin":
             raise PermissionDeniedError("this needs a tenant admin key")
 
-    def _readable(self, p: Principal, memory_id: str) -> tuple[StoredMemory, AccessRule]:
+    def readable_memory(self, p: Principal, memory_id: str) -> tuple[StoredMemory, AccessRule]:
         memory = self.store.get(p.tenant_id, memory_id)
         rule = self.access.rule_for(p)
         if memory is None or not readable(rule, [memory]):
@@ -104,7 +104,7 @@ class MemoryService:
         return memory, rule
 
     def _writable(self, p: Principal, memory_id: str) -> StoredMemory:
-        memory, _ = self._readable(p, memory_id)
+        memory, _ = self.readable_memory(p, memory_id)
         if not readable(self.access.rule_for(p, "write"), [memory]) or (
                 memory.visibility != "shared" and memory.scope.user_id not in p.own_users()
                 and p.kind != "admin"):
@@ -115,7 +115,7 @@ class MemoryService:
         found = {m.id: m for m in (self.store.get(tenant_id, i) for i in ids) if m}
         return {i for i in ids if i in found and readable(rule, [found[i]])}
 
-    def _project(self, record: MemoryRecord, rule: AccessRule) -> MemoryRecord:
+    def project(self, record: MemoryRecord, rule: AccessRule) -> MemoryRecord:
         """Hide what points at memories the reader may not see: a shared summary's private
         sources, and the private memory that superseded (or was superseded by) a shared one,
         with the time its successor ended it."""
@@ -178,7 +178,7 @@ class MemoryService:
             written, events = self.memory.writer.add(units, p.id)
             return Added([u.to_record() for u in written], events)
 
-        return self._audited(p, "memory.add", user_id, run)
+        return self.audited(p, "memory.add", user_id, run)
 
     def search(self, p: Principal, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
                session_id: str | None = None, reference_time: Any = None, as_of: Any = None,
@@ -203,9 +203,9 @@ class MemoryService:
                     config=retrieval), limit)
             else:
                 hits = self.memory.retriever.search(text, scope, parsed, limit, when, config=retrieval)
-            return [h.model_copy(update={"memory": self._project(h.memory, rule)}) for h in hits]
+            return [h.model_copy(update={"memory": self.project(h.memory, rule)}) for h in hits]
 
-        return self._audited(p, "memory.search", None, run, {"limit": limit, "deep": deep})
+        return self.audited(p, "memory.search", None, run, {"limit": limit, "deep": deep})
 
     def context(self, p: Principal, query: str, *, token_budget: int = 800,
                 reference_time: Any = None) -> str:
@@ -224,18 +224,21 @@ class MemoryService:
         hits = self.search(p, question, limit=min(1000, max(20, token_budget // 8)),
                            reference_time=reference_time)
         day = reference_day(parse_timestamp(reference_time, "reference_time"))
-        return self._audited(p, "memory.answer", None,
+        return self.audited(p, "memory.answer", None,
                              lambda: answer_from(llm, question, hits, token_budget, day))
 
     def get(self, p: Principal, memory_id: str) -> MemoryRecord:
         def run() -> MemoryRecord:
-            memory, rule = self._readable(p, memory_id)
-            return self._project(memory.to_record(), rule)
+            memory, rule = self.readable_memory(p, memory_id)
+            return self.project(memory.to_record(), rule)
 
-        return self._audited(p, "memory.get", memory_id, run)
+        return self.audited(p, "memory.get", memory_id, run)
 
     def list_memories(self, p: Principal, *, user_id: str | None = None, session_id: str | None = None,
-             filters: dict[str, Any] | None = None, cursor: str | None = None, limit: int = 100) -> Page:
+                      agent_id: str | None = None, filters: dict[str, Any] | None = None,
+                      archived: bool | None = None, newest_first: bool = False,
+                      cursor: str | None = None, limit: int = 100) -> Page:
+        """`archived` None lists both; a cursor pages on in the order it was made in."""
         def run() -> Page:
             if not 1 <= limit <= 1000:
                 raise InvalidInputError("limit must be between 1 and 1000")
@@ -243,15 +246,17 @@ class MemoryService:
             parsed = Filters.parse(filters)
             parsed.access = rule
             parsed.include_archived = True
+            parsed.archived = archived
             scope = Scope(p.tenant_id, check_scope_value("user_id", user_id),
-                          session_id=check_scope_value("session_id", session_id))
-            rows = self.store.list_memories(scope, parsed, decode_cursor(cursor), limit + 1)
+                          check_scope_value("agent_id", agent_id),
+                          check_scope_value("session_id", session_id))
+            rows = self.store.list_memories(scope, parsed, decode_cursor(cursor), limit + 1, newest_first)
             more = len(rows) > limit
             rows = rows[:limit]
-            return Page(items=[self._project(r.to_record(), rule) for r in rows],
+            return Page(items=[self.project(r.to_record(), rule) for r in rows],
                         next_cursor=encode_cursor(rows[-1].seq) if more and rows[-1].seq else None)
 
-        return self._audited(p, "memory.list", user_id, run)
+        return self.audited(p, "memory.list", user_id, run)
 
     def update(self, p: Principal, memory_id: str, *, text: str | None = None,
                metadata: dict[str, Any] | None = None, importance: float | None = None,
@@ -262,14 +267,14 @@ class MemoryService:
                                                  importance=importance, event_time=event_time)
             return self.store.update(memory, changes, p.id).to_record()
 
-        return self._audited(p, "memory.update", memory_id, run)
+        return self.audited(p, "memory.update", memory_id, run)
 
     def delete(self, p: Principal, memory_id: str) -> None:
         def run() -> None:
             memory = self._writable(p, memory_id)
             self.store.delete(memory, p.id)
 
-        self._audited(p, "memory.delete", memory_id, run)
+        self.audited(p, "memory.delete", memory_id, run)
 
     def history(self, p: Principal, memory_id: str) -> list[HistoryEntry]:
         def run() -> list[HistoryEntry]:
@@ -282,27 +287,27 @@ class MemoryService:
                 raise NotFoundError(f"no memory or history with id {memory_id!r}")
             return self._project_history(p, entries)
 
-        return self._audited(p, "memory.history", memory_id, run)
+        return self.audited(p, "memory.history", memory_id, run)
 
     def chain(self, p: Principal, memory_id: str) -> list[MemoryRecord]:
         """A fact's versions, oldest first, as far as the caller may read them (an unreadable
         version is left out, never shown or hinted at)."""
         def run() -> list[MemoryRecord]:
-            memory, rule = self._readable(p, memory_id)
-            return [self._project(m.to_record(), rule) for m in fact_chain(self.store, memory)
+            memory, rule = self.readable_memory(p, memory_id)
+            return [self.project(m.to_record(), rule) for m in fact_chain(self.store, memory)
                     if readable(rule, [m])]
 
-        return self._audited(p, "memory.chain", memory_id, run)
+        return self.audited(p, "memory.chain", memory_id, run)
 
     def related(self, p: Principal, memory_id: str, limit: int = 10) -> list[RelatedMemory]:
         def run() -> list[RelatedMemory]:
             if not 1 <= limit <= 100:
                 raise InvalidInputError("limit must be between 1 and 100")
-            memory, rule = self._readable(p, memory_id)
+            memory, rule = self.readable_memory(p, memory_id)
             found = related_memories(self.store, memory, limit, Filters(access=rule))
-            return [r.model_copy(update={"memory": self._project(r.memory, rule)}) for r in found]
+            return [r.model_copy(update={"memory": self.project(r.memory, rule)}) for r in found]
 
-        return self._audited(p, "memory.related", memory_id, run)
+        return self.audited(p, "memory.related", memory_id, run)
 
     def _deleted_owner(self, memory_id: str, p: Principal) -> bool:
         owner = self.store.history_owner(p.tenant_id, memory_id)
@@ -314,7 +319,7 @@ class MemoryService:
                 raise PermissionDeniedError("only the user or a tenant admin may erase a user")
             return self.store.erase(Scope(p.tenant_id, check_scope_value("user_id", user_id)))
 
-        return self._audited(p, "memory.erase", user_id, run)
+        return self.audited(p, "memory.erase", user_id, run)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -329,7 +334,7 @@ class MemoryService:
             config = self.memory.config
             return consolidate(self.store, self.memory.writer, scope, config.max_text_chars, config.topics)
 
-        return self._audited(p, "lifecycle.consolidate", user_id, run)
+        return self.audited(p, "lifecycle.consolidate", user_id, run)
 
     def archive_cold(self, p: Principal, user_id: str | None = None, threshold: float | None = None) -> int:
         """Archive a user's cold memories by the tenant's policy (threshold, half-life) unless
@@ -344,7 +349,7 @@ class MemoryService:
             half_life = settings.retrieval(self.memory.config.retrieval).retention_half_life_days
             return archive_cold(self.store, scope, None, cut, half_life)
 
-        return self._audited(p, "lifecycle.archive", user_id, run)
+        return self.audited(p, "lifecycle.archive", user_id, run)
 
     def profile(self, p: Principal, user_id: str | None = None) -> dict[str, MemoryRecord]:
         """Current facts of a user the caller may read, each projected like any memory."""
@@ -354,10 +359,10 @@ class MemoryService:
             if owner is None:
                 raise InvalidInputError("name the user_id whose profile to read")
             facts = current_facts(self.store, Scope(p.tenant_id, check_scope_value("user_id", owner)))
-            return {key: self._project(m.to_record(), rule) for key, m in facts.items()
+            return {key: self.project(m.to_record(), rule) for key, m in facts.items()
                     if readable(rule, [m])}
 
-        return self._audited(p, "lifecycle.profile", user_id, run)
+        return self.audited(p, "lifecycle.profile", user_id, run)
 
     # -- administration ---------------------------------------------------------------------
 
@@ -367,7 +372,7 @@ class MemoryService:
             self._require_admin(p)
             return self.access.tenant_settings(p.tenant_id)
 
-        return self._audited(p, "tenant.settings.read", p.tenant_id, run)
+        return self.audited(p, "tenant.settings.read", p.tenant_id, run)
 
     def update_settings(self, p: Principal, settings: TenantSettings) -> TenantSettings:
         """Replace the tenant's lifecycle policy (admins only); unset fields use server defaults."""
@@ -376,7 +381,7 @@ class MemoryService:
             self.access.set_tenant_settings(p.tenant_id, settings)
             return settings
 
-        return self._audited(p, "tenant.settings.update", p.tenant_id, run,
+        return self.audited(p, "tenant.settings.update", p.tenant_id, run,
                              settings.model_dump(exclude_none=True))
 
     def create_principal(self, p: Principal, kind: PrincipalKind, name: str,
@@ -385,7 +390,7 @@ class MemoryService:
             self._require_admin(p)
             return self.access.create_principal(p.tenant_id, kind, name, acts_for)
 
-        return self._audited(p, "principal.create", name, run)
+        return self.audited(p, "principal.create", name, run)
 
     def principals(self, p: Principal) -> list[Principal]:
         self._require_admin(p)
@@ -413,11 +418,11 @@ class MemoryService:
                         f"a key cannot outlive the key that made it")
             return self.access.create_key(target.id, expires)
 
-        return self._audited(p, "key.create", principal_id, run)
+        return self.audited(p, "key.create", principal_id, run)
 
     def keys(self, p: Principal) -> list[ApiKey]:
         """Admins see every key of the tenant; others their own (never the secrets)."""
-        return self._audited(p, "key.list", None, lambda: self.access.keys(
+        return self.audited(p, "key.list", None, lambda: self.access.keys(
             p.tenant_id, None if p.kind == "admin" else p.id))
 
     def revoke_key(self, p: Principal, key_id: str) -> None:
@@ -427,7 +432,7 @@ class MemoryService:
                 raise NotFoundError(f"no key {key_id!r} of yours")
             self.access.revoke_key(p.tenant_id, key_id)
 
-        self._audited(p, "key.revoke", key_id, run)
+        self.audited(p, "key.revoke", key_id, run)
 
     def create_grant(self, p: Principal, grant: Grant) -> Grant:
         def run() -> Grant:
@@ -458,7 +463,7 @@ class MemoryService:
             return self.access.create_grant(grant.model_copy(update={
                 "tenant_id": p.tenant_id, "owner": owner, "created_by": p.id}))
 
-        return self._audited(p, "grant.create", grant.grantee, run,
+        return self.audited(p, "grant.create", grant.grantee, run,
                              {"resource": grant.resource, "value": grant.value})
 
     def grants(self, p: Principal) -> list[Grant]:
@@ -474,12 +479,13 @@ class MemoryService:
                 raise NotFoundError(f"no grant {grant_id!r} you can revoke")
             self.access.revoke_grant(p.tenant_id, grant_id)
 
-        self._audited(p, "grant.revoke", grant_id, run)
+        self.audited(p, "grant.revoke", grant_id, run)
 
     def audit_log(self, p: Principal, after_id: int = 0, limit: int = 100,
-                  principal_id: str | None = None, action: str | None = None) -> list[AuditEvent]:
+                  principal_id: str | None = None, action: str | None = None,
+                  before_id: int | None = None) -> list[AuditEvent]:
         self._require_admin(p)
-        return self.access.audit_log(p.tenant_id, after_id, limit, principal_id, action)
+        return self.access.audit_log(p.tenant_id, after_id, limit, principal_id, action, before_id)
 
 
 def open_service(config: MemgridConfig) -> MemoryService:

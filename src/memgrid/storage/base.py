@@ -129,8 +129,13 @@ class Store(Protocol):
         """Remove every trace of a scope: rows, full text, vectors and history."""
 
     def list_memories(
-        self, scope: Scope, filters: Filters, after_seq: int | None, limit: int
-    ) -> list[StoredMemory]: ...
+        self, scope: Scope, filters: Filters, after_seq: int | None, limit: int,
+        newest_first: bool = False,
+    ) -> list[StoredMemory]:
+        """A page in insertion order, or newest first; `after_seq` is the last seq seen."""
+
+    def sessions(self, scope: Scope, filters: Filters, limit: int) -> list[tuple[Any, ...]]:
+        """(user, agent, session, memories, first time, last time) per session, latest first."""
 
     def digest(self, scope: Scope, filters: Filters, upto_seq: int | None) -> Digest:
         """The digest of the rows the scope and filters select (those at or below `upto_seq`):

@@ -24,7 +24,6 @@ from memgrid.storage.postgres_schema import EMBEDDING_STORAGE_SQL, migrate
 from memgrid.storage.postgres_text import TermStats, ranked_match_sql
 from memgrid.storage.sql import (
     COLUMNS,
-    COLUMNS_M,
     HAS_LINK,
     HISTORY_COLUMNS,
     INSERT_COLUMNS,
@@ -47,6 +46,7 @@ from memgrid.storage.sql import (
     ids_with_prefix,
     insert_values,
     link_rows,
+    list_sql,
     name_owner,
     name_term_rows,
     neighbors_from,
@@ -57,6 +57,7 @@ from memgrid.storage.sql import (
     rows_to_memories,
     scope_sql,
     scope_stats,
+    session_rows,
     state_key,
     touch_sql,
     updated_since_sql,
@@ -285,14 +286,11 @@ class PostgresStore:
         return len(ids)
 
     def list_memories(self, scope: Scope, filters: Filters, after_seq: int | None,
-                      limit: int) -> list[StoredMemory]:
-        where, params = scope_sql(scope, filters, dialect=POSTGRES)
-        if after_seq is not None:
-            where += " AND m.seq > %s"
-            params.append(after_seq)
-        rows = self._q(f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT %s",
-                       [*params, limit])
-        return rows_to_memories(rows)
+                      limit: int, newest_first: bool = False) -> list[StoredMemory]:
+        return rows_to_memories(self._q(*list_sql(scope, filters, after_seq, limit, newest_first, POSTGRES)))
+
+    def sessions(self, scope: Scope, filters: Filters, limit: int) -> list[tuple[Any, ...]]:
+        return session_rows(self._q, scope, filters, limit, POSTGRES)
 
     def digest(self, scope: Scope, filters: Filters, upto_seq: int | None) -> Digest:
         sql, params = digest_sql(scope, filters, upto_seq, POSTGRES)

@@ -229,7 +229,10 @@ def scope_sql(scope: Scope, filters: Filters, alias: str = "m",
     if filters.exclude_kinds:
         parts.append(f"{a}kind NOT IN ({', '.join([p] * len(filters.exclude_kinds))})")
         params.extend(filters.exclude_kinds)
-    if not filters.include_archived:
+    if filters.archived is not None:
+        parts.append(f"{'' if filters.archived else 'NOT '}{a}archived" if dialect is POSTGRES
+                     else f"+{a}archived = {int(filters.archived)}")
+    elif not filters.include_archived:
         # SQLite: `+` keeps the term off index lookups. Its one index with `archived`
         # (ix_memories_owner) then serves a user's keys by (tenant, user), still covering, and no
         # longer outbids the time indexes for a time range (a user's 10k rows walked: 659 ms on
@@ -406,6 +409,31 @@ def scope_stats(rows: Rows, scope: Scope, dialect: Dialect) -> dict[str, Any]:
     return {"memories": sum(by_kind.values()), "by_kind": by_kind, "users": users,
             "sessions": sessions, "history_entries": history, "vectors": vectors,
             "by_tenant": by_tenant}
+
+
+def list_sql(scope: Scope, filters: Filters, after_seq: int | None, limit: int, newest_first: bool,
+             dialect: Dialect) -> tuple[str, list[Any]]:
+    """A page of a scope in insertion order (or newest first), after the cursor's seq."""
+    where, params = scope_sql(scope, filters, dialect=dialect)
+    if after_seq is not None:
+        where += f" AND m.seq {'<' if newest_first else '>'} {dialect.placeholder}"
+        params.append(after_seq)
+    order = "DESC" if newest_first else ""
+    return (f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq {order} "
+            f"LIMIT {dialect.placeholder}", [*params, limit])
+
+
+def session_rows(rows: Rows, scope: Scope, filters: Filters, limit: int,
+                 dialect: Dialect) -> list[tuple[Any, ...]]:
+    """(user, agent, session, memories, first time, last time) per session, latest first: a
+    user's timeline. `filters` carries the reader's access rule, so a count never tells of an
+    unreadable memory."""
+    where, params = scope_sql(scope, filters, dialect=dialect)
+    at = "COALESCE(m.event_time, m.created_at)"
+    return rows(f"SELECT m.user_id, m.agent_id, m.session_id, COUNT(*), MIN({at}), MAX({at}) "
+                f"FROM memories m WHERE {where} AND m.session_id IS NOT NULL "
+                f"GROUP BY m.user_id, m.agent_id, m.session_id ORDER BY MAX({at}) DESC "
+                f"LIMIT {dialect.placeholder}", [*params, limit])
 
 
 def owner_rows(rows: Rows, scope: Scope, dialect: Dialect) -> list[tuple[Any, ...]]:

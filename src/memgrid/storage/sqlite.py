@@ -23,7 +23,6 @@ from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placemen
 from memgrid.storage.file_lock import SCHEMA_OFFSET, locked
 from memgrid.storage.sql import (
     COLUMNS,
-    COLUMNS_M,
     HAS_LINK,
     HISTORY_COLUMNS,
     INSERT_COLUMNS,
@@ -46,6 +45,7 @@ from memgrid.storage.sql import (
     ids_with_prefix,
     insert_values,
     link_rows,
+    list_sql,
     name_owner,
     name_term_rows,
     neighbors_from,
@@ -56,6 +56,7 @@ from memgrid.storage.sql import (
     rows_to_memories,
     scope_sql,
     scope_stats,
+    session_rows,
     state_key,
     touch_sql,
     updated_since_sql,
@@ -357,16 +358,15 @@ class SQLiteStore:
         return len(ids)
 
     def list_memories(self, scope: Scope, filters: Filters, after_seq: int | None,
-                      limit: int) -> list[StoredMemory]:
-        where, params = scope_sql(scope, filters)
-        if after_seq is not None:
-            where += " AND m.seq > ?"
-            params.append(after_seq)
+                      limit: int, newest_first: bool = False) -> list[StoredMemory]:
+        sql, params = list_sql(scope, filters, after_seq, limit, newest_first, SQLITE)
         with self._lock:
-            rows = self.conn.execute(
-                f"SELECT {COLUMNS_M} FROM memories m WHERE {where} ORDER BY m.seq LIMIT ?",
-                [*params, limit]).fetchall()
-        return rows_to_memories(rows)
+            return rows_to_memories(self.conn.execute(sql, params).fetchall())
+
+    def sessions(self, scope: Scope, filters: Filters, limit: int) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return session_rows(lambda sql, params: self.conn.execute(sql, params).fetchall(),
+                                scope, filters, limit, SQLITE)
 
     def digest(self, scope: Scope, filters: Filters, upto_seq: int | None) -> Digest:
         sql, params = digest_sql(scope, filters, upto_seq, SQLITE)
