@@ -137,8 +137,30 @@ def test_context_reports_tokens_and_audit_pages_back(tenant: Tenant) -> None:  #
     _seed(t)
     ctx = t.call("alice", "POST", "/v1/context", json={"query": "where does alice live"}).json()
     assert ctx["context"] and 0 < ctx["tokens"] <= 800
-    newest = t.call("admin", "GET", "/v1/audit", params={"before_id": 2**62, "limit": 3}).json()
+    newest = t.call("admin", "GET", "/v1/audit", params={"order": "newest", "limit": 3}).json()
     assert len(newest) == 3 and newest[0]["id"] > newest[1]["id"] > newest[2]["id"]
-    older = t.call("admin", "GET", "/v1/audit", params={"before_id": newest[-1]["id"], "limit": 3}).json()
+    older = t.call("admin", "GET", "/v1/audit", params={"order": "newest", "before_id": newest[-1]["id"],
+                                                           "limit": 3}).json()
     assert older[0]["id"] == newest[-1]["id"] - 1
     assert newest[0]["action"] == "memory.search" or any(e["action"] == "memory.search" for e in newest)
+
+
+def test_the_python_client_reads_the_same_views(tenant: Tenant) -> None:  # noqa: F811
+    from memgrid import Client
+
+    t = tenant
+    seeded = _seed(t)
+    admin = Client("http://testserver", t.admin_key, http=t.http)
+    alice = Client("http://testserver", t.keys["alice"], http=t.http)
+    newest = admin.list(newest_first=True, limit=1)
+    assert [m.text for m in newest.items] == ["Bob keeps bees in Berlin."]
+    assert [m.text for m in admin.list(visibility="shared").items] == ["I moved to Berlin, Rex too."]
+    assert admin.list(kind=["fact"]).items == [] and len(admin.list(archived=False).items) == 4
+    assert len(admin.list(event_after="2023-07-01T00:00:00Z").items) == 1
+    assert [s.session_id for s in alice.sessions()] == ["s2", "s1"]
+    graph = alice.graph(seeded["s2"][0]["id"])
+    assert graph.center == seeded["s2"][0]["id"] and graph.nodes
+    assert alice.stats().memories == 3 and admin.stats().users == 2
+    assert admin.erase_preview(user_id=t.bob["id"]).memories == 1
+    events = admin.audit(newest_first=True, limit=2)
+    assert events[0].id > events[1].id

@@ -43,7 +43,10 @@ def test_wheel_and_sdist_build_check_and_import_alone(tmp_path: Path) -> None:
     assert wheel.name.startswith(f"memgrid-{memgrid.__version__}-")
     names = zipfile.ZipFile(wheel).namelist()
     for needed in ("memgrid/py.typed", "memgrid/integrations/langgraph.py", "memgrid/server/app.py",
-                   "memgrid/cli/main.py"):
+                   "memgrid/cli/main.py", "memgrid/server/console/static/index.html",
+                   "memgrid/server/console/static/console.js", "memgrid/server/console/static/console.css",
+                   "memgrid/server/console/static/vendor/cytoscape.min.js",
+                   "memgrid/server/console/static/vendor/cytoscape.LICENSE"):
         assert needed in names, needed
     assert not [n for n in names if n.startswith("tests/")]
     # the wheel's own files, not this checkout's: installed apart, imported with the dependencies

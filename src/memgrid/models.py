@@ -172,6 +172,69 @@ class Stats(BaseModel):
     by_tenant: dict[str, int] = Field(default_factory=dict, description="memories of each tenant")
 
 
+# -- views of a store for people (the console), over REST --------------------------------
+
+
+class SessionSummary(BaseModel):
+    """One session of a user's timeline, as far as the reader may see it."""
+
+    user_id: str | None
+    agent_id: str | None
+    session_id: str
+    memories: int
+    first_at: datetime
+    last_at: datetime
+
+
+class OwnerSummary(BaseModel):
+    """A user (with the agent that wrote for it, if any) and how much the store holds of it."""
+
+    user_id: str | None
+    agent_id: str | None
+    memories: int
+    sessions: int
+    last_at: datetime | None
+
+
+class StoreCounts(BaseModel):
+    """What a caller's part of the store holds: the tenant for admins, their own users otherwise."""
+
+    scope: str
+    memories: int
+    by_kind: dict[str, int]
+    users: int
+    sessions: int
+    history_entries: int
+    vectors: int
+    db_bytes: int
+    embedder: str
+
+
+class ErasePreview(BaseModel):
+    """What `POST /v1/erase` would remove for a user, counted before anyone confirms it."""
+
+    user_id: str
+    memories: int
+    by_kind: dict[str, int]
+    sessions: int
+    history_entries: int
+
+
+class GraphEdge(BaseModel):
+    source: str
+    target: str
+    weight: float
+    kinds: list[str]
+
+
+class MemoryGraph(BaseModel):
+    """A memory's write-time links out to `depth` hops; unreadable memories are not nodes."""
+
+    center: str
+    nodes: list[MemoryRecord]
+    edges: list[GraphEdge]
+
+
 class Owner(BaseModel):
     """A user or agent with memories in a store."""
 

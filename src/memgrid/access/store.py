@@ -335,9 +335,9 @@ class AccessStore:
 
     def audit_log(self, tenant_id: str, after_id: int = 0, limit: int = 100,
                   principal_id: str | None = None, action: str | None = None,
-                  before_id: int | None = None) -> list[AuditEvent]:
-        """Events after `after_id`, oldest first; or, given `before_id`, the ones before it,
-        newest first (how a person pages back through the log)."""
+                  before_id: int | None = None, newest_first: bool = False) -> list[AuditEvent]:
+        """Events after `after_id` (and before `before_id`), oldest first, or newest first as a
+        person pages back through the log."""
         sql = ("SELECT id, tenant_id, principal_id, action, target, result, at, detail FROM audit "
                "WHERE tenant_id = ? AND id > ?")
         params: list[Any] = [tenant_id, after_id]
@@ -350,7 +350,7 @@ class AccessStore:
         if action:
             sql += " AND action = ?"
             params.append(action)
-        order = "DESC" if before_id is not None else ""
+        order = "DESC" if newest_first else ""
         rows = self._x(sql + f" ORDER BY id {order} LIMIT ?", (*params, limit))
         return [AuditEvent(id=r[0], tenant_id=r[1], principal_id=r[2], action=r[3], target=r[4],
                            result=r[5], at=datetime.fromtimestamp(r[6], tz=UTC),

@@ -146,3 +146,21 @@ def halumem(
     result = run_halumem(data, llm_config(llm_base_url, llm_model), default_home(), embedder, infer,
                          sessions, json_out, log=console.print)
     console.print_json(json.dumps({k: v for k, v in result.items() if k != "usage"}))
+
+
+@bench_app.command("console")
+def console_pages(
+    memories: Annotated[int, typer.Option(min=100, help="memories in the store measured")] = 100_000,
+    users: Annotated[int, typer.Option(min=1)] = 50,
+    repeats: Annotated[int, typer.Option(min=1, help="loads of each page")] = 15,
+    embedder: Annotated[str, typer.Option()] = "static",
+    data: Annotated[Path, typer.Option(help="LoCoMo folder (turn texts)")] = Path("../shared/data/locomo"),
+    chromium: Annotated[str, typer.Option(help="the browser binary")] = "/usr/bin/chromium",
+    json_out: Annotated[Path | None, typer.Option("--json")] = None,
+) -> None:
+    """Console page loads (render p50/p95 per page, cold load) on a store of that size, in a real
+    headless Chromium."""
+    from memgrid.bench.console import run_console_bench
+
+    run_console_bench(memories, users, repeats, embedder, data, json_out, log=console.print,
+                      chromium=chromium)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import sys
 from typing import Annotated
 
 import typer
@@ -114,6 +116,9 @@ def ui(db: DbOpt = None, embedder: EmbOpt = None,
     # the key rides in the URL fragment, which the browser never sends to a server
     console.print(f"memgrid console: http://127.0.0.1:{port}/ui/#key={key.secret}", soft_wrap=True)
     err.print("Open that address in a browser on this machine; Ctrl+C stops the console and revokes its key.")
+    # uvicorn re-raises a caught SIGTERM once it has stopped: with Python's default handler that
+    # would end the process before the key is revoked, so it becomes SystemExit here
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         uvicorn.run(create_app(service), host="127.0.0.1", port=port, log_level="warning",
                     access_log=access_log, log_config=ACCESS_LOG_CONFIG)

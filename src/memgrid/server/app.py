@@ -478,9 +478,10 @@ def create_app(service: MemoryService, root_key: str | None = None,
               principal_id: Annotated[Ident | None, Query()] = None,
               action: Annotated[Ident | None, Query()] = None,
               before_id: Annotated[int | None, Query(ge=1, le=2**62, description=(
-                  "newest first, before this id (to page back)"))] = None) -> list[AuditEvent]:
+                  "only events before this id (with order=newest, to page back)"))] = None,
+              order: Annotated[Literal["oldest", "newest"], Query()] = "oldest") -> list[AuditEvent]:
         """The tenant's audit log after after_id: who did what, when, with what result (admins)."""
-        return service.audit_log(p, after_id, limit, principal_id, action, before_id)
+        return service.audit_log(p, after_id, limit, principal_id, action, before_id, order == "newest")
 
     browse_routes(app, Browser(service))
     console_routes(app)

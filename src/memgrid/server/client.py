@@ -25,7 +25,19 @@ from memgrid.errors import (
     ServerUnavailableError,
 )
 from memgrid.llm.answer import Answer
-from memgrid.models import Added, AddEvent, HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
+from memgrid.models import (
+    Added,
+    AddEvent,
+    ErasePreview,
+    HistoryEntry,
+    MemoryGraph,
+    MemoryRecord,
+    Page,
+    RelatedMemory,
+    SearchHit,
+    SessionSummary,
+    StoreCounts,
+)
 from memgrid.threads import in_thread
 
 _ERRORS: dict[int, type[MemgridError]] = {
@@ -100,9 +112,17 @@ class Client:
         return MemoryRecord.model_validate(self._call("GET", f"/v1/memories/{memory_id}"))
 
     def list(self, *, user_id: str | None = None, session_id: str | None = None,
+             agent_id: str | None = None, kind: str | builtins.list[str] | None = None,
+             visibility: str | None = None, event_after: Any = None, event_before: Any = None,
+             archived: bool | None = None, newest_first: bool = False,
              cursor: str | None = None, limit: int = 100) -> Page:
-        params = {k: v for k, v in {"user_id": user_id, "session_id": session_id, "cursor": cursor,
-                                    "limit": limit}.items() if v is not None}
+        """A page of readable memories; pass next_cursor back with the same order."""
+        params = {k: v for k, v in {
+            "user_id": user_id, "session_id": session_id, "agent_id": agent_id, "kind": kind,
+            "visibility": visibility, "event_after": _iso(event_after), "event_before": _iso(event_before),
+            "archived": None if archived is None else str(archived).lower(),
+            "order": "newest" if newest_first else None, "cursor": cursor, "limit": limit,
+        }.items() if v is not None}
         return Page.model_validate(self._call("GET", "/v1/memories", params=params))
 
     def update(self, memory_id: str, *, text: str | None = None, metadata: dict[str, Any] | None = None,
@@ -123,6 +143,21 @@ class Client:
     def related(self, memory_id: str, *, limit: int = 10) -> builtins.list[RelatedMemory]:
         found = self._call("GET", f"/v1/memories/{memory_id}/related", params={"limit": limit})
         return [RelatedMemory.model_validate(r) for r in found]
+
+    def graph(self, memory_id: str, *, depth: int = 2, limit: int = 40) -> MemoryGraph:
+        found = self._call("GET", f"/v1/memories/{memory_id}/graph", params={"depth": depth, "limit": limit})
+        return MemoryGraph.model_validate(found)
+
+    def sessions(self, *, user_id: str | None = None, limit: int = 100) -> builtins.list[SessionSummary]:
+        params = {k: v for k, v in {"user_id": user_id, "limit": limit}.items() if v is not None}
+        return [SessionSummary.model_validate(s) for s in self._call("GET", "/v1/sessions", params=params)]
+
+    def stats(self) -> StoreCounts:
+        return StoreCounts.model_validate(self._call("GET", "/v1/stats"))
+
+    def erase_preview(self, *, user_id: str) -> ErasePreview:
+        found = self._call("GET", "/v1/erase/preview", params={"user_id": user_id})
+        return ErasePreview.model_validate(found)
 
     def settings(self) -> TenantSettings:
         return TenantSettings.model_validate(self._call("GET", "/v1/admin/settings"))
@@ -177,9 +212,11 @@ class Client:
         return [Grant.model_validate(g) for g in self._call("GET", "/v1/grants")]
 
     def audit(self, *, after_id: int = 0, limit: int = 100, principal_id: str | None = None,
-              action: str | None = None) -> builtins.list[AuditEvent]:
+              action: str | None = None, before_id: int | None = None,
+              newest_first: bool = False) -> builtins.list[AuditEvent]:
         params = {k: v for k, v in {"after_id": after_id, "limit": limit, "principal_id": principal_id,
-                                    "action": action}.items() if v is not None}
+                                    "action": action, "before_id": before_id,
+                                    "order": "newest" if newest_first else None}.items() if v is not None}
         return [AuditEvent.model_validate(e) for e in self._call("GET", "/v1/audit", params=params)]
 
     def revoke_grant(self, grant_id: str) -> None:
@@ -213,6 +250,10 @@ class AsyncClient:
     history = in_thread(Client.history)
     related = in_thread(Client.related)
     chain = in_thread(Client.chain)
+    graph = in_thread(Client.graph)
+    sessions = in_thread(Client.sessions)
+    stats = in_thread(Client.stats)
+    erase_preview = in_thread(Client.erase_preview)
     settings = in_thread(Client.settings)
     update_settings = in_thread(Client.update_settings)
     erase = in_thread(Client.erase)

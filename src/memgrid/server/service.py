@@ -483,9 +483,10 @@ class MemoryService:
 
     def audit_log(self, p: Principal, after_id: int = 0, limit: int = 100,
                   principal_id: str | None = None, action: str | None = None,
-                  before_id: int | None = None) -> list[AuditEvent]:
+                  before_id: int | None = None, newest_first: bool = False) -> list[AuditEvent]:
         self._require_admin(p)
-        return self.access.audit_log(p.tenant_id, after_id, limit, principal_id, action, before_id)
+        return self.access.audit_log(p.tenant_id, after_id, limit, principal_id, action, before_id,
+                                     newest_first)
 
 
 def open_service(config: MemgridConfig) -> MemoryService:

@@ -4,7 +4,7 @@
 "use strict";
 
 const KEY = "memgrid.key";
-const state = { me: null, renders: 0 };
+const state = { me: null, renders: 0, keepFlash: false };
 const view = () => document.getElementById("view");
 
 // -- small helpers -------------------------------------------------------------------------
@@ -113,7 +113,10 @@ function select(name, value, options) {
 function signOut(message) {
   sessionStorage.removeItem(KEY);
   state.me = null;
-  location.hash = "#/login";
+  if (location.hash !== "#/login") {
+    state.keepFlash = true;  // the hashchange this causes must not wipe the message
+    location.hash = "#/login";
+  }
   flash(message || "");
 }
 
@@ -217,10 +220,23 @@ async function memory(id) {
         h("h2", {}, "History"), table(["#", "Event", "At", "By", "Text"], histRows))),
     h("h2", {}, "Related memories"), table(["Memory", "Link", "Weight"], relRows),
     h("h2", {}, `Link graph (${graph.nodes.length} memories, ${graph.edges.length} links)`), graphBox);
-  drawGraph(graphBox, graph);
+  await drawGraph(graphBox, graph);
 }
 
-function drawGraph(box, graph) {
+// cytoscape (430 kB) is fetched the first time a graph is drawn, not with every page
+let cytoscapeLoading = null;
+function loadCytoscape() {
+  cytoscapeLoading = cytoscapeLoading || new Promise((resolve, reject) => {
+    const script = h("script", { src: "/ui/static/vendor/cytoscape.min.js" });
+    script.addEventListener("load", resolve);
+    script.addEventListener("error", () => { cytoscapeLoading = null; reject(new Error("could not load the graph library")); });
+    document.head.append(script);
+  });
+  return cytoscapeLoading;
+}
+
+async function drawGraph(box, graph) {
+  if (graph.nodes.length >= 2) await loadCytoscape();
   if (typeof cytoscape !== "function" || graph.nodes.length < 2) {
     box.replaceChildren(h("p", { class: "muted", style: "padding:1rem" }, "No links to draw."));
     box.style.height = "auto";
@@ -420,8 +436,7 @@ async function audit(params) {
     field("Principal", input("principal_id", params.get("principal_id"), { size: 14 })),
     field("Action", input("action", params.get("action"), { size: 16, placeholder: "memory.search" })),
     h("button", { type: "submit" }, "Filter"));
-  const before = params.get("before_id") || String(2 ** 62);
-  const events = await api("GET", "/v1/audit", { query: { before_id: before, limit: 50, principal_id: params.get("principal_id"), action: params.get("action") } });
+  const events = await api("GET", "/v1/audit", { query: { order: "newest", before_id: params.get("before_id"), limit: 50, principal_id: params.get("principal_id"), action: params.get("action") } });
   const rows = events.map((e) => h("tr", {}, h("td", { class: "num" }, e.id), h("td", {}, when(e.at)), h("td", {}, e.principal_id || ""),
     h("td", {}, e.action), h("td", {}, e.target || ""), h("td", {}, e.result), h("td", { class: "muted" }, Object.keys(e.detail).length ? JSON.stringify(e.detail) : "")));
   const older = events.length === 50 ? h("button", { class: "secondary", type: "button",
@@ -432,7 +447,7 @@ async function audit(params) {
 
 async function stats() {
   const counts = await api("GET", "/v1/stats");
-  const recent = state.me.kind === "admin" ? await api("GET", "/v1/audit", { query: { before_id: String(2 ** 62), limit: 15 } }) : [];
+  const recent = state.me.kind === "admin" ? await api("GET", "/v1/audit", { query: { order: "newest", limit: 15 } }) : [];
   const mib = (counts.db_bytes / 1048576).toFixed(1);
   const kinds = Object.entries(counts.by_kind).sort((a, b) => b[1] - a[1]).map(([k, n]) => h("tr", {}, h("td", {}, k), h("td", { class: "num" }, n)));
   view().replaceChildren(h("h1", {}, `Stats: ${counts.scope}`),
@@ -442,8 +457,8 @@ async function stats() {
           ["Vectors", counts.vectors], ["Store size", `${mib} MiB`], ["Embedder", counts.embedder]].map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
       h("p", {}, h("a", { href: "/metrics" }, "Prometheus metrics (/metrics)"), " · ", h("a", { href: "/docs" }, "REST API (/docs)"))),
       h("div", {}, table(["Kind", "Memories"], kinds))),
-    recent.length ? [h("h2", {}, "Recent activity"), table(["At", "Principal", "Action", "Target", "Result"], recent.map((e) =>
-      h("tr", {}, h("td", {}, when(e.at)), h("td", {}, e.principal_id || ""), h("td", {}, e.action), h("td", {}, e.target || ""), h("td", {}, e.result))))] : null);
+    ...(recent.length ? [h("h2", {}, "Recent activity"), table(["At", "Principal", "Action", "Target", "Result"], recent.map((e) =>
+      h("tr", {}, h("td", {}, when(e.at)), h("td", {}, e.principal_id || ""), h("td", {}, e.action), h("td", {}, e.target || ""), h("td", {}, e.result))))] : []));
 }
 
 // -- router --------------------------------------------------------------------------------
@@ -461,6 +476,7 @@ async function render() {
   const done = () => {  // tests and the page-load benchmark wait for this mark
     if (mine !== state.renders) return;  // a later navigation owns the page now
     document.body.dataset.renderMs = (performance.now() - started).toFixed(1);
+    document.body.dataset.readyAt = performance.now().toFixed(1);  // since the navigation started
     document.body.dataset.ready = "1";
   };
   if (!sessionStorage.getItem(KEY) || page === "login") { await login(); done(); return; }
@@ -491,7 +507,11 @@ function start() {
     history.replaceState(null, "", location.pathname + "#/memories");
   }
   document.getElementById("signout").addEventListener("click", () => signOut("Signed out."));
-  window.addEventListener("hashchange", () => { flash(""); render(); });
+  window.addEventListener("hashchange", () => {
+    if (!state.keepFlash) flash("");
+    state.keepFlash = false;
+    render();
+  });
   render();
 }
 
