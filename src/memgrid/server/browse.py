@@ -68,7 +68,7 @@ class Browser:
         """Never other tenants: the store's by_tenant is dropped."""
         def run() -> StoreCounts:
             scope, label = self._own_scope(p)
-            raw: dict[str, Any] = self.store.stats(scope)
+            raw: dict[str, Any] = self.store.stats(scope, all_tenants=False)
             return StoreCounts(scope=label, **{k: v for k, v in raw.items() if k in StoreCounts.model_fields})
 
         return self.service.audited(p, "store.counts", None, run)
@@ -77,7 +77,8 @@ class Browser:
         def run() -> ErasePreview:
             if p.kind != "admin" and not (p.kind == "user" and p.id == user_id):
                 raise PermissionDeniedError("only the user or a tenant admin may erase a user")
-            raw = self.store.stats(Scope(p.tenant_id, check_scope_value("user_id", user_id)))
+            scope = Scope(p.tenant_id, check_scope_value("user_id", user_id))
+            raw = self.store.stats(scope, all_tenants=False)
             return ErasePreview(user_id=user_id, memories=raw["memories"], by_kind=raw["by_kind"],
                                 sessions=raw["sessions"], history_entries=raw["history_entries"])
 

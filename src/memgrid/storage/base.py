@@ -230,7 +230,8 @@ class Store(Protocol):
         """After bulk writes: bounded maintenance that makes later searches cheaper (merge
         full-text index segments, refresh planner statistics). Changes no data."""
 
-    def stats(self, scope: Scope) -> dict[str, Any]: ...
+    def stats(self, scope: Scope, all_tenants: bool = True) -> dict[str, Any]:
+        """Counts of a scope, and (with `all_tenants`) every tenant's memory count."""
 
     def owners(self, scope: Scope) -> list[tuple[Any, ...]]:
         """(user, agent, memories, sessions, latest event or creation time) per owner."""

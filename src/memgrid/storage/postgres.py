@@ -504,8 +504,8 @@ class PostgresStore:
         except psycopg.errors.DeadlockDetected:
             self._recalls.restore(rows)
 
-    def stats(self, scope: Scope) -> dict[str, Any]:
-        counts = scope_stats(self._q, scope, POSTGRES)
+    def stats(self, scope: Scope, all_tenants: bool = True) -> dict[str, Any]:
+        counts = scope_stats(self._q, scope, POSTGRES, all_tenants)
         size = self._q("SELECT pg_total_relation_size('memories') + pg_total_relation_size('history')")[0][0]
         return {**counts, "db_bytes": int(size), "embedder": self.embedder_name}
 

@@ -597,9 +597,10 @@ class SQLiteStore:
         if self._recalls.pending:
             self.conn.executemany(touch_sql("?"), self._recalls.drain())
 
-    def stats(self, scope: Scope) -> dict[str, Any]:
+    def stats(self, scope: Scope, all_tenants: bool = True) -> dict[str, Any]:
         with self._lock:
-            counts = scope_stats(lambda sql, params: self.conn.execute(sql, params).fetchall(), scope, SQLITE)
+            counts = scope_stats(lambda sql, params: self.conn.execute(sql, params).fetchall(), scope, SQLITE,
+                                 all_tenants)
         size = 0
         if self.path is not None:
             size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())

@@ -219,9 +219,13 @@ async function memory(id) {
         h("h2", {}, "Supersession chain"), table(["Version of the fact", "True from", "Until"], chainRows),
         h("h2", {}, "History"), table(["#", "Event", "At", "By", "Text"], histRows))),
     h("h2", {}, "Related memories"), table(["Memory", "Link", "Weight"], relRows),
-    h("h2", {}, `Link graph (${graph.nodes.length} memories, ${graph.edges.length} links)`), graphBox);
+    h("h2", {}, `Link graph (${graph.nodes.length} memories, ${graph.edges.length} links)`),
+    h("p", { class: "muted" }, Object.entries(LINK_COLOURS).map(([kind, colour]) =>
+      h("span", { class: "legend" }, h("span", { class: "swatch", style: `background:${colour}` }), kind))), graphBox);
   await drawGraph(graphBox, graph);
 }
+
+const LINK_COLOURS = { similar: "#98a2b3", entity: "#f79009", member: "#2f5bd3", next: "#12b76a" };
 
 // cytoscape (430 kB) is fetched the first time a graph is drawn, not with every page
 let cytoscapeLoading = null;
@@ -242,13 +246,12 @@ async function drawGraph(box, graph) {
     box.style.height = "auto";
     return;
   }
-  const colours = { similar: "#98a2b3", entity: "#f79009", member: "#2f5bd3", next: "#12b76a" };
   const cy = cytoscape({
     container: box,
     elements: [
       ...graph.nodes.map((n) => ({ data: { id: n.id, label: short(n.text, 40), center: n.id === graph.center ? 1 : 0 } })),
       ...graph.edges.map((e) => ({ data: { id: `${e.source}>${e.target}`, source: e.source, target: e.target,
-        colour: colours[e.kinds[0]] || "#98a2b3", width: 1 + 3 * e.weight } })),
+        colour: LINK_COLOURS[e.kinds[0]] || "#98a2b3", width: 1 + 3 * e.weight } })),
     ],
     style: [
       { selector: "node", style: { label: "data(label)", "font-size": 9, "text-wrap": "ellipsis", "text-max-width": 120,
