@@ -160,7 +160,9 @@ class Page(BaseModel):
     next_cursor: str | None
 
 
-class Stats(BaseModel):
+class Counts(BaseModel):
+    """What a scope of the store holds."""
+
     memories: int
     by_kind: dict[str, int]
     users: int
@@ -169,6 +171,9 @@ class Stats(BaseModel):
     vectors: int
     db_bytes: int
     embedder: str
+
+
+class Stats(Counts):
     by_tenant: dict[str, int] = Field(default_factory=dict, description="memories of each tenant")
 
 
@@ -196,18 +201,11 @@ class OwnerSummary(BaseModel):
     last_at: datetime | None
 
 
-class StoreCounts(BaseModel):
-    """What a caller's part of the store holds: the tenant for admins, their own users otherwise."""
+class StoreCounts(Counts):
+    """What a caller's part of the store holds: the tenant for admins, their own users otherwise
+    (never other tenants' counts, which `Stats.by_tenant` has)."""
 
     scope: str
-    memories: int
-    by_kind: dict[str, int]
-    users: int
-    sessions: int
-    history_entries: int
-    vectors: int
-    db_bytes: int
-    embedder: str
 
 
 class ErasePreview(BaseModel):
