@@ -34,11 +34,23 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "If I moved to Porto I'd learn Portuguese.",  # a hypothetical
     "I no longer work at Acme.",  # a negation names the old value
     "My husband took up knitting.",  # a partner doing something
-    "I started playing the piano years ago.",  # one of several, with no change said
     "Since I lost my job at Vandelay, things have been tough.",  # the old value, ended
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
+
+
+def test_a_second_hobby_joins_the_first_unless_said_to_replace_it(mem: Memory) -> None:
+    """People play several instruments at once: a new one is the newest answer to "what do I
+    play now?", but it closes the old one only where the words say it replaces it."""
+    [piano] = mem.add("I play the piano in a band.", user_id="u", timestamp="2023-01-01")
+    [cello] = mem.add("I started playing the cello years ago.", user_id="u", timestamp="2023-02-01")
+    assert (piano.fact_key, cello.fact_key) == ("self|instrument", "self|instrument")
+    assert mem.get(piano.id).superseded_by is None
+    hits = mem.search("What instrument do I play now?", user_id="u", limit=2, reference_time="2023-03-01")
+    assert hits[0].memory.id == cello.id
+    [drums] = mem.add("Switched from cello to drums now.", user_id="u", timestamp="2023-04-01")
+    assert drums.fact_value == "drums" and mem.get(cello.id).superseded_by == drums.id
 
 
 def test_questions_about_the_present_ask_for_fact_keys() -> None:

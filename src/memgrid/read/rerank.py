@@ -7,7 +7,7 @@ import math
 from memgrid.access.rules import readable
 from memgrid.config import RetrievalConfig
 from memgrid.lifecycle.retention import retention
-from memgrid.models import Scope, StoredMemory
+from memgrid.models import Scope
 from memgrid.read.fusion import Explain
 from memgrid.read.timeparse import vague_time
 from memgrid.storage.base import Placement, Store
@@ -219,10 +219,9 @@ def put_current_fact_first(store: Store, scope: Scope, filters: Filters, keys: l
             filters.metadata or filters.visibility or filters.time_range or filters.event_after or \
             filters.event_before is not None:
         return
-    held = list(store.current_facts(scope, keys).values())
-    if filters.as_of is not None:  # the holder then: back along the chain to what was valid at T
-        held = [m for m in (_holder_at(store, m, filters.as_of) for m in held) if m is not None]
-    held = [m for m in held if (filters.include_archived or not m.archived) and m.seq is not None
+    # as_of T: the newest statement valid then, linked or not (a new hobby joins the old ones)
+    held = [m for m in store.current_facts(scope, keys, at=filters.as_of).values()
+            if (filters.include_archived or not m.archived) and m.seq is not None
             and (filters.access is None or readable(filters.access, [m]))]
     if not held:
         return
@@ -231,14 +230,3 @@ def put_current_fact_first(store: Store, scope: Scope, filters: Filters, keys: l
         assert m.seq is not None
         scores[m.seq] = top * 1.01 + 1e-6 / r
         explain.setdefault(m.seq, {})["fact"] = (r, 0.0)
-
-
-def _holder_at(store: Store, memory: StoredMemory, at: float) -> StoredMemory | None:
-    seen = 0
-    current: StoredMemory | None = memory
-    while current is not None and seen < 100:  # a chain is short; a cycle would be a bug
-        if (current.valid_from or 0.0) <= at and (current.valid_to is None or at < current.valid_to):
-            return current
-        current = store.get(current.scope.tenant_id, current.supersedes) if current.supersedes else None
-        seen += 1
-    return None

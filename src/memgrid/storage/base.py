@@ -111,8 +111,10 @@ class Store(Protocol):
         `keep_positions` (an import brings the places it had). `history` (an import) replaces
         the ADD entry of the memories it names. Returns what was inserted."""
 
-    def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
-        """The memory currently holding each fact key for the scope's user (not superseded)."""
+    def current_facts(self, scope: Scope, keys: Sequence[str],
+                      at: float | None = None) -> dict[str, StoredMemory]:
+        """The memory holding each fact key for the scope's user: now (not superseded), or `at`
+        a past moment (the newest statement valid then)."""
 
     def get(self, tenant_id: str, memory_id: str) -> StoredMemory | None: ...
 

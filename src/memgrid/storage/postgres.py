@@ -358,11 +358,12 @@ class PostgresStore:
         return edges_from(self._q("SELECT src, dst, weight, kind FROM links WHERE src = ANY(%s)",
                                   (list(seqs),)))
 
-    def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
+    def current_facts(self, scope: Scope, keys: Sequence[str],
+                      at: float | None = None) -> dict[str, StoredMemory]:
         unique = list(dict.fromkeys(keys))
         if not unique:
             return {}
-        rows = self._q(*current_facts_sql(scope, unique, POSTGRES))
+        rows = self._q(*current_facts_sql(scope, unique, POSTGRES, at))
         return {m.fact_key: m for m in rows_to_memories(rows) if m.fact_key}
 
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:

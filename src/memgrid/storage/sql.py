@@ -316,15 +316,18 @@ def history_entries(rows: Iterable[Sequence[Any]]) -> list[HistoryEntry]:
                          at=datetime.fromtimestamp(r[5], tz=UTC), actor=r[6]) for r in rows]
 
 
-def current_facts_sql(scope: Scope, keys: Sequence[str], dialect: Dialect) -> tuple[str, list[Any]]:
-    """The memories holding each fact key for the scope's user, not superseded. Extracted facts
-    (kind 'fact') are left out: a model decides theirs, and the statements chain apart."""
+def current_facts_sql(scope: Scope, keys: Sequence[str], dialect: Dialect,
+                      at: float | None = None) -> tuple[str, list[Any]]:
+    """The memories holding each fact key for the scope's user, not superseded (or, `at` a past
+    moment, valid then), oldest first. Extracted facts (kind 'fact') are left out: a model
+    decides theirs, and the statements chain apart."""
     p = dialect.placeholder
     same_user = "user_id IS ?" if dialect is SQLITE else "user_id IS NOT DISTINCT FROM %s"
+    valid = (f"COALESCE(valid_from, event_time, 0) <= {p} AND (valid_to IS NULL OR valid_to > {p})"
+             if at is not None else "superseded_by IS NULL")
     return (f"SELECT {COLUMNS} FROM memories WHERE tenant_id = {p} AND {same_user} AND fact_key IN "
-            f"({', '.join([p] * len(keys))}) AND superseded_by IS NULL AND kind <> 'fact' "
-            f"ORDER BY event_time",
-            [scope.tenant_id, scope.user_id, *keys])
+            f"({', '.join([p] * len(keys))}) AND {valid} AND kind <> 'fact' ORDER BY event_time",
+            [scope.tenant_id, scope.user_id, *keys, *((at, at) if at is not None else ())])
 
 
 def existing_hashes_sql(scope: Scope, hashes: Sequence[str], dialect: Dialect) -> tuple[str, list[Any]]:

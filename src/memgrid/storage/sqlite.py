@@ -442,12 +442,13 @@ class SQLiteStore:
                     chunk).fetchall()
         return edges_from(rows)
 
-    def current_facts(self, scope: Scope, keys: Sequence[str]) -> dict[str, StoredMemory]:
+    def current_facts(self, scope: Scope, keys: Sequence[str],
+                      at: float | None = None) -> dict[str, StoredMemory]:
         unique = list(dict.fromkeys(keys))
         if not unique:
             return {}
         with self._lock:
-            rows = self.conn.execute(*current_facts_sql(scope, unique, SQLITE)).fetchall()
+            rows = self.conn.execute(*current_facts_sql(scope, unique, SQLITE, at)).fetchall()
         return {m.fact_key: m for m in rows_to_memories(rows) if m.fact_key}
 
     def history_owner(self, tenant_id: str, memory_id: str) -> str | None:

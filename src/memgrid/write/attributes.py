@@ -46,9 +46,10 @@ JOBS = ("nurse", "teacher", "engineer", "analyst", "data analyst", "manager", "p
         "founder", "owner", "coach", "trainer", "tutor", "principal", "midwife", "doctor", "physician")
 ANIMALS = r"dog|cat|puppy|kitten|rabbit|bunny|pet|hamster|parrot|turtle|horse|greyhound|labrador|terrier"
 # a change said outright: what multi-valued attributes (hobbies, instruments, teams, pets, favourites)
-# need before a new value replaces the old, since people have several at once
-CHANGE = (r"now|these days|nowadays|lately|new|newest|switched|instead|anymore|any more|no more|"
-          r"from now on|over")
+# need before a new value replaces the old, since people have several at once ("lately I love
+# painting" adds a hobby; "swapped pottery for painting" replaces one)
+REPLACE = (r"switched|swapped|swapping|instead|anymore|any more|no more|no longer|replaced|gave up|"
+           r"given up|from now on|moved on|(?:days|phase) (?:is|are) over|changed")
 
 ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
     AttributeCues("residence", (r"live", r"living", r"moved", r"moving", r"relocat\w*", r"settled", r"lease",

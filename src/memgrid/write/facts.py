@@ -16,7 +16,7 @@ from typing import Protocol
 
 from memgrid.models import StoredMemory
 from memgrid.text import entities
-from memgrid.write.attributes import ASKED, ATTRIBUTE_CUES, CHANGE, AttributeCues
+from memgrid.write.attributes import ASKED, ATTRIBUTE_CUES, REPLACE, AttributeCues
 
 _NAME = r"([A-Z][\w'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.-]*){0,3})"
 _PHRASE = r"([\w'-]+(?:\s+[\w'-]+){0,3})"
@@ -111,7 +111,8 @@ def _sentences(text: str) -> list[str]:
 
 _ASKED_OR_IMAGINED = re.compile(
     r"\?|\b(?:if|would|might|maybe|perhaps|thinking (?:about|of)|considering|planning|plan to|hope|hoping|"
-    r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving)\b", re.I)
+    r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving|let me know|"
+    r"let's|ready to|going to|gonna|appl(?:y|ied|ying)|interview\w*)\b", re.I)
 _NEGATED = re.compile(
     r"\b(?:no longer|quit|left|lost|stopped|former|used to|don't|do not|didn't|never|ex)\b", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|we|we're|we've|our|us)\b", re.I)
@@ -126,6 +127,9 @@ _SOMEONE_ELSE = re.compile(
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
 _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
                          r"started|[a-z]+ed)\b", re.I)
+_GREETED = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|bye|dear|congrats|congratulations|wow|aww|oh|"
+                      r"yo|sorry|welcome|morning|evening|night)[,!]?\s+$", re.I)
+_ADDRESSED = re.compile(r"\s*(?:[!?.,;:]|$)")
 _LEADS_NAME = re.compile(r"^\s*(?:and I\b|is my\b|became my\b|took over\b|is now my\b)", re.I)
 _TITLE = re.compile(r"\b(?:as an?|promoted to|title is|made me|been an?|now an?|work as an?)\s+"
                     r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2}?)(?=\s+(?:at|in|for|with|since|this|today|now|"
@@ -135,7 +139,8 @@ _KIDS = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w@])\+?\d[\d\s().-]{5,}\d\b")
 _MONEY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*\s?(?:dollars|euros|pounds|yuan)\b", re.I)
-_CHANGE = re.compile(rf"\b(?:{CHANGE})\b", re.I)
+_REPLACE = re.compile(rf"\b(?:{REPLACE})\b", re.I)
+_NOW = re.compile(rf"\b(?:now|{REPLACE})\b", re.I)
 _MODEL = re.compile(r"\s*[A-Za-z]?\d+[A-Za-z]*")
 _MONTH_NAMES = set(
     "january february march april may june july august september october november december".split())
@@ -174,8 +179,9 @@ def _from_lexicon(sentence: str) -> tuple[str, str] | None:
         if attribute.vocab and attribute.kind != "title" and not any(v in lowered for v in attribute.vocab):
             continue  # a substring test first: the word-bounded regex is ten times slower
         hits = cues.findall(sentence)
-        if (not hits or (excluded is not None and excluded.search(sentence))
-                or (attribute.change and not _CHANGE.search(sentence))):
+        if not hits and attribute.kind in ("vocab", "product") and _NOW.search(sentence):
+            hits = [""]  # its own value said to be new ("switched to drums", "vegan now"): a weak cue
+        if not hits or (excluded is not None and excluded.search(sentence)):
             continue
         value = _value(attribute, sentence, cues, vocab)
         if value and (best is None or len(set(hits)) > best[0]):
@@ -187,7 +193,9 @@ def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str],
            vocab: re.Pattern[str] | None) -> str | None:
     kind = attribute.kind
     if kind in ("vocab", "product"):
-        m = vocab.search(sentence) if vocab is not None else None
+        # the new value, not the one it replaced ("switched from piano to cello" -> cello)
+        found = list(vocab.finditer(sentence)) if vocab is not None else []
+        m = next((f for f in found if not _OLD_VALUE.search(sentence[:f.start()])), None)
         if m and kind == "product":  # the model after the brand
             model = _MODEL.match(sentence, m.end())
             return _clean(m.group(0) + (model.group(0) if model else ""))
@@ -203,20 +211,15 @@ def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str],
         m = _TITLE.search(sentence)
         job = vocab.search(m.group(1)) if m and vocab is not None else None
         return _clean(m.group(1)) if job and m and m.group(1).endswith(job.group(0).lower()) else None
-    return _name_near_cue(sentence, cues)
+    return _name_near_cue(sentence, cues, attribute.name)
 
 
-def _name_near_cue(sentence: str, cues: re.Pattern[str]) -> str | None:
+def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str | None:
     """The name (a capitalised run) that follows a cue word within a few words ("moved to
     Denver", "my manager is Hannah", "a dog called Biscuit"), stands right before it ("a
     Celtics fan"), or leads the sentence into one ("Ivo and I ...", "Hannah is my boss")."""
-    names = []
-    for name in entities(sentence):
-        at = sentence.find(name)
-        if (at < 0 or name in ("I", "Dr") or _WEEKDAY.fullmatch(name) or name.lower() in _MONTH_NAMES
-                or name.lower() in _DAY_ABBREVIATIONS):
-            continue
-        names.append((at, name.removeprefix("Dr ").removeprefix("Dr. ")))
+    names = [(at, n) for at, n in _names(sentence)
+             if attribute == "residence" or not _PLACE.search(sentence[:at])]  # "a car show in Paris"
     for cue in cues.finditer(sentence):
         for at, name in names:
             after = at >= cue.end() and len(sentence[cue.end():at].split()) <= 3
@@ -227,6 +230,88 @@ def _name_near_cue(sentence: str, cues: re.Pattern[str]) -> str | None:
         if at == 0 and _LEADS_NAME.match(sentence[len(name):]):
             return _clean(name)
     return None
+
+
+_ATTRIBUTE = {a.name: a for a in ATTRIBUTE_CUES}
+_PLACE = re.compile(r"\b(?:in|near)\s+(?:the\s+)?$", re.I)
+_EXCLUDED = {a.name: excluded for a, _, excluded, _ in _COMPILED if excluded is not None}
+_VOCAB = {a.name: vocab for a, _, _, vocab in _COMPILED if vocab is not None}
+_OLD_VALUE = re.compile(r"\b(?:instead of|rather than|from|not|left|quit|after|before|over)\s+(?:the\s+)?$",
+                        re.I)
+
+
+def open_statements(text: str) -> list[tuple[str, list[str]]]:
+    """The sentences of a turn that may state one of the speaker's standing facts, each with the
+    attributes a value in it could belong to: for the embedding side of the detector, which
+    decides among them (`states.py`). The same refusals as the lexicon (questions, plans,
+    negations, other people) apply first."""
+    out = []
+    for sentence in _sentences(text):
+        if _rejected(sentence):
+            continue
+        lowered = sentence.lower()
+        names = _names(sentence)
+        present = {kind for kind, pattern in _KIND_VALUE.items() if pattern.search(sentence)}
+        possible = [a.name for a in ATTRIBUTE_CUES
+                    if (a.kind == "name" and names)
+                    or (a.kind in ("vocab", "product", "title") and any(v in lowered for v in a.vocab))
+                    or (a.kind in _KIND_VALUE and a.kind != "title" and a.kind in present)]
+        possible = [a for a in possible if not ((x := _EXCLUDED.get(a)) and x.search(sentence))]
+        if possible:
+            out.append((sentence, possible))
+    return out
+
+
+_ANY_VOCAB = _compile(tuple(re.escape(v) for v in sorted({v for a in ATTRIBUTE_CUES for v in a.vocab},
+                                                            key=len, reverse=True)))
+
+
+def without_values(sentence: str) -> str:
+    """The sentence with every word that could be a value taken out: names, vocabulary words,
+    addresses, numbers and amounts. What is left says which attribute it states ("I've taken
+    up ..." is a hobby whatever follows), so a value seen elsewhere (pottery in "a pottery
+    class once") cannot pull the sentence towards the wrong examples."""
+    spans = [(at, at + len(name)) for at, name in _names(sentence)]
+    for pattern in (_ANY_VOCAB, _EMAIL, _PHONE, _MONEY):
+        if pattern is not None:
+            spans.extend(m.span() for m in pattern.finditer(sentence))
+    out, last = [], 0
+    for start, end in sorted(spans):
+        if start >= last:
+            out.append(sentence[last:start])
+            last = end
+    out.append(sentence[last:])
+    return " ".join("".join(out).split())
+
+
+def value_of(attribute: str, sentence: str) -> str | None:
+    """The value a sentence gives an attribute the embedding side chose: its vocabulary word,
+    its kind of number or address, or the name in it that is not the old value ("I report to
+    Hannah instead of Ivo" -> hannah)."""
+    cues = _ATTRIBUTE[attribute]
+    if cues.kind == "title":  # no "as a" needed once the sentence is known to be about the job
+        m = _VOCAB[attribute].search(sentence)
+        return _clean(m.group(0)) if m else None
+    if cues.kind != "name":
+        return _value(cues, sentence, re.compile("$^"), _VOCAB.get(attribute))
+    names = [(at, n) for at, n in _names(sentence) if not _OLD_VALUE.search(sentence[:at])
+             and (attribute == "residence" or not _PLACE.search(sentence[:at]))  # "a workshop in Paris"
+             and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))]  # a leading capital is often a verb
+    return _clean(names[0][1]) if names else None
+
+
+def _names(sentence: str) -> list[tuple[int, str]]:
+    """Capitalised runs that can be a value: not "I", a month, a weekday, a title or the person
+    spoken to ("Thanks, Melanie!", "Hey Cal, guess what")."""
+    names = []
+    for name in entities(sentence):
+        at = sentence.find(name)
+        if (at < 0 or name in ("I", "Dr") or _WEEKDAY.fullmatch(name) or name.lower() in _MONTH_NAMES
+                or name.lower() in _DAY_ABBREVIATIONS or _GREETED.search(sentence[:at])
+                or (_ADDRESSED.match(sentence[at + len(name):]) and sentence[:at].rstrip().endswith(","))):
+            continue
+        names.append((at, name.removeprefix("Dr ").removeprefix("Dr. ")))
+    return names
 
 
 _ASKED = [(name, re.compile(rf"\b(?:{words})\b", re.I)) for name, words in ASKED.items()]
@@ -254,11 +339,23 @@ class FactJudge(Protocol):
     def supersedes(self, old: StoredMemory, new: StoredMemory) -> bool: ...
 
 
+_SEVERAL = {a.name for a in ATTRIBUTE_CUES if a.change}
+
+
+def said_to_replace(memory: StoredMemory) -> bool:
+    """A new hobby, pet, team or instrument joins the old ones (people have several at once)
+    unless the words say it replaces them ("now", "switched", "no more", ...)."""
+    attribute = (memory.fact_key or "").partition("|")[2]
+    return attribute not in _SEVERAL or bool(_REPLACE.search(memory.text))
+
+
 class ValueChangeJudge:
-    """Default: a different value for the same key, stated at the same time or later."""
+    """Default: a different value for the same key, stated at the same time or later, and for
+    an attribute people hold several values of at once, said to replace the old one."""
 
     def supersedes(self, old: StoredMemory, new: StoredMemory) -> bool:
-        return old.fact_value != new.fact_value and (new.event_time or 0.0) >= (old.event_time or 0.0)
+        return (old.fact_value != new.fact_value and (new.event_time or 0.0) >= (old.event_time or 0.0)
+                and said_to_replace(new))
 
 
 class NeverJudge:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from memgrid.config import LinkConfig
@@ -16,6 +17,7 @@ from memgrid.validation import check_metadata, check_text, parse_timestamp
 from memgrid.write.facts import FactJudge, ValueChangeJudge
 from memgrid.write.ingest import Message, normalize
 from memgrid.write.links import find_links
+from memgrid.write.states import StateDetector
 from memgrid.write.units import CAPTION_KEY, signals, to_unit
 
 
@@ -27,6 +29,7 @@ class Writer:
         self.embedder = embedder
         self.max_chars = max_chars
         self.judge: FactJudge = judge or ValueChangeJudge()
+        self.states = StateDetector(embedder)
 
     def prepare(self, data: Any, scope: Scope, *, visibility: str = "private",
                 timestamp: Any = None, metadata: dict[str, Any] | None = None,
@@ -111,6 +114,10 @@ class Writer:
                               speaker=memory.speaker, kind=memory.kind,
                               metadata=changes.get("metadata", memory.metadata))
             changes.update(signals(message, memory.scope, changes.get("event_time", memory.event_time)))
+            if not changes["fact_key"]:  # the embedding side reads what the lexicon could not
+                probe = replace(memory, text=message.content, fact_key=None, fact_value=None)
+                self.states.assign([probe])
+                changes["fact_key"], changes["fact_value"] = probe.fact_key, probe.fact_value
             if changes["index_text"] != memory.index_text:
                 changes["embedding"] = self.embedder.embed([changes["index_text"]])[0]
         return changes
@@ -132,6 +139,8 @@ class Writer:
         vectors = self.embedder.embed([u.index_text for u in units])
         for unit, vector in zip(units, vectors, strict=True):
             unit.embedding = vector
+        if replaces is None:  # a model's decision (replaces) is taken; the detector's is not needed
+            self.states.assign(units)
         found = [*find_links(self.store, units, self.links), *links]
 
         def plan(tx: TxReader) -> tuple[list[StoredMemory], list[Closing]]:
