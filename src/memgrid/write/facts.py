@@ -249,12 +249,12 @@ def open_statements(text: str) -> list[tuple[str, list[str]]]:
     for sentence in _sentences(text):
         if _rejected(sentence):
             continue
-        lowered = sentence.lower()
         names = _names(sentence)
         present = {kind for kind, pattern in _KIND_VALUE.items() if pattern.search(sentence)}
+        words = _vocabulary_in(sentence)
         possible = [a.name for a in ATTRIBUTE_CUES
                     if (a.kind == "name" and names)
-                    or (a.kind in ("vocab", "product", "title") and any(v in lowered for v in a.vocab))
+                    or (a.kind in ("vocab", "product", "title") and not words.isdisjoint(_VOCAB_WORDS[a.name]))
                     or (a.kind in _KIND_VALUE and a.kind != "title" and a.kind in present)]
         possible = [a for a in possible if not ((x := _EXCLUDED.get(a)) and x.search(sentence))]
         if possible:
@@ -264,6 +264,20 @@ def open_statements(text: str) -> list[tuple[str, list[str]]]:
 
 _ANY_VOCAB = _compile(tuple(re.escape(v) for v in sorted({v for a in ATTRIBUTE_CUES for v in a.vocab},
                                                             key=len, reverse=True)))
+
+
+_VOCAB_WORDS = {a.name: frozenset(a.vocab) for a in ATTRIBUTE_CUES}
+_ALL_VOCAB = frozenset(v for a in ATTRIBUTE_CUES for v in a.vocab)
+_WORD = re.compile(r"[a-z][a-z-]*")
+
+
+def _vocabulary_in(sentence: str) -> set[str]:
+    """The vocabulary values in a sentence, one to three words each: a set lookup per n-gram,
+    several times faster than one regex of every value."""
+    words = _WORD.findall(sentence.lower())
+    grams = {*words, *(" ".join(words[i:i + 2]) for i in range(len(words) - 1)),
+             *(" ".join(words[i:i + 3]) for i in range(len(words) - 2))}
+    return grams & _ALL_VOCAB
 
 
 def without_values(sentence: str) -> str:

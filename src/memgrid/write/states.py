@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
@@ -39,16 +40,8 @@ class StateDetector:
 
     def _examples(self) -> tuple[np.ndarray, np.ndarray]:
         if self._matrix is None or self._labels is None:
-            labels: list[str] = []
-            texts: list[str] = []
-            for attribute, (kind, examples) in EXAMPLES.items():
-                for example in examples:
-                    for value in SAMPLE_VALUES[kind][:2]:
-                        labels.append(attribute)
-                        texts.append(example.format(v=value))
-            labels.extend([NONE_LABEL] * len(NONE))
-            texts.extend(NONE)
-            self._matrix = _unit_rows(self.embedder.embed([without_values(t) for t in texts]))
+            texts, labels = masked_examples()
+            self._matrix = _unit_rows(self.embedder.embed(texts))
             self._labels = np.array(labels)
         return self._matrix, self._labels
 
@@ -87,6 +80,20 @@ class StateDetector:
         if top < self.config.min_score or top - score(NONE_LABEL) < self.config.margin:
             return None
         return best
+
+
+@cache
+def masked_examples() -> tuple[list[str], list[str]]:
+    """The examples with their values taken out, each distinct text once, and their labels.
+    A pure function of the shipped examples: computed once per process."""
+    seen: dict[str, str] = {}
+    for attribute, (kind, examples) in EXAMPLES.items():
+        for example in examples:
+            for value in SAMPLE_VALUES[kind][:2]:
+                seen.setdefault(without_values(example.format(v=value)), attribute)
+    for sentence in NONE:
+        seen.setdefault(without_values(sentence), NONE_LABEL)
+    return list(seen), list(seen.values())
 
 
 def _subject(unit: StoredMemory) -> str:
