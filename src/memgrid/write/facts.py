@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 from memgrid.models import StoredMemory
@@ -54,9 +55,7 @@ def _clean(value: str) -> str:
 def extract_fact(text: str, subject: str) -> Fact | None:
     """The first fact the text states about its speaker, or None."""
     subject = _clean(subject) or "self"
-    for sentence in _sentences(text):
-        if _rejected(sentence):
-            continue
+    for sentence in own_statements(text):
         found = _from_shapes(sentence) or _from_lexicon(sentence)
         if found is not None:
             return Fact(f"{subject}|{found[0]}", found[1])
@@ -79,6 +78,13 @@ def _from_shapes(sentence: str) -> tuple[str, str] | None:
         number = m.group(1).lower()
         return f"number of {m.group(2).lower()}", _NUMBERS.get(number, number)
     return None
+
+
+@lru_cache(maxsize=1024)
+def own_statements(text: str) -> tuple[str, ...]:
+    """The sentences of a text that may state a standing fact of its speaker's. Both sides of
+    the detector read them for the same turn, one after the other: split and refuse once."""
+    return tuple(s for s in _sentences(text) if not _rejected(s))
 
 
 def _rejected(sentence: str) -> bool:
@@ -167,17 +173,17 @@ _CAPITAL = re.compile(r"[A-Z]")
 def _from_lexicon(sentence: str) -> tuple[str, str] | None:
     """(attribute, value) a first-person sentence states, by cue words and a value of the
     attribute's kind; the attribute with the most cue words wins."""
-    lowered = sentence.lower()
     present = {kind for kind, pattern in _KIND_VALUE.items() if pattern.search(sentence)}
     if _NAME_CUES.search(sentence) and _CAPITAL.search(sentence):
         present.add("name")
+    words = _vocabulary_in(sentence)
     best: tuple[int, str, str] | None = None
     for attribute, cues, excluded, vocab in _COMPILED:
         assert cues is not None
         if (attribute.kind in _KIND_VALUE or attribute.kind == "name") and attribute.kind not in present:
             continue  # no value of its kind here
-        if attribute.vocab and attribute.kind != "title" and not any(v in lowered for v in attribute.vocab):
-            continue  # a substring test first: the word-bounded regex is ten times slower
+        if attribute.vocab and attribute.kind != "title" and words.isdisjoint(_VOCAB_WORDS[attribute.name]):
+            continue  # none of its values: a set test first, the regexes below are slower
         hits = cues.findall(sentence)
         if not hits and attribute.kind in ("vocab", "product") and _NOW.search(sentence):
             hits = [""]  # its own value said to be new ("switched to drums", "vegan now"): a weak cue
@@ -240,44 +246,67 @@ _OLD_VALUE = re.compile(r"\b(?:instead of|rather than|from|not|left|quit|after|b
                         re.I)
 
 
-def open_statements(text: str) -> list[tuple[str, list[str]]]:
-    """The sentences of a turn that may state one of the speaker's standing facts, each with the
-    attributes a value in it could belong to: for the embedding side of the detector, which
-    decides among them (`states.py`). The same refusals as the lexicon (questions, plans,
-    negations, other people) apply first."""
+@dataclass(frozen=True, slots=True)
+class OpenStatement:
+    sentence: str
+    possible: list[str]  # the attributes a value in it could belong to
+    masked: str  # the sentence without its values (`without_values`)
+
+
+def open_statements(text: str) -> list[OpenStatement]:
+    """The sentences of a turn that may state one of the speaker's standing facts: for the
+    embedding side of the detector, which decides among their possible attributes
+    (`states.py`). The same refusals as the lexicon (questions, plans, negations, other people)
+    apply first."""
     out = []
-    for sentence in _sentences(text):
-        if _rejected(sentence):
-            continue
+    for sentence in own_statements(text):
         names = _names(sentence)
         present = {kind for kind, pattern in _KIND_VALUE.items() if pattern.search(sentence)}
-        words = _vocabulary_in(sentence)
+        spans = _vocabulary_spans(sentence)
+        words = {value for _, _, value in spans}
         possible = [a.name for a in ATTRIBUTE_CUES
                     if (a.kind == "name" and names)
-                    or (a.kind in ("vocab", "product", "title") and not words.isdisjoint(_VOCAB_WORDS[a.name]))
+                    or (a.kind in _VOCAB_KINDS and not words.isdisjoint(_VOCAB_WORDS[a.name]))
                     or (a.kind in _KIND_VALUE and a.kind != "title" and a.kind in present)]
         possible = [a for a in possible if not ((x := _EXCLUDED.get(a)) and x.search(sentence))]
         if possible:
-            out.append((sentence, possible))
+            out.append(OpenStatement(sentence, possible, _masked(sentence, names, spans)))
     return out
 
 
-_ANY_VOCAB = _compile(tuple(re.escape(v) for v in sorted({v for a in ATTRIBUTE_CUES for v in a.vocab},
-                                                            key=len, reverse=True)))
-
-
 _VOCAB_WORDS = {a.name: frozenset(a.vocab) for a in ATTRIBUTE_CUES}
+_VOCAB_KINDS = ("vocab", "product", "title")
 _ALL_VOCAB = frozenset(v for a in ATTRIBUTE_CUES for v in a.vocab)
-_WORD = re.compile(r"[a-z][a-z-]*")
+_FIRST_WORDS = frozenset(v.split()[0] for v in _ALL_VOCAB if " " in v)
+_WORDS = (re.compile(r"[a-z]+(?:-[a-z]+)*"), re.compile(r"[a-z]+"))  # "rock-climbing", and its parts
+
+
+def _vocabulary_spans(sentence: str) -> list[tuple[int, int, str]]:
+    """Where vocabulary values (one to three words) stand in a sentence, as a word-bounded search
+    of every value would find them: a set lookup per word, and per following pair where a
+    value of several words starts with it. Several times faster than one regex of them all."""
+    lowered = sentence.lower()
+    found: list[tuple[int, int, str]] = []
+    for words in _WORDS if "-" in lowered else _WORDS[1:]:
+        at = [(m.start(), m.end()) for m in words.finditer(lowered)]
+        for i, (start, end) in enumerate(at):
+            word = lowered[start:end]
+            if word in _ALL_VOCAB:
+                found.append((start, end, word))
+            if word not in _FIRST_WORDS:
+                continue
+            gram = word
+            for j in range(i + 1, min(i + 3, len(at))):
+                if not lowered[at[j - 1][1]:at[j][0]].isspace():
+                    break
+                gram += " " + lowered[at[j][0]:at[j][1]]
+                if gram in _ALL_VOCAB:
+                    found.append((start, at[j][1], gram))
+    return found
 
 
 def _vocabulary_in(sentence: str) -> set[str]:
-    """The vocabulary values in a sentence, one to three words each: a set lookup per n-gram,
-    several times faster than one regex of every value."""
-    words = _WORD.findall(sentence.lower())
-    grams = {*words, *(" ".join(words[i:i + 2]) for i in range(len(words) - 1)),
-             *(" ".join(words[i:i + 3]) for i in range(len(words) - 2))}
-    return grams & _ALL_VOCAB
+    return {value for _, _, value in _vocabulary_spans(sentence)}
 
 
 def without_values(sentence: str) -> str:
@@ -285,12 +314,16 @@ def without_values(sentence: str) -> str:
     addresses, numbers and amounts. What is left says which attribute it states ("I've taken
     up ..." is a hobby whatever follows), so a value seen elsewhere (pottery in "a pottery
     class once") cannot pull the sentence towards the wrong examples."""
-    spans = [(at, at + len(name)) for at, name in _names(sentence)]
-    for pattern in (_ANY_VOCAB, _EMAIL, _PHONE, _MONEY):
-        if pattern is not None:
-            spans.extend(m.span() for m in pattern.finditer(sentence))
+    return _masked(sentence, _names(sentence), _vocabulary_spans(sentence))
+
+
+def _masked(sentence: str, names: list[tuple[int, str]], vocabulary: list[tuple[int, int, str]]) -> str:
+    spans = [(at, at + len(name)) for at, name in names]
+    spans.extend((start, end) for start, end, _ in vocabulary)
+    for pattern in (_EMAIL, _PHONE, _MONEY):
+        spans.extend(m.span() for m in pattern.finditer(sentence))
     out, last = [], 0
-    for start, end in sorted(spans):
+    for start, end in sorted(spans, key=lambda span: (span[0], -span[1])):
         if start >= last:
             out.append(sentence[last:start])
             last = end

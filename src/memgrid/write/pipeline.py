@@ -116,7 +116,7 @@ class Writer:
             changes.update(signals(message, memory.scope, changes.get("event_time", memory.event_time)))
             if not changes["fact_key"]:  # the embedding side reads what the lexicon could not
                 probe = replace(memory, text=message.content, fact_key=None, fact_value=None)
-                self.states.assign([probe])
+                self.states.detect([probe])
                 changes["fact_key"], changes["fact_value"] = probe.fact_key, probe.fact_value
             if changes["index_text"] != memory.index_text:
                 changes["embedding"] = self.embedder.embed([changes["index_text"]])[0]
@@ -136,11 +136,13 @@ class Writer:
         supersede exactly those memories, and no fact key is matched for the batch."""
         if not units:
             return []
-        vectors = self.embedder.embed([u.index_text for u in units])
-        for unit, vector in zip(units, vectors, strict=True):
+        # a model's decision (replaces) is taken; the detector's is not needed. Its sentences are
+        # embedded in the turns' call: a call costs more than a few short texts in it
+        todo = self.states.candidates(units) if replaces is None else []
+        vectors = self.embedder.embed([u.index_text for u in units] + [s.masked for _, s in todo])
+        for unit, vector in zip(units, vectors, strict=False):
             unit.embedding = vector
-        if replaces is None:  # a model's decision (replaces) is taken; the detector's is not needed
-            self.states.assign(units)
+        self.states.assign(todo, vectors[len(units):])
         found = [*find_links(self.store, units, self.links), *links]
 
         def plan(tx: TxReader) -> tuple[list[StoredMemory], list[Closing]]:

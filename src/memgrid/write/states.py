@@ -18,7 +18,7 @@ import numpy as np
 
 from memgrid.embedders.base import CachedEmbedder
 from memgrid.models import StoredMemory
-from memgrid.write.facts import open_statements, value_of, without_values
+from memgrid.write.facts import OpenStatement, open_statements, value_of, without_values
 from memgrid.write.state_examples import EXAMPLES, NONE, SAMPLE_VALUES
 
 NONE_LABEL = ""
@@ -35,51 +35,91 @@ class StateDetector:
     def __init__(self, embedder: CachedEmbedder, config: StateConfig | None = None) -> None:
         self.embedder = embedder
         self.config = config or StateConfig()
-        self._matrix: np.ndarray | None = None
-        self._labels: np.ndarray | None = None
+        self._examples: _Examples | None = None
 
-    def _examples(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._matrix is None or self._labels is None:
+    def examples(self) -> _Examples:
+        """The masked examples embedded, once per detector (the embedder is the store's)."""
+        if self._examples is None:
             texts, labels = masked_examples()
-            self._matrix = _unit_rows(self.embedder.embed(texts))
-            self._labels = np.array(labels)
-        return self._matrix, self._labels
+            self._examples = _Examples.of(_unit_rows(self.embedder.embed(texts)), labels)
+        return self._examples
 
-    def assign(self, units: Sequence[StoredMemory]) -> None:
-        """Give a fact key and value to the user turns the lexicon left without one."""
-        todo: list[tuple[StoredMemory, str, list[str]]] = [
-            (unit, sentence, possible)
-            for unit in units
-            if unit.role == "user" and unit.kind == "message" and not unit.fact_key
-            for sentence, possible in open_statements(unit.text)]
+    def candidates(self, units: Sequence[StoredMemory]) -> list[tuple[StoredMemory, OpenStatement]]:
+        """The sentences to decide: those of user turns the lexicon left without a fact key.
+        Their masked texts are embedded with the turns, in one call (`Writer.write`)."""
+        return [(unit, statement) for unit in units
+                if unit.role == "user" and unit.kind == "message" and not unit.fact_key
+                for statement in open_statements(unit.text)]
+
+    def assign(self, todo: Sequence[tuple[StoredMemory, OpenStatement]], vectors: np.ndarray) -> None:
+        """Give a fact key and value to the turns whose sentences state one (`vectors`: the
+        embedded masked sentences of `candidates`)."""
         if not todo:
             return
-        vectors = _unit_rows(self.embedder.embed([without_values(sentence) for _, sentence, _ in todo]))
-        for (unit, sentence, possible), vector in zip(todo, vectors, strict=True):
-            if unit.fact_key:  # an earlier sentence of the same turn decided it
+        decided = self.decide(_unit_rows(vectors), [statement.possible for _, statement in todo])
+        for (unit, statement), attribute in zip(todo, decided, strict=True):
+            if unit.fact_key or attribute is None:  # an earlier sentence of the turn decided it
                 continue
-            attribute = self.decide(vector, possible)
-            value = value_of(attribute, sentence) if attribute else None
-            if attribute and value:
+            value = value_of(attribute, statement.sentence)
+            if value:
                 unit.fact_key = f"{_subject(unit)}|{attribute}"
                 unit.fact_value = value
 
-    def decide(self, vector: np.ndarray, possible: list[str]) -> str | None:
-        """The attribute among `possible` whose examples are nearest, if near enough and nearer
-        than the examples of statements that set nothing."""
-        matrix, labels = self._examples()
-        sims = matrix @ vector
-        k = self.config.top_k
+    def detect(self, units: Sequence[StoredMemory]) -> None:
+        """`candidates` then `assign`, embedding on its own (an edit, one memory)."""
+        todo = self.candidates(units)
+        if todo:
+            self.assign(todo, self.embedder.embed([statement.masked for _, statement in todo]))
 
-        def score(label: str) -> float:
-            near = sims[labels == label]
-            return float(np.sort(near)[-k:].mean()) if near.size else -1.0
+    def decide(self, vectors: np.ndarray, possible: Sequence[list[str]]) -> list[str | None]:
+        """Per sentence vector, the attribute among its `possible` whose examples are nearest, if
+        near enough and nearer than the examples of statements that set nothing. One product
+        and one partial sort for the whole batch."""
+        examples = self.examples()
+        scores = examples.scores(vectors, self.config.top_k)
+        column = examples.column
+        nothing = scores[:, column[NONE_LABEL]]
+        out: list[str | None] = []
+        for i, labels in enumerate(possible):
+            def score(name: str, row: int = i) -> float:
+                j = column.get(name)
+                return -1.0 if j is None else float(scores[row, j])
 
-        best = max(possible, key=score)
-        top = score(best)
-        if top < self.config.min_score or top - score(NONE_LABEL) < self.config.margin:
-            return None
-        return best
+            best = max(labels, key=score)
+            top = score(best)
+            enough = top >= self.config.min_score and top - float(nothing[i]) >= self.config.margin
+            out.append(best if enough else None)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Examples:
+    matrix: np.ndarray  # the examples' unit vectors, one row each
+    column: dict[str, int]  # label -> its column in `scores`
+    grid: np.ndarray  # label x its examples' rows, padded with len(matrix) (a row of -inf)
+    fewest: int  # examples of the label that has fewest
+
+    @classmethod
+    def of(cls, matrix: np.ndarray, labels: list[str]) -> _Examples:
+        names = list(dict.fromkeys(labels))
+        rows = [[i for i, label in enumerate(labels) if label == name] for name in names]
+        grid = np.full((len(names), max(map(len, rows))), len(labels))
+        for j, r in enumerate(rows):
+            grid[j, :len(r)] = r
+        return cls(matrix, {name: j for j, name in enumerate(names)}, grid, min(map(len, rows)))
+
+    def scores(self, vectors: np.ndarray, k: int) -> np.ndarray:
+        """Sentence x label: the mean similarity of the label's k nearest examples (k at most
+        the fewest any label has, so padding never counts)."""
+        k = min(k, self.fewest)
+        # einsum, not BLAS: OpenBLAS's threads spin on after so small a product, taking a
+        # core from the embedder and the ANN search of the same write
+        products = np.einsum("id,jd->ij", vectors, self.matrix)
+        sims = np.hstack([products, np.full((len(vectors), 1), -np.inf, np.float32)])
+        by_label = sims[:, self.grid]  # sentence x label x example
+        width = by_label.shape[2]
+        nearest: np.ndarray = np.partition(by_label, width - k, axis=2)[:, :, width - k:]
+        return np.asarray(nearest.mean(axis=2))
 
 
 @cache
