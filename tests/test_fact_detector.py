@@ -21,6 +21,11 @@ from memgrid.write.facts import asked_fact_keys, extract_fact
     ("Honestly these days I'm a Knicks fan.", "team", "knicks"),
     ("Switched clinics, Dr. Osei is my GP.", "doctor", "osei"),
     ("I left Acme and joined Globex in May.", "employer", "globex"),
+    ("I'm vegetarian.", "diet", "vegetarian"),  # the plain first statement, to be superseded later
+    ("I'm a paramedic.", "job title", "paramedic"),
+    ("They promoted me to charge nurse last week.", "job title", "charge nurse"),
+    ("Please use ola@fresh.example from now on.", "email", "ola@fresh.example"),  # no "I"
+    ("New number: 555-0123.", "phone number", "555-0123"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -35,6 +40,10 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I no longer work at Acme.",  # a negation names the old value
     "My husband took up knitting.",  # a partner doing something
     "Since I lost my job at Vandelay, things have been tough.",  # the old value, ended
+    "I'm baking a vegan cake for the party.",  # a diet word, not "I'm vegan"
+    "I'm a pilot at heart, I love airports.",  # an idiom, not a job
+    "Email support@shop.example for a refund.",  # someone else's address
+    "New email for the choir list: choir@club.example.",  # not the speaker's own
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
@@ -51,6 +60,14 @@ def test_a_second_hobby_joins_the_first_unless_said_to_replace_it(mem: Memory) -
     assert hits[0].memory.id == cello.id
     [drums] = mem.add("Switched from cello to drums now.", user_id="u", timestamp="2023-04-01")
     assert drums.fact_value == "drums" and mem.get(cello.id).superseded_by == drums.id
+
+
+def test_a_weekday_routine_is_a_fact_and_a_dated_event_is_not(mem: Memory) -> None:
+    """The embedding side reads "on Friday" as a date of one event, "on Fridays" as a routine."""
+    [event] = mem.add("Dropped my laptop at the repair shop on Friday.", user_id="w", timestamp="2023-01-01")
+    assert event.fact_key is None
+    [routine] = mem.add("Leg day is on Thursdays for me these days.", user_id="w", timestamp="2023-01-02")
+    assert (routine.fact_key, routine.fact_value) == ("self|gym day", "thursday")
 
 
 def test_questions_about_the_present_ask_for_fact_keys() -> None:

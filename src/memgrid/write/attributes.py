@@ -44,6 +44,7 @@ JOBS = ("nurse", "teacher", "engineer", "analyst", "data analyst", "manager", "p
         "counselor", "social worker", "dentist", "surgeon", "veterinarian", "vet", "librarian", "recruiter",
         "salesperson", "sales rep", "marketer", "intern", "supervisor", "team lead", "vp", "ceo", "cto",
         "founder", "owner", "coach", "trainer", "tutor", "principal", "midwife", "doctor", "physician")
+_SAID_DIET = rf"\s+(?:now\s+|strictly\s+|also\s+)?(?:an?\s+)?(?:{'|'.join(DIETS)})\b"
 ANIMALS = r"dog|cat|puppy|kitten|rabbit|bunny|pet|hamster|parrot|turtle|horse|greyhound|labrador|terrier"
 # a change said outright: what multi-valued attributes (hobbies, instruments, teams, pets, favourites)
 # need before a new value replaces the old, since people have several at once ("lately I love
@@ -61,7 +62,7 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
                   excluded=(r"meeting", r"client", r"interview", r"applied", r"apply", r"visit\w*",
                             r"group", r"program", r"club", r"team", r"class", r"project", r"volunteer\w*")),
     AttributeCues("job title", (r"promoted", r"title", r"as an?", r"made me", r"been an?", r"now an?",
-                                r"work as"), "title", JOBS),
+                                r"work as", r"i'm an?", r"i am an?"), "title", JOBS),
     AttributeCues("school", (r"school", r"college", r"university", r"transferred", r"enrolled",
                              r"student", r"studying at", r"got into"), "name"),
     AttributeCues("major", (r"major", r"majoring", r"degree in"), "vocab", SUBJECTS),
@@ -71,13 +72,16 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
     AttributeCues("doctor", (r"doctor", r"gp", r"physician", r"dr\.?"), "name"),
     AttributeCues("pet", (ANIMALS,), "name", change=True),
     AttributeCues("number of kids", (r"kids", r"children", r"little ones", r"child"), "number"),
-    AttributeCues("diet", (r"diet", r"went", r"i'm now", r"fully", r"follow"), "vocab", DIETS),
+    # "I'm vegan" states a diet; "I'm making a vegan cake" does not: the value right after "I'm"
+    AttributeCues("diet", (r"diet", r"went", r"i'm now", r"fully", r"follow",
+                           rf"(?:i'm|i am)(?={_SAID_DIET})"), "vocab", DIETS),
     AttributeCues("favourite food", (r"favou?rite", r"crave", r"enough of", r"beats", r"dish"), "vocab",
                   FOODS, change=True),
     AttributeCues("car", (r"car", r"drive", r"driving", r"bought an?", r"picked up an?", r"traded"), "name"),
     AttributeCues("phone", (r"phone", r"switched to an?", r"smartphone", r"mobile", r"got an?", r"have an?"),
                   "product", PHONES),
-    AttributeCues("email", (r"e-?mail", r"mail", r"reach me", r"contacts"), "email"),
+    AttributeCues("email", (r"e-?mail", r"mail", r"reach me", r"contacts", r"address", r"use", r"write to"),
+                  "email"),
     AttributeCues("phone number", (r"number", r"call me", r"sim", r"reach me", r"text me"), "phone"),
     AttributeCues("hobby", (r"hobby", r"taken up", r"took up", r"got into"), "vocab", HOBBIES, change=True),
     AttributeCues("instrument", (r"play", r"playing", r"learning", r"lessons", r"practi[cs]\w*",

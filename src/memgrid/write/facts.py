@@ -90,7 +90,8 @@ def own_statements(text: str) -> tuple[str, ...]:
 def _rejected(sentence: str) -> bool:
     """Not a statement of the speaker's own standing fact: no first person, a question, a
     hypothetical, a negation (it names the old value) or about someone else."""
-    return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence))
+    return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
+                     or _OWN_CONTACT.match(sentence))
                 or _ASKED_OR_IMAGINED.search(sentence) or _NEGATED.search(sentence)
                 or _SOMEONE_ELSE.search(sentence))
 
@@ -133,13 +134,18 @@ _SOMEONE_ELSE = re.compile(
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
 _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
                          r"started|[a-z]+ed)\b", re.I)
+# contact details given without an "I": "Please use jo@new.example from now on", "New number: ..."
+# ("Email support@... for help" names someone else's address: only "use" and "new ..." count)
+_OWN_CONTACT = re.compile(r"\s*(?:please\s+)?(?:use\s+\S+@|(?:new|updated)\s+(?:phone\s+)?"
+                          r"(?:number|e-?mail|address)(?:\s+is)?\s*:?\s*(?:\S+@|\+?\d))", re.I)
 _GREETED = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|bye|dear|congrats|congratulations|wow|aww|oh|"
                       r"yo|sorry|welcome|morning|evening|night)[,!]?\s+$", re.I)
 _ADDRESSED = re.compile(r"\s*(?:[!?.,;:]|$)")
 _LEADS_NAME = re.compile(r"^\s*(?:and I\b|is my\b|became my\b|took over\b|is now my\b)", re.I)
-_TITLE = re.compile(r"\b(?:as an?|promoted to|title is|made me|been an?|now an?|work as an?)\s+"
-                    r"([a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2}?)(?=\s+(?:at|in|for|with|since|this|today|now|"
-                    r"and|these|from)\b|\s*[.,!;]|\s*$)")
+_TITLE = re.compile(r"\b(?:as an?|promoted (?:me )?to|title is|made me|been an?|now an?|work as an?|"
+                    r"[Ii]'m an?|I am an?)\s+([a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2}?)"
+                    r"(?=\s+(?:at(?!\s+heart)|in|for|with|since|this|today|now|and|these|from|last|yesterday|"
+                    r"recently|earlier|again|starting)\b|\s*[.,!;]|\s*$)")
 _KIDS = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+){0,2}?"
                    r"(?:kids|children|little ones|ones)\b", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -152,6 +158,8 @@ _MONTH_NAMES = set(
     "january february march april may june july august september october november december".split())
 _DAY_ABBREVIATIONS = {"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
 _WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
+_ROUTINE = re.compile(r"\b(?:(?:every|each)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
+                      r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s)\b", re.I)
 
 
 def _compile(words: tuple[str, ...]) -> re.Pattern[str] | None:
@@ -164,7 +172,7 @@ _COMPILED = [(a, _compile(a.cues), _compile(a.excluded),
 # one search per kind of value, not per attribute: most sentences hold none of these
 _KIND_VALUE = {"email": re.compile("@"), "phone": re.compile(r"\d{3}"), "money": re.compile(r"[$€£]|\d"),
                "weekday": re.compile(r"day", re.I), "number": re.compile(r"kids|children|ones", re.I),
-               "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work)\b", re.I)}
+               "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work|i'm|am)\b", re.I)}
 _NAME_CUES = _compile(tuple(c for a in ATTRIBUTE_CUES if a.kind == "name" for c in a.cues)) or re.compile(
     "$^")
 _CAPITAL = re.compile(r"[A-Z]")
@@ -336,9 +344,12 @@ def value_of(attribute: str, sentence: str) -> str | None:
     its kind of number or address, or the name in it that is not the old value ("I report to
     Hannah instead of Ivo" -> hannah)."""
     cues = _ATTRIBUTE[attribute]
-    if cues.kind == "title":  # no "as a" needed once the sentence is known to be about the job
+    if cues.kind == "title":  # the phrase after "promoted to" ("charge nurse"), else the job word
+        phrase = _value(cues, sentence, re.compile("$^"), _VOCAB.get(attribute))
         m = _VOCAB[attribute].search(sentence)
-        return _clean(m.group(0)) if m else None
+        return phrase or (_clean(m.group(0)) if m else None)
+    if cues.kind == "weekday" and not _ROUTINE.search(sentence):
+        return None  # "on Friday" dates one event; "on Fridays", "every Friday" is a routine
     if cues.kind != "name":
         return _value(cues, sentence, re.compile("$^"), _VOCAB.get(attribute))
     names = [(at, n) for at, n in _names(sentence) if not _OLD_VALUE.search(sentence[:at])
