@@ -26,6 +26,7 @@ from memgrid.write.facts import asked_fact_keys, extract_fact
     ("They promoted me to charge nurse last week.", "job title", "charge nurse"),
     ("Please use ola@fresh.example from now on.", "email", "ola@fresh.example"),  # no "I"
     ("New number: 555-0123.", "phone number", "555-0123"),
+    ("I've just been promoted to Senior Manager at Initech!", "job title", "senior manager"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -44,6 +45,8 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I'm a pilot at heart, I love airports.",  # an idiom, not a job
     "Email support@shop.example for a refund.",  # someone else's address
     "New email for the choir list: choir@club.example.",  # not the speaker's own
+    "My work is inspired by Shirley Franco's work.",  # a possessor, not an employer
+    "In my new role I report to the Regional Director.",  # a title, not a manager's name
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

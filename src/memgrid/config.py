@@ -145,6 +145,10 @@ class MemgridConfig(BaseModel):
         default="full", description="SQLite synchronous mode; full survives power loss"
     )
     supersession: bool = Field(default=True, description="link facts that replace older ones")
+    fact_judge: Literal["values", "model"] = Field(
+        default_factory=lambda: _env("MEMGRID_FACT_JUDGE") or "values", validate_default=True,
+        description="whether a new statement replaces the old one holding the same "
+        "fact: decided by comparing values (zero-LLM) or by the model of `llm` (Mem0's decision)")
     vector_save_every: int = Field(
         default=5_000, ge=1, description="writes between saves of the vector index file"
     )

@@ -19,6 +19,7 @@ from memgrid.llm.answer import Answer, answer_from, reference_day
 from memgrid.llm.client import LLMClient
 from memgrid.llm.deep import deep_search
 from memgrid.llm.infer import infer_facts
+from memgrid.llm.judge import ModelFactJudge
 from memgrid.llm.procedures import learn
 from memgrid.models import (
     Added,
@@ -51,7 +52,7 @@ from memgrid.validation import (
     check_text,
     parse_timestamp,
 )
-from memgrid.write.facts import NeverJudge
+from memgrid.write.facts import FactJudge, NeverJudge
 from memgrid.write.ingest import Message
 from memgrid.write.pipeline import Writer
 from memgrid.write.units import content_hash, index_text
@@ -95,10 +96,19 @@ class Memory:
         except BaseException:
             self.store.close()
             raise
-        self.writer = Writer(self.store, self.embedder, config.max_text_chars,
-                             judge=None if config.supersession else NeverJudge(), links=config.links)
-        self.retriever = Retriever(self.store, self.embedder, config.retrieval)
         self._llm: LLMClient | None = None
+        judge: FactJudge | None = None
+        if not config.supersession:
+            judge = NeverJudge()
+        elif config.fact_judge == "model":
+            if not config.llm.enabled:
+                self.store.close()
+                raise NoModelError("fact_judge='model' needs a model: set MEMGRID_LLM_BASE_URL or "
+                                   "MemgridConfig.llm, or use fact_judge='values'")
+            judge = ModelFactJudge(lambda: self.llm)
+        self.writer = Writer(self.store, self.embedder, config.max_text_chars, judge=judge,
+                             links=config.links)
+        self.retriever = Retriever(self.store, self.embedder, config.retrieval)
 
     @property
     def llm(self) -> LLMClient:

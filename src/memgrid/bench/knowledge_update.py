@@ -15,6 +15,7 @@ import json
 import random
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,8 @@ from typing import Any
 
 from memgrid.bench.ku_cases import ATTRIBUTES, Attribute, held_out
 from memgrid.bench.report import write_json
-from memgrid.config import EmbedderConfig, MemgridConfig
+from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
+from memgrid.llm.judge import ModelFactJudge
 from memgrid.memory import Memory
 
 SPLITS = ("tuned", "held-out")
@@ -198,28 +200,45 @@ def run_knowledge_update(
     home: Path | None = None,
     json_out: Path | None = None,
     log: Any = print,
+    llm: LLMConfig | None = None,
 ) -> dict[str, Any]:
+    """memgrid with the zero-LLM judge and with supersession off; with `llm`, also with the model
+    as judge (`fact_judge="model"`), on the same users."""
     rng = random.Random(seed)
     filler = filler_turns(data)
     worlds = [make_user(rng, sessions) for _ in range(users)]
     results: dict[str, Any] = {}
-    for name, supersession in (("memgrid", True), ("memgrid-no-supersession", False)):
+    systems = [("memgrid", True, "values"), ("memgrid-no-supersession", False, "values")]
+    if llm is not None:
+        systems.insert(1, ("memgrid-model-judge", True, "model"))
+    for name, supersession, judge in systems:
         workdir = Path(tempfile.mkdtemp(prefix="memgrid-ku-"))
         config = MemgridConfig(
             path=workdir / "ku.db",
             embedder=EmbedderConfig(provider=embedder),  # type: ignore[arg-type]
             durability="normal",
             supersession=supersession,
+            fact_judge=judge,  # type: ignore[arg-type]
+            llm=llm or LLMConfig(base_url=None),
         )
         if home is not None:
             config.home = home
         tally = Tally()
         local = random.Random(seed + 1)
+        started = time.perf_counter()
         with Memory(config=config) as mem:
             for u, statements in enumerate(worlds):
                 run_user(mem, f"user{u}", statements, sessions, filler, local, tally)
+            model = mem.writer.judge.stats() if isinstance(mem.writer.judge, ModelFactJudge) else None
+            if model is not None:
+                model.update(model=mem.llm.model_name, seconds=round(time.perf_counter() - started, 1),
+                             usage=mem.llm.usage.by_task)
         shutil.rmtree(workdir, ignore_errors=True)
         results[name] = r = tally.report()
+        if model is not None:
+            r["judge"] = model
+            log(f"{name:>24} judge: {model['calls']} model calls ({model['failures']} failed), "
+                f"{model['model']}, {model['seconds']} s in all")
         for split in SPLITS:
             x = r[split]
             log(

@@ -116,14 +116,21 @@ def load(
 
 @bench_app.command("knowledge-update")
 def knowledge_update(
-    users: Annotated[int, typer.Option()] = 40,
+    users: Annotated[int, typer.Option(min=1)] = 40,
     embedder: Annotated[str, typer.Option()] = "static",
     json_out: Annotated[Path | None, typer.Option("--json")] = None,
+    model_judge: Annotated[bool, typer.Option("--model-judge", help="also run with the model as "
+                                              "fact judge (needs --llm-base-url)")] = False,
+    llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
 ) -> None:
     """Supersession link precision/recall and recall of the current value, on and off."""
     from memgrid.bench.knowledge_update import run_knowledge_update
 
-    run_knowledge_update(users=users, embedder=embedder, json_out=json_out, log=console.print)
+    llm = llm_config(llm_base_url, llm_model) if model_judge else None
+    if llm is not None and not llm.enabled:
+        raise typer.BadParameter("--model-judge needs a model: --llm-base-url URL or 'local'",
+                                 param_hint="--llm-base-url")
+    run_knowledge_update(users=users, embedder=embedder, json_out=json_out, log=console.print, llm=llm)
 
 
 @bench_app.command("halumem")

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from memgrid.models import StoredMemory
 from memgrid.text import entities
-from memgrid.write.attributes import ASKED, ATTRIBUTE_CUES, REPLACE, AttributeCues
+from memgrid.write.attributes import ASKED, ATTRIBUTE_CUES, JOBS, REPLACE, AttributeCues
 
 _NAME = r"([A-Z][\w'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.-]*){0,3})"
 _PHRASE = r"([\w'-]+(?:\s+[\w'-]+){0,3})"
@@ -143,7 +143,7 @@ _GREETED = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|bye|dear|congrats|con
 _ADDRESSED = re.compile(r"\s*(?:[!?.,;:]|$)")
 _LEADS_NAME = re.compile(r"^\s*(?:and I\b|is my\b|became my\b|took over\b|is now my\b)", re.I)
 _TITLE = re.compile(r"\b(?:as an?|promoted (?:me )?to|title is|made me|been an?|now an?|work as an?|"
-                    r"[Ii]'m an?|I am an?)\s+([a-z][a-z-]*(?:\s+[a-z][a-z-]*){0,2}?)"
+                    r"[Ii]'m an?|I am an?)\s+([a-zA-Z][a-z-]*(?:\s+[a-zA-Z][a-z-]*){0,2}?)"
                     r"(?=\s+(?:at(?!\s+heart)|in|for|with|since|this|today|now|and|these|from|last|yesterday|"
                     r"recently|earlier|again|starting)\b|\s*[.,!;]|\s*$)")
 _KIDS = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+){0,2}?"
@@ -158,6 +158,7 @@ _MONTH_NAMES = set(
     "january february march april may june july august september october november december".split())
 _DAY_ABBREVIATIONS = {"mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
 _WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b", re.I)
+_TITLE_CASE = re.compile(r"(?:[A-Z][a-z]+\s+){1,2}$")
 _ROUTINE = re.compile(r"\b(?:(?:every|each)\s+(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)|"
                       r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s)\b", re.I)
 
@@ -224,7 +225,7 @@ def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str],
     if kind == "title":  # what follows "as a", "promoted to", ... and ends in a job's name
         m = _TITLE.search(sentence)
         job = vocab.search(m.group(1)) if m and vocab is not None else None
-        return _clean(m.group(1)) if job and m and m.group(1).endswith(job.group(0).lower()) else None
+        return _clean(m.group(1)) if job and m and m.group(1).lower().endswith(job.group(0).lower()) else None
     return _name_near_cue(sentence, cues, attribute.name)
 
 
@@ -232,7 +233,7 @@ def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str 
     """The name (a capitalised run) that follows a cue word within a few words ("moved to
     Denver", "my manager is Hannah", "a dog called Biscuit"), stands right before it ("a
     Celtics fan"), or leads the sentence into one ("Ivo and I ...", "Hannah is my boss")."""
-    names = [(at, n) for at, n in _names(sentence)
+    names = [(at, n) for at, n in _value_names(sentence)
              if attribute == "residence" or not _PLACE.search(sentence[:at])]  # "a car show in Paris"
     for cue in cues.finditer(sentence):
         for at, name in names:
@@ -347,15 +348,28 @@ def value_of(attribute: str, sentence: str) -> str | None:
     if cues.kind == "title":  # the phrase after "promoted to" ("charge nurse"), else the job word
         phrase = _value(cues, sentence, re.compile("$^"), _VOCAB.get(attribute))
         m = _VOCAB[attribute].search(sentence)
-        return phrase or (_clean(m.group(0)) if m else None)
+        if phrase or not m:
+            return phrase
+        capitalised = _TITLE_CASE.search(sentence[:m.start()]) if m.group(0)[:1].isupper() else None
+        return _clean((capitalised.group(0) if capitalised else "") + m.group(0))  # "Executive Director"
     if cues.kind == "weekday" and not _ROUTINE.search(sentence):
         return None  # "on Friday" dates one event; "on Fridays", "every Friday" is a routine
     if cues.kind != "name":
         return _value(cues, sentence, re.compile("$^"), _VOCAB.get(attribute))
-    names = [(at, n) for at, n in _names(sentence) if not _OLD_VALUE.search(sentence[:at])
+    names = [(at, n) for at, n in _value_names(sentence) if not _OLD_VALUE.search(sentence[:at])
              and (attribute == "residence" or not _PLACE.search(sentence[:at]))  # "a workshop in Paris"
              and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))]  # a leading capital is often a verb
     return _clean(names[0][1]) if names else None
+
+
+def _value_names(sentence: str) -> list[tuple[int, str]]:
+    """The names that can be a name-kind value: not a possessor ("inspired by Shirley Franco's
+    work") nor a capitalised job title ("my role as Executive Director")."""
+    return [(at, n) for at, n in _names(sentence)
+            if not n.endswith(("'s", "\u2019s")) and n.lower().split()[-1] not in _JOB_WORDS]
+
+
+_JOB_WORDS = frozenset(job.split()[-1] for job in JOBS)
 
 
 def _names(sentence: str) -> list[tuple[int, str]]:

@@ -144,6 +144,8 @@ class Writer:
             unit.embedding = vector
         self.states.assign(todo, vectors[len(units):])
         found = [*find_links(self.store, units, self.links), *links]
+        if replaces is None:
+            self._judge_first(units)
 
         def plan(tx: TxReader) -> tuple[list[StoredMemory], list[Closing]]:
             fresh = _unseen(units, tx, repeats)
@@ -190,6 +192,22 @@ class Writer:
                 m.embedding = vector
             self.store.add_links(find_links(self.store, chunk, self.links))
         return len(missing)
+
+    def _judge_first(self, units: list[StoredMemory]) -> None:
+        """A judge that is slow (a model) decides the likely pairs before the write transaction,
+        so the store is not held while it thinks; the transaction still reads the current
+        holders itself, and asks again only if one changed meanwhile."""
+        prepare = getattr(self.judge, "prepare", None)
+        keyed = sorted((u for u in units if u.fact_key), key=lambda u: (u.event_time or 0.0, u.position or 0))
+        if prepare is None or not keyed:
+            return
+        holders = self.store.current_facts(keyed[0].scope, [u.fact_key or "" for u in keyed])
+        pairs = []
+        for unit in keyed:
+            if (old := holders.get(unit.fact_key or "")) is not None:
+                pairs.append((old, unit))
+            holders[unit.fact_key or ""] = unit
+        prepare(pairs)
 
     def _supersede(self, units: list[StoredMemory], tx: TxReader) -> list[Closing]:
         """Chain each fact key through the batch, starting from its current holder in the store.

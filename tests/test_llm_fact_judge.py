@@ -1,0 +1,67 @@
+"""The model as FactJudge (`fact_judge="model"`) against a scripted model: it decides whether a
+statement the detector keyed replaces the current one, before the write transaction, and a
+model that fails leaves the decision to the values, losing no write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from memgrid import Memory, NoModelError
+from memgrid.config import LLMConfig
+from memgrid.llm.extract import JUDGE_SYSTEM
+from memgrid.llm.judge import ModelFactJudge
+from tests.conftest import hashing_config
+from tests.scripted_llm import scripted_llm
+
+
+def _memory(tmp_path: Path, model_home: Path, url: str | None) -> Memory:
+    config = hashing_config(model_home, tmp_path / "mem.db", fact_judge="model")
+    config.llm = LLMConfig(base_url=url, model="scripted")
+    return Memory(config=config)
+
+
+def swap_judge(body: dict[str, Any]) -> str:
+    """A model that reads "gave it all up for" and "my thing now" as a replacement, and
+    nothing else."""
+    assert body["messages"][0]["content"] == JUDGE_SYSTEM
+    new = body["messages"][-1]["content"].split("New fact: ")[1]
+    replaces = "my thing now" in new or "for good" in new
+    return json.dumps({"event": "UPDATE", "target": 1} if replaces else {"event": "ADD", "target": None})
+
+
+def test_the_model_tells_a_second_hobby_from_a_swap(tmp_path: Path, model_home: Path) -> None:
+    with scripted_llm(swap_judge) as llm:
+        mem = _memory(tmp_path, model_home, llm.url)
+        [pottery] = mem.add("My new hobby is pottery.", user_id="u", timestamp="2023-01-01")
+        [knitting] = mem.add("I took up knitting as well.", user_id="u", timestamp="2023-02-01")
+        assert mem.get(pottery.id).superseded_by is None  # the model said ADD: both hobbies hold
+        # no cue word of change: the values alone would keep both; the model reads the swap
+        [climbing] = mem.add("I took up climbing and it's my thing now.", user_id="u", timestamp="2023-03-01")
+        assert climbing.supersedes == knitting.id and mem.get(knitting.id).valid_to is not None
+        assert len(llm.requests) == 2  # one question per new value against the current holder
+        [again] = mem.add("I took up climbing, honestly.", user_id="u", timestamp="2023-04-01")
+        assert again.supersedes is None and len(llm.requests) == 2  # the same value: not asked
+        assert [m.id for m in mem.chain(climbing.id)] == [knitting.id, climbing.id]
+        mem.close()
+
+
+def test_a_failing_model_leaves_the_decision_to_the_values(tmp_path: Path, model_home: Path) -> None:
+    with scripted_llm(lambda body: (500, "model crashed")) as llm:
+        mem = _memory(tmp_path, model_home, llm.url)
+        [lyon] = mem.add("I live in Lyon.", user_id="u", timestamp="2023-01-01")
+        [berlin] = mem.add("I moved to Berlin.", user_id="u", timestamp="2023-02-01")
+        assert berlin.supersedes == lyon.id  # the value changed: the zero-LLM judge's answer
+        judge = mem.writer.judge
+        assert isinstance(judge, ModelFactJudge) and judge.stats() == {"calls": 1, "failures": 1}
+        mem.close()
+
+
+def test_the_model_judge_needs_a_model(tmp_path: Path, model_home: Path) -> None:
+    with pytest.raises(NoModelError, match="fact_judge='model' needs a model"):
+        _memory(tmp_path, model_home, None)
+    with pytest.raises(ValueError, match="fact_judge"):
+        hashing_config(model_home, tmp_path / "x.db", fact_judge="llm")
