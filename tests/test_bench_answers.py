@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from memgrid import NoModelError
 from memgrid.bench.answers import JUDGE_SYSTEM, pack, sample_questions, turn_lines
 from memgrid.bench.locomo import run_locomo_answers
 from memgrid.config import LLMConfig
@@ -110,3 +111,16 @@ def test_halumem_scores_extraction_updates_and_questions(tmp_path: Path, model_h
     boundary = result["qa_by_type"].get("Memory Boundary")
     assert boundary is None or boundary["accuracy"] == 1.0  # "I don't know" is right there
     assert json.loads((tmp_path / "h.json").read_text())["questions"] == 3
+
+
+@pytest.mark.skipif(not HALUMEM.exists(), reason="needs ../shared/data/halumem")
+def test_halumem_without_a_model_reports_the_zero_llm_links(tmp_path: Path, model_home: Path) -> None:
+    from memgrid.bench.halumem import run_halumem
+
+    result = run_halumem(HALUMEM, LLMConfig(base_url=None), model_home, "hashing", sessions=3,
+                         log=lambda *a: None)
+    assert result["questions"] == 0 and result["model"] is None and result["gold_updates"] > 0
+    assert result["zero_llm_supersession_links"] == len(result["links"])
+    with pytest.raises(NoModelError, match="--infer needs a model"):
+        run_halumem(HALUMEM, LLMConfig(base_url=None), model_home, "hashing", infer=True, sessions=1,
+                    log=lambda *a: None)

@@ -6,7 +6,8 @@ defines its three tasks.
   extracted fact counts when one of the session's gold points supports it), both judged by the
   model over the five candidates that share the most words; update accuracy: the gold points
   marked `is_update` that were recalled by a fact that superseded an older one.
-- Updates, zero-LLM: how many supersession links the verbatim path wrote, beside the gold count.
+- Updates, zero-LLM: the supersession links the verbatim path wrote (each with both texts, to
+  read beside the gold updates) and the gold count. With no model this is all that runs.
 - Question answering: each session's questions are asked right after it (`reference_time` its
   end), answered by `Memory.answer`, judged against the gold answer; for Memory Boundary questions
   (the answer is not in memory) only "I don't know" is right. Accuracy per question type."""
@@ -28,6 +29,7 @@ from pydantic import BaseModel
 from memgrid.bench.answers import JUDGE_SYSTEM, Verdict
 from memgrid.bench.report import write_json
 from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
+from memgrid.errors import NoModelError
 from memgrid.llm.client import LLMClient
 from memgrid.memory import Memory
 
@@ -74,22 +76,30 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
     workdir = Path(tempfile.mkdtemp(prefix="bench-halumem-"))
     mem = Memory(config=MemgridConfig(home=home, path=workdir / "halumem.db", llm=llm,
                                       embedder=EmbedderConfig(provider=embedder)))  # type: ignore[arg-type]
-    judge = mem.llm
+    judge = mem.llm if llm.enabled else None  # no model: the zero-LLM update links alone
+    if infer and judge is None:
+        mem.close()
+        raise NoModelError("--infer needs a model: --llm-base-url URL or 'local'")
     user = "halumem"
     qa: dict[str, list[float]] = defaultdict(list)
     extraction = {"gold_points": 0, "recalled": 0, "extracted": 0, "supported": 0,
                   "gold_updates": 0, "updates_linked": 0}
     zero_llm_links = 0
+    links: list[dict[str, Any]] = []  # each verbatim supersession, to read beside the gold updates
     try:
         for number, session in enumerate(record["sessions"][:sessions], 1):
             turns = [{"role": t["role"], "content": t["content"],
                       "timestamp": _time(t["timestamp"]).isoformat()}
                      for t in session["dialogue"] if t["content"].strip()]
             added = mem.add(turns, user_id=user, session_id=f"session-{number}", infer=infer)
+            for memory in added:
+                if memory.supersedes and memory.kind == "message":
+                    old = mem.get(memory.supersedes)
+                    links.append({"session": number, "old": old.text, "new": memory.text})
             zero_llm_links += sum(e.event == "UPDATE" for e in added.events)
             gold = session["memory_points"]
             extraction["gold_updates"] += sum(p["is_update"] == "True" for p in gold)
-            if infer:
+            if infer and judge is not None:
                 facts = [f for f in added.facts if f.event in ("ADD", "UPDATE")]
                 texts = [f.text for f in facts]
                 extraction["gold_points"] += len(gold)
@@ -105,6 +115,8 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
                 extraction["supported"] += sum(matches(judge, t, golds) for t in texts)
             asked_at = _time(session["end_time"]).isoformat()
             for q in session.get("questions") or []:
+                if judge is None:
+                    break
                 out = mem.answer(q["question"], user_id=user, reference_time=asked_at)
                 if q["question_type"] == "Memory Boundary":
                     right = not out.known
@@ -118,8 +130,8 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
                 qa[q["question_type"]].append(float(right))
             log(f"session {number}: {len(turns)} turns, {sum(map(len, qa.values()))} questions so far")
     finally:
-        usage = judge.usage.by_task
-        model = judge.model_name
+        usage = judge.usage.by_task if judge is not None else {}
+        model = judge.model_name if judge is not None else None
         mem.close()
         shutil.rmtree(workdir, ignore_errors=True)
     every = [v for values in qa.values() for v in values]
@@ -130,7 +142,7 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
         "qa_by_type": {k: {"accuracy": round(statistics.fmean(v), 3), "questions": len(v)}
                        for k, v in sorted(qa.items())},
         "zero_llm_supersession_links": zero_llm_links, "gold_updates": extraction["gold_updates"],
-        "usage": usage}
+        "links": links, "usage": usage}
     if infer:
         e = extraction
         result["extraction"] = {

@@ -144,15 +144,16 @@ def halumem(
     json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON")] = None,
     llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
 ) -> None:
-    """HaluMem with a model: question answering per question type and, with --infer, memory-point
-    extraction recall and precision and update accuracy."""
+    """HaluMem: the zero-LLM update links beside the gold updates; with a model, question
+    answering per question type and, with --infer, memory-point extraction recall and precision
+    and update accuracy."""
     from memgrid.bench.halumem import run_halumem
 
     if not data.exists():
         raise typer.BadParameter(f"no HaluMem file at {data}", param_hint="--data")
     result = run_halumem(data, llm_config(llm_base_url, llm_model), default_home(), embedder, infer,
                          sessions, json_out, log=console.print)
-    console.print_json(json.dumps({k: v for k, v in result.items() if k != "usage"}))
+    console.print_json(json.dumps({k: v for k, v in result.items() if k not in ("usage", "links")}))
 
 
 @bench_app.command("console")
