@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from memgrid import Memory
-from memgrid.write.facts import asked_fact_keys, extract_fact
+from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extract_fact
 
 
 @pytest.mark.parametrize(("text", "attribute", "value"), [
@@ -76,7 +76,22 @@ def test_a_weekday_routine_is_a_fact_and_a_dated_event_is_not(mem: Memory) -> No
 def test_questions_about_the_present_ask_for_fact_keys() -> None:
     assert asked_fact_keys("Where do I live now?") == ["self|residence"]
     assert "ana|manager" in asked_fact_keys("Who is Ana's manager?")
-    assert asked_fact_keys("Where did I live before?") == []  # the past: no shortcut
+    assert asked_fact_keys("Where did I live before?") == []  # the past: not the current holder
+    assert asked_facts("Where did I use to work?") == AskedFacts(["self|employer"], "earlier")
+    assert asked_facts("Where did I live in May 2023?").when == "then"
+
+
+def test_a_question_about_the_past_gets_what_was_true_then(mem: Memory) -> None:
+    """"Used to" and "before" get the value the current one replaced; a named time, the value
+    that held then; a question that names no time prefers no holder."""
+    [lyon] = mem.add("I live in Lyon.", user_id="p", timestamp="2023-01-10")
+    [oslo] = mem.add("Packed up the flat, I'm a resident of Oslo now.", user_id="p", timestamp="2023-04-02")
+    [galway] = mem.add("We've relocated the family to Galway.", user_id="p", timestamp="2023-09-20")
+    assert (lyon.fact_key, oslo.fact_key, galway.fact_key) == ("self|residence",) * 3
+    first = {q: mem.search(q, user_id="p", limit=1, reference_time="2023-12-01")[0].memory.id for q in (
+        "Where do I live these days?", "Where did I use to live?", "Where did I live before?",
+        "Where did I live in February 2023?", "Where did I live in June 2023?")}
+    assert list(first.values()) == [galway.id, oslo.id, oslo.id, lyon.id, oslo.id]
 
 
 def test_the_current_value_comes_first_and_as_of_the_old_one(mem: Memory) -> None:

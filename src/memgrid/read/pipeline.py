@@ -15,7 +15,7 @@ from memgrid.read.fusion import fuse
 from memgrid.read.query import plan_query
 from memgrid.storage.base import Store
 from memgrid.validation import Filters
-from memgrid.write.facts import asked_fact_keys
+from memgrid.write.facts import asked_facts
 
 
 class Retriever:
@@ -78,7 +78,8 @@ class Retriever:
             rerank.prefer_dated(cfg, scores, explain, placed)
         if cfg.speaker_discount > 0 and plan.names:
             rerank.prefer_named_speakers(cfg, plan.names, scores, explain, placed)
-        rerank.put_current_fact_first(self.store, scope, filters, asked_fact_keys(query), scores, explain)
+        rerank.put_current_fact_first(self.store, scope, filters, asked_facts(query), scores, explain,
+                                      then=plan.time_range[1] - 1e-3 if plan.time_range else None)
         best = sorted(scores, key=lambda s: -scores[s])[:limit]
         memories = self.store.get_by_seq(best)
         best = [s for s in best if s in memories]  # deleted by another writer meanwhile

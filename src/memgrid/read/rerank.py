@@ -13,6 +13,7 @@ from memgrid.read.timeparse import vague_time
 from memgrid.storage.base import Placement, Store
 from memgrid.text import keywords, question_share, tokens
 from memgrid.validation import Filters
+from memgrid.write.facts import AskedFacts
 
 
 def boost_sessions(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,
@@ -208,25 +209,37 @@ def rank_echoes_below(scores: dict[int, float], explain: Explain, placed: dict[i
             explain.setdefault(seq, {})["echo"] = (0, floor)
 
 
-def put_current_fact_first(store: Store, scope: Scope, filters: Filters, keys: list[str],
-                           scores: dict[int, float], explain: Explain) -> None:
+def put_current_fact_first(store: Store, scope: Scope, filters: Filters, asked: AskedFacts,
+                           scores: dict[int, float], explain: Explain, then: float | None = None) -> None:
     """A question about the present ("where do I live now?") gets the memory that holds the
     asked fact now first, found by its key even where the words differ ("we've relocated the
-    family to Galway") and no older statement was linked; `as_of`, the one that held it then.
-    Only where the search is not narrowed (a session, filters, a time): the holder would
-    bypass what narrows it."""
-    if not keys or scope.session_id or filters.kinds or filters.roles or filters.speakers or \
+    family to Galway") and no older statement was linked; `as_of`, or a time the question names
+    (`then`), the one that held it then; "used to", "before", the one the current holder
+    replaced. Only where the search is not narrowed (a session, filters, a time): the holder
+    would bypass what narrows it."""
+    if not asked.keys or scope.session_id or filters.kinds or filters.roles or filters.speakers or \
             filters.metadata or filters.visibility or filters.time_range or filters.event_after or \
             filters.event_before is not None:
         return
+    at = filters.as_of
+    if asked.when == "then":
+        if at is None and then is None:
+            return  # a question about the past that names no time: no one holder to prefer
+        at = then if at is None else min(at, then or at)
     # as_of T: the newest statement valid then, linked or not (a new hobby joins the old ones)
-    held = [m for m in store.current_facts(scope, keys, at=filters.as_of).values()
-            if (filters.include_archived or not m.archived) and m.seq is not None
-            and (filters.access is None or readable(filters.access, [m]))]
-    if not held:
+    held = store.current_facts(scope, asked.keys, at=at)
+    if asked.when == "earlier":  # what held each fact just before its holder (then) said otherwise
+        held = {key: old for m in held.values()
+                for key, old in store.current_facts(scope, [m.fact_key or ""],
+                                                    at=(m.event_time or 0.0) - 1e-3).items()
+                if m.event_time is not None}
+    shown = [m for m in held.values()
+             if (filters.include_archived or not m.archived) and m.seq is not None
+             and (filters.access is None or readable(filters.access, [m]))]
+    if not shown:
         return
     top = max(scores.values(), default=0.0)
-    for r, m in enumerate(sorted(held, key=lambda m: -(m.event_time or m.created_at or 0.0)), 1):
+    for r, m in enumerate(sorted(shown, key=lambda m: -(m.event_time or m.created_at or 0.0)), 1):
         assert m.seq is not None
         scores[m.seq] = top * 1.01 + 1e-6 / r
         explain.setdefault(m.seq, {})["fact"] = (r, 0.0)

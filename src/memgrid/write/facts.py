@@ -392,17 +392,33 @@ _PAST = re.compile(r"\b(?:used to|before|previously|formerly|originally|at first
 _SELF = re.compile(r"\b(?:i|my|me|i'm)\b", re.I)
 
 
-def asked_fact_keys(question: str) -> list[str]:
-    """The fact keys a question about the present asks for ("where do I live now?" ->
-    self|residence; "who is Ana's manager?" -> ana|manager); none for a question about the past."""
-    if _PAST.search(question):
-        return []
+_EARLIER = re.compile(r"\b(?:used to|use to|before|previously|formerly|originally|at first|back then|old|"
+                      r"former)\b", re.I)
+
+
+@dataclass(frozen=True, slots=True)
+class AskedFacts:
+    keys: list[str]  # "<subject>|<attribute>" the question asks for
+    when: str  # "now"; "earlier" (used to, before: the value the current one replaced); "then" (a time)
+
+
+def asked_facts(question: str) -> AskedFacts:
+    """Which fact keys a question asks for, and of when: "where do I live now?" -> self|residence
+    now; "where did I use to live?" -> earlier; "where did I live in March 2023?" -> then (the
+    planner resolves the time)."""
     attributes = [name for name, pattern in _ASKED if pattern.search(question)]
-    if not attributes:
-        return []
     subjects = ["self"] if _SELF.search(question) else []
     subjects += [_clean(n.removesuffix("'s")) for n in entities(question) if n not in ("I", "What", "Who")]
-    return [f"{subject}|{a}" for subject in subjects for a in attributes]
+    keys = [f"{subject}|{a}" for subject in subjects for a in attributes]
+    if not _PAST.search(question):
+        return AskedFacts(keys, "now")
+    return AskedFacts(keys, "earlier" if _EARLIER.search(question) else "then")
+
+
+def asked_fact_keys(question: str) -> list[str]:
+    """The fact keys a question about the present asks for; none for one about the past."""
+    asked = asked_facts(question)
+    return asked.keys if asked.when == "now" else []
 
 
 class FactJudge(Protocol):
