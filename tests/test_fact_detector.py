@@ -46,6 +46,7 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "Email support@shop.example for a refund.",  # someone else's address
     "New email for the choir list: choir@club.example.",  # not the speaker's own
     "My work is inspired by Shirley Franco's work.",  # a possessor, not an employer
+    "We dog-sat a greyhound called Juno for the weekend.",  # someone else's pet, minded
     "In my new role I report to the Regional Director.",  # a title, not a manager's name
 ])
 def test_statements_that_change_nothing(text: str) -> None:

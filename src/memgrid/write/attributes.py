@@ -70,7 +70,8 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
                               r"engaged", r"married", r"fianc\w*"), "name"),
     AttributeCues("manager", (r"manager", r"boss", r"reports? to", r"supervisor"), "name"),
     AttributeCues("doctor", (r"doctor", r"gp", r"physician", r"dr\.?"), "name"),
-    AttributeCues("pet", (ANIMALS,), "name", change=True),
+    AttributeCues("pet", (ANIMALS,), "name", change=True,  # minding someone's pet is not having one
+                  excluded=(r"[\w-]*sat", r"[\w-]*sitting", r"[\w-]*sitter", r"weekend", r"borrow\w*")),
     AttributeCues("number of kids", (r"kids", r"children", r"little ones", r"child"), "number"),
     # "I'm vegan" states a diet; "I'm making a vegan cake" does not: the value right after "I'm"
     AttributeCues("diet", (r"diet", r"went", r"i'm now", r"fully", r"follow",
