@@ -113,14 +113,22 @@ def test_halumem_scores_extraction_updates_and_questions(tmp_path: Path, model_h
     assert json.loads((tmp_path / "h.json").read_text())["questions"] == 3
 
 
-@pytest.mark.skipif(not HALUMEM.exists(), reason="needs ../shared/data/halumem")
 def test_halumem_without_a_model_reports_the_zero_llm_links(tmp_path: Path, model_home: Path) -> None:
+    """A two-session user in HaluMem's format: the move is linked to the old home, with both texts."""
     from memgrid.bench.halumem import run_halumem
 
-    result = run_halumem(HALUMEM, LLMConfig(base_url=None), model_home, "hashing", sessions=3,
-                         log=lambda *a: None)
-    assert result["questions"] == 0 and result["model"] is None and result["gold_updates"] > 0
-    assert result["zero_llm_supersession_links"] == len(result["links"])
+    def session(start: str, said: str, updates: int) -> dict[str, Any]:
+        return {"start_time": start, "end_time": start, "questions": [{"question": "Where?", "answer": "x",
+                                                                       "question_type": "Dynamic Update"}],
+                "memory_points": [{"memory_content": said, "is_update": "True" if updates else "False"}],
+                "dialogue": [{"role": "user", "content": said, "timestamp": start},
+                             {"role": "assistant", "content": "Nice!", "timestamp": start}]}
+    data = tmp_path / "user.jsonl"
+    data.write_text(json.dumps({"sessions": [session("Jan 05, 2025, 10:00:00", "I live in Lyon.", 0),
+                                             session("Mar 05, 2025, 10:00:00", "I moved to Berlin.", 1)]}))
+    result = run_halumem(data, LLMConfig(base_url=None), model_home, "hashing", log=lambda *a: None)
+    assert result["questions"] == 0 and result["model"] is None and result["gold_updates"] == 1
+    assert result["links"] == [{"session": 2, "old": "I live in Lyon.", "new": "I moved to Berlin."}]
+    assert result["zero_llm_supersession_links"] == 1
     with pytest.raises(NoModelError, match="--infer needs a model"):
-        run_halumem(HALUMEM, LLMConfig(base_url=None), model_home, "hashing", infer=True, sessions=1,
-                    log=lambda *a: None)
+        run_halumem(data, LLMConfig(base_url=None), model_home, "hashing", infer=True, log=lambda *a: None)

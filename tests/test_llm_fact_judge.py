@@ -65,3 +65,28 @@ def test_the_model_judge_needs_a_model(tmp_path: Path, model_home: Path) -> None
         _memory(tmp_path, model_home, None)
     with pytest.raises(ValueError, match="fact_judge"):
         hashing_config(model_home, tmp_path / "x.db", fact_judge="llm")
+
+
+def test_the_model_judge_decides_for_writes_over_rest(tmp_path: Path, model_home: Path) -> None:
+    """A server configured with the model as judge: REST adds go through the same decision."""
+    from fastapi.testclient import TestClient
+
+    from memgrid import Client
+    from memgrid.server.app import create_app
+    from memgrid.server.service import open_service
+
+    with scripted_llm(swap_judge) as llm:
+        config = hashing_config(model_home, tmp_path / "s.db", fact_judge="model")
+        config.llm = LLMConfig(base_url=llm.url, model="scripted")
+        service = open_service(config)
+        _, _, admin_key = service.access.create_tenant("acme")
+        with TestClient(create_app(service)) as http:
+            admin = Client("http://testserver", admin_key, http=http)
+            user = admin.create_principal("user", "ana")
+            ana = Client("http://testserver", admin.create_key(user.id).secret or "", http=http)
+            [knitting] = ana.add("I took up knitting.", timestamp="2023-01-01")
+            [chess] = ana.add("I took up chess as well.", timestamp="2023-02-01")
+            [climbing] = ana.add("I took up climbing and it's my thing now.", timestamp="2023-03-01")
+            assert chess.supersedes is None and climbing.supersedes == chess.id
+            assert ana.get(knitting.id).superseded_by is None and len(llm.requests) == 2
+        service.memory.close()

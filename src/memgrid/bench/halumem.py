@@ -84,7 +84,6 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
     qa: dict[str, list[float]] = defaultdict(list)
     extraction = {"gold_points": 0, "recalled": 0, "extracted": 0, "supported": 0,
                   "gold_updates": 0, "updates_linked": 0}
-    zero_llm_links = 0
     links: list[dict[str, Any]] = []  # each verbatim supersession, to read beside the gold updates
     try:
         for number, session in enumerate(record["sessions"][:sessions], 1):
@@ -96,7 +95,6 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
                 if memory.supersedes and memory.kind == "message":
                     old = mem.get(memory.supersedes)
                     links.append({"session": number, "old": old.text, "new": memory.text})
-            zero_llm_links += sum(e.event == "UPDATE" for e in added.events)
             gold = session["memory_points"]
             extraction["gold_updates"] += sum(p["is_update"] == "True" for p in gold)
             if infer and judge is not None:
@@ -141,7 +139,7 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
         "questions": len(every),
         "qa_by_type": {k: {"accuracy": round(statistics.fmean(v), 3), "questions": len(v)}
                        for k, v in sorted(qa.items())},
-        "zero_llm_supersession_links": zero_llm_links, "gold_updates": extraction["gold_updates"],
+        "zero_llm_supersession_links": len(links), "gold_updates": extraction["gold_updates"],
         "links": links, "usage": usage}
     if infer:
         e = extraction

@@ -223,9 +223,9 @@ def put_current_fact_first(store: Store, scope: Scope, filters: Filters, asked: 
         return
     at = filters.as_of
     if asked.when == "then":
-        if at is None and then is None:
+        if then is None and at is None:
             return  # a question about the past that names no time: no one holder to prefer
-        at = then if at is None else min(at, then or at)
+        at = min(t for t in (at, then) if t is not None)
     # as_of T: the newest statement valid then, linked or not (a new hobby joins the old ones)
     held = store.current_facts(scope, asked.keys, at=at)
     if asked.when == "earlier":  # what held each fact just before its holder (then) said otherwise
