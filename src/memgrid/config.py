@@ -149,6 +149,12 @@ class MemgridConfig(BaseModel):
         default_factory=lambda: _env("MEMGRID_FACT_JUDGE") or "values", validate_default=True,
         description="whether a new statement replaces the old one holding the same "
         "fact: decided by comparing values (zero-LLM) or by the model of `llm` (Mem0's decision)")
+    extraction_worker: bool = Field(
+        default=True, description="run fact extraction queued by add(infer=True, background=True) "
+        "in a thread of this process; False: another process drains it (`memgrid extract drain`)")
+    extraction_lease_s: float = Field(
+        default=900.0, gt=0, description="how long a worker holds a queued extraction job before "
+        "another may take it over (it died); longer than one add's extraction takes")
     vector_save_every: int = Field(
         default=5_000, ge=1, description="writes between saves of the vector index file"
     )

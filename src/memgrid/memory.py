@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import threading
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,7 @@ from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.llm.answer import Answer, answer_from, reference_day
+from memgrid.llm.background import QUEUE, ExtractionStatus, ExtractionWorker, WorkerPolicy
 from memgrid.llm.client import LLMClient
 from memgrid.llm.deep import deep_search
 from memgrid.llm.infer import infer_facts
@@ -97,6 +99,7 @@ class Memory:
             self.store.close()
             raise
         self._llm: LLMClient | None = None
+        self._llm_lock = threading.Lock()
         judge: FactJudge | None = None
         if not config.supersession:
             judge = NeverJudge()
@@ -109,17 +112,23 @@ class Memory:
         self.writer = Writer(self.store, self.embedder, config.max_text_chars, judge=judge,
                              links=config.links)
         self.retriever = Retriever(self.store, self.embedder, config.retrieval)
+        self._worker: ExtractionWorker | None = None
+        if config.llm.enabled and config.extraction_worker:
+            due = self.store.job_counts(None, QUEUE)
+            if due.pending or due.running:  # left by a process that stopped or crashed: resume
+                self._extractions().start()
 
     @property
     def llm(self) -> LLMClient:
         """The model of `config.llm`, made on first use. Nothing on the zero-LLM path asks for it."""
-        if self._llm is None:
-            if not self.config.llm.enabled:
-                raise NoModelError(
-                    "this needs a model: set MEMGRID_LLM_BASE_URL (an OpenAI-compatible endpoint such "
-                    "as http://127.0.0.1:8080/v1, or 'local' for the packaged one) or MemgridConfig.llm")
-            self._llm = LLMClient(self.config.llm, self.config.home / "models")
-        return self._llm
+        if not self.config.llm.enabled:
+            raise NoModelError(
+                "this needs a model: set MEMGRID_LLM_BASE_URL (an OpenAI-compatible endpoint such "
+                "as http://127.0.0.1:8080/v1, or 'local' for the packaged one) or MemgridConfig.llm")
+        with self._llm_lock:  # the extraction worker may ask at the same moment: one client
+            if self._llm is None:
+                self._llm = LLMClient(self.config.llm, self.config.home / "models")
+            return self._llm
 
     # -- scope helpers ---------------------------------------------------------------------
 
@@ -145,12 +154,15 @@ class Memory:
             agent_id: str | None = None, session_id: str | None = None,
             visibility: str = "private", timestamp: Any = None,
             metadata: dict[str, Any] | None = None, kind: str = "message",
-            source: str = "api", idempotency_key: str | None = None, infer: bool = False) -> Added:
+            source: str = "api", idempotency_key: str | None = None, infer: bool = False,
+            background: bool = False) -> Added:
         """Store text or chat messages verbatim. Returns the new memories (exact repeats
         skipped), with `.events`: per input message ADD, UPDATE (it superseded a fact) or NONE.
         Pass the same `idempotency_key` when retrying an add that may have been stored.
         `infer=True` (needs a model) also extracts facts about the user from the user's turns
-        and decides each against their current facts; `.facts` says what became of each."""
+        and decides each against their current facts; `.facts` says what became of each. With
+        `background=True` as well, the turns are queued for extraction in the transaction that
+        stores them and `add` returns at once (`.queued`); `extraction_status()` tells progress."""
         if visibility not in ("private", "shared"):
             raise InvalidInputError("visibility must be 'private' or 'shared'")
         check_scope_value("kind", kind)
@@ -161,8 +173,18 @@ class Memory:
                                     metadata=check_metadata(metadata), kind=kind, source=source,
                                     idempotency_key=idempotency_key)
         check_bool(infer, "infer")
+        check_bool(background, "background")
+        if background and not infer:
+            raise InvalidInputError("background=True queues fact extraction: pass infer=True too")
         llm = self.llm if infer else None  # no model configured: refused before anything is stored
-        written, events = self.writer.add(units, scope.user_id or scope.agent_id)
+        written, events = self.writer.add(units, scope.user_id or scope.agent_id,
+                                          queue=QUEUE if background else None)
+        if background:
+            if written and self.config.extraction_worker:
+                worker = self._extractions()
+                worker.start()
+                worker.wake()
+            return Added([u.to_record() for u in written], events, queued=bool(written))
         facts: builtins.list[FactEvent] = []
         if llm is not None:
             try:
@@ -171,6 +193,25 @@ class Memory:
                 raise LLMError(f"the turns are stored ({', '.join(u.id for u in written) or 'repeats'}); "
                                f"fact extraction failed: {exc}") from exc
         return Added([u.to_record() for u in written], events, facts)
+
+    def _extractions(self) -> ExtractionWorker:
+        if self._worker is None:
+            self._worker = ExtractionWorker(self, WorkerPolicy(lease_s=self.config.extraction_lease_s))
+        return self._worker
+
+    def extraction_status(self, *, user_id: str | None = None) -> ExtractionStatus:
+        """Progress of background fact extraction in this tenant (or for one user)."""
+        counts = self.store.job_counts(self.tenant_id, QUEUE, check_scope_value("user_id", user_id))
+        return ExtractionStatus.of(counts)
+
+    def drain_extractions(self, *, max_jobs: int | None = None) -> ExtractionStatus:
+        """Run queued fact extraction in this thread until none is due (or `max_jobs` ran): for
+        scripts, and for a worker process when `extraction_worker=False`. Needs a model."""
+        if max_jobs is not None:
+            check_int(max_jobs, "max_jobs", 1, 10**9)
+        self.llm  # noqa: B018 - no model configured: said before any job is claimed
+        self._extractions().drain(max_jobs)
+        return self.extraction_status()
 
     def update(self, memory_id: str, *, text: str | None = None,
                metadata: dict[str, Any] | None = None, importance: float | None = None,
@@ -468,6 +509,9 @@ class Memory:
                            limit=limit)
 
     def close(self) -> None:
+        """Stop the extraction worker after the job in hand (the rest stays queued), then close."""
+        if self._worker is not None:
+            self._worker.stop()
         if self._llm is not None:
             self._llm.close()
         self.store.close()
@@ -507,4 +551,6 @@ class AsyncMemory:
     answer = in_thread(Memory.answer)
     learn = in_thread(Memory.learn)
     strategies = in_thread(Memory.strategies)
+    extraction_status = in_thread(Memory.extraction_status)
+    drain_extractions = in_thread(Memory.drain_extractions)
     close = in_thread(Memory.close)

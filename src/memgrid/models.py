@@ -127,14 +127,16 @@ class FactEvent(BaseModel):
 
 
 class Added(list[MemoryRecord]):
-    """The memories `add` stored (a list, as before), with `events`: one per input message, and
-    `facts`: what the model extracted, with `infer=True`."""
+    """The memories `add` stored (a list, as before), with `events`: one per input message,
+    `facts`: what the model extracted, with `infer=True`, and `queued`: whether extraction was
+    left to the background worker instead (`background=True`)."""
 
     def __init__(self, records: list[MemoryRecord], events: list[AddEvent],
-                 facts: list[FactEvent] | None = None) -> None:
+                 facts: list[FactEvent] | None = None, queued: bool = False) -> None:
         super().__init__(records)
         self.events = events
         self.facts = facts or []
+        self.queued = queued
 
 
 class ExportedLink(BaseModel):

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from memgrid.models import HistoryEntry, Scope, StoredMemory
+from memgrid.storage.jobs import Job, JobCounts
 from memgrid.validation import Filters
 
 VectorHit = tuple[int, float]  # (seq, cosine similarity)
@@ -103,13 +104,26 @@ class Store(Protocol):
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
                plan: Plan | None = None, links: Sequence[Link] = (),
                keep_positions: bool = False,
-               history: dict[str, list[HistoryEntry]] | None = None) -> list[StoredMemory]:
+               history: dict[str, list[HistoryEntry]] | None = None,
+               queue: str | None = None) -> list[StoredMemory]:
         """Write rows, full text, vectors, links and ADD history atomically. `plan` runs first in
         the same transaction, with other writes to the same owner held off: it drops what is
         already stored and names the facts to close (valid_to, superseded_by, a new version in
         their history). Turns numbered 0..n-1 follow their session's stored ones, unless
         `keep_positions` (an import brings the places it had). `history` (an import) replaces
-        the ADD entry of the memories it names. Returns what was inserted."""
+        the ADD entry of the memories it names. `queue`: the inserted memories also become one
+        job of that queue, in the same transaction. Returns what was inserted."""
+
+    def claim_jobs(self, queue: str, limit: int, lease_s: float) -> list[Job]:
+        """Up to `limit` jobs due now, oldest first, leased for `lease_s` seconds: no other
+        worker, in this process or another, gets them until the lease runs out."""
+
+    def end_job(self, job: Job, error: str | None, max_attempts: int, retry_after: float) -> None:
+        """Done (no error); else pending again after a wait that doubles with each attempt, or
+        failed for good once `max_attempts` claims failed."""
+
+    def job_counts(self, tenant_id: str | None, queue: str, user_id: str | None = None) -> JobCounts:
+        """Jobs by state, and the newest errors, of a tenant (or one user; None: every tenant)."""
 
     def current_facts(self, scope: Scope, keys: Sequence[str],
                       at: float | None = None) -> dict[str, StoredMemory]:

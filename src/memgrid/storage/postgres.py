@@ -19,6 +19,18 @@ import psycopg
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
 from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, Plan, TextHit, VectorHit
+from memgrid.storage.jobs import (
+    Job,
+    JobCounts,
+    claim,
+    counts_sql,
+    end_params,
+    end_sql,
+    enqueue_params,
+    enqueue_sql,
+    errors_sql,
+    job_counts,
+)
 from memgrid.storage.postgres_pool import open_pool
 from memgrid.storage.postgres_schema import EMBEDDING_STORAGE_SQL, migrate
 from memgrid.storage.postgres_text import TermStats, ranked_match_sql
@@ -55,6 +67,7 @@ from memgrid.storage.sql import (
     place_in_sessions,
     row_to_memory,
     rows_to_memories,
+    scope_delete_sql,
     scope_sql,
     scope_stats,
     session_rows,
@@ -199,7 +212,8 @@ class PostgresStore:
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
                plan: Plan | None = None, links: Sequence[Link] = (),
                keep_positions: bool = False,
-               history: dict[str, list[HistoryEntry]] | None = None) -> list[StoredMemory]:
+               history: dict[str, list[HistoryEntry]] | None = None,
+               queue: str | None = None) -> list[StoredMemory]:
         if not memories:
             return []
         placeholders = ", ".join(["%s"] * INSERT_COLUMNS.count(",")) + ", %b"
@@ -228,6 +242,8 @@ class PostgresStore:
                 cur.executemany(history_sql("%s"), history_rows(memories, actor, history))
                 cur.executemany("INSERT INTO links (src, dst, kind, weight) VALUES (%s, %s, %s, %s) "
                                 "ON CONFLICT DO NOTHING", link_rows(links))
+            if queue is not None:
+                conn.execute(enqueue_sql("%s"), enqueue_params(queue, memories, actor, time.time()))
         self._grew(len(memories))
         return list(memories)
 
@@ -282,6 +298,7 @@ class PostgresStore:
             conn.execute("DELETE FROM history WHERE memory_id = ANY(%s)", (ids,))
             conn.execute("DELETE FROM scope_state WHERE tenant_id = %s", (scope.tenant_id,))
             conn.execute(*erase_history_sql(scope, "%s"))  # of memories deleted earlier too
+            conn.execute(*scope_delete_sql("jobs", scope, "%s"))
         self._run("VACUUM memories, history")  # dead tuples go, index entries with them
         return len(ids)
 
@@ -338,6 +355,18 @@ class PostgresStore:
             conn.execute("INSERT INTO scope_state VALUES (%s, %s, %s, %s) ON CONFLICT "
                          "(tenant_id, scope, name) DO UPDATE SET value = EXCLUDED.value",
                          (scope.tenant_id, state_key(scope), name, value))
+
+    def claim_jobs(self, queue: str, limit: int, lease_s: float) -> list[Job]:
+        with self._tx() as conn:  # SKIP LOCKED: workers on other servers take other jobs
+            return claim(conn, "%s", queue, limit, lease_s, lock=" FOR UPDATE SKIP LOCKED")
+
+    def end_job(self, job: Job, error: str | None, max_attempts: int, retry_after: float) -> None:
+        with self._tx() as conn:
+            conn.execute(end_sql("%s"), end_params(job, error, time.time(), max_attempts, retry_after))
+
+    def job_counts(self, tenant_id: str | None, queue: str, user_id: str | None = None) -> JobCounts:
+        return job_counts(self._q(*counts_sql(tenant_id, queue, user_id, "%s")),
+                          self._q(*errors_sql(tenant_id, queue, user_id, "%s")))
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
         return self.histories(tenant_id, [memory_id]).get(memory_id, [])

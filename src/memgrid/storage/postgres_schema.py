@@ -153,7 +153,19 @@ CREATE INDEX IF NOT EXISTS ix_history_session ON history (tenant_id, user_id, se
     WHERE session_id IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9]
+# v10: the durable work queue (SQLite's v14)
+_V10 = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id BIGSERIAL PRIMARY KEY, queue TEXT NOT NULL, tenant_id TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, session_id TEXT, memory_ids TEXT NOT NULL, actor TEXT,
+    state TEXT NOT NULL, attempts INTEGER NOT NULL, lease_until DOUBLE PRECISION,
+    created_at DOUBLE PRECISION NOT NULL, done_at DOUBLE PRECISION, error TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_jobs_open ON jobs (queue, id) WHERE state IN ('pending', 'running');
+CREATE INDEX IF NOT EXISTS ix_jobs_scope ON jobs (tenant_id, queue, user_id, state);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10]
 # Rows a step's SQL cannot compute, written in the same transaction (keyed by the version made).
 BACKFILLS: dict[int, Callable[[Any], None]] = {5: _backfill_name_terms}
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -296,15 +296,20 @@ def history_rows(memories: Sequence[StoredMemory], actor: str | None,
     return rows
 
 
-def erase_history_sql(scope: Scope, p: str) -> tuple[str, list[Any]]:
-    """Every history entry of a scope, deleted memories' included."""
+def scope_delete_sql(table: str, scope: Scope, p: str) -> tuple[str, list[Any]]:
+    """Every row of `table` (with tenant, user, agent and session columns) in a scope."""
     parts, params = [f"tenant_id = {p}"], [scope.tenant_id]
     for column, value in (("user_id", scope.user_id), ("agent_id", scope.agent_id),
                           ("session_id", scope.session_id)):
         if value is not None:
             parts.append(f"{column} = {p}")
             params.append(value)
-    return f"DELETE FROM history WHERE {' AND '.join(parts)}", params
+    return f"DELETE FROM {table} WHERE {' AND '.join(parts)}", params
+
+
+def erase_history_sql(scope: Scope, p: str) -> tuple[str, list[Any]]:
+    """Every history entry of a scope, deleted memories' included."""
+    return scope_delete_sql("history", scope, p)
 
 
 HISTORY_COLUMNS = "memory_id, version, event, text, metadata, at, actor"

@@ -21,6 +21,18 @@ from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
 from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, Plan, TextHit, VectorHit
 from memgrid.storage.file_lock import SCHEMA_OFFSET, locked
+from memgrid.storage.jobs import (
+    Job,
+    JobCounts,
+    claim,
+    counts_sql,
+    end_params,
+    end_sql,
+    enqueue_params,
+    enqueue_sql,
+    errors_sql,
+    job_counts,
+)
 from memgrid.storage.sql import (
     COLUMNS,
     HAS_LINK,
@@ -54,6 +66,7 @@ from memgrid.storage.sql import (
     place_in_sessions,
     row_to_memory,
     rows_to_memories,
+    scope_delete_sql,
     scope_sql,
     scope_stats,
     session_rows,
@@ -244,7 +257,8 @@ class SQLiteStore:
     def insert(self, memories: Sequence[StoredMemory], actor: str | None,
                plan: Plan | None = None, links: Sequence[Link] = (),
                keep_positions: bool = False,
-               history: dict[str, list[HistoryEntry]] | None = None) -> list[StoredMemory]:
+               history: dict[str, list[HistoryEntry]] | None = None,
+               queue: str | None = None) -> list[StoredMemory]:
         if not memories:
             return []
         with self._tx() as conn:
@@ -268,6 +282,8 @@ class SQLiteStore:
             conn.executemany(history_sql("?"), history_rows(memories, actor, history))
             conn.executemany("INSERT OR IGNORE INTO links (src, dst, kind, weight) VALUES (?, ?, ?, ?)",
                              link_rows(links))
+            if queue is not None:
+                conn.execute(enqueue_sql("?"), enqueue_params(queue, memories, actor, time.time()))
         embedded = [m for m in memories if m.embedding is not None]
         if self.vectors is not None and embedded:
             self.vectors.add([m.seq for m in embedded if m.seq is not None],
@@ -339,6 +355,7 @@ class SQLiteStore:
                              chunk)
             conn.execute(*erase_history_sql(scope, "?"))  # of memories deleted earlier too
             conn.execute("DELETE FROM scope_state WHERE tenant_id = ?", (scope.tenant_id,))
+            conn.execute(*scope_delete_sql("jobs", scope, "?"))
             # merge FTS segments so the erased terms are gone from the index, not just masked
             conn.execute("INSERT INTO memories_fts(memories_fts) VALUES ('optimize')")
         with self._lock:
@@ -416,6 +433,20 @@ class SQLiteStore:
         with self._tx() as conn:
             conn.execute("INSERT OR REPLACE INTO scope_state VALUES (?, ?, ?, ?)",
                          (scope.tenant_id, state_key(scope), name, value))
+
+    def claim_jobs(self, queue: str, limit: int, lease_s: float) -> list[Job]:
+        with self._tx() as conn:  # BEGIN IMMEDIATE: no other process claims the same ones
+            return claim(conn, "?", queue, limit, lease_s)
+
+    def end_job(self, job: Job, error: str | None, max_attempts: int, retry_after: float) -> None:
+        with self._tx() as conn:
+            conn.execute(end_sql("?"), end_params(job, error, time.time(), max_attempts, retry_after))
+
+    def job_counts(self, tenant_id: str | None, queue: str, user_id: str | None = None) -> JobCounts:
+        with self._lock:
+            rows = self.conn.execute(*counts_sql(tenant_id, queue, user_id, "?")).fetchall()
+            errors = self.conn.execute(*errors_sql(tenant_id, queue, user_id, "?")).fetchall()
+        return job_counts(rows, errors)
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
         return self.histories(tenant_id, [memory_id]).get(memory_id, [])

@@ -245,6 +245,19 @@ CREATE INDEX IF NOT EXISTS ix_history_session ON history(tenant_id, user_id, ses
     WHERE session_id IS NOT NULL;
 """
 
+# v14: a durable work queue (storage/jobs.py): fact extraction queued by `add(infer=True,
+# background=True)` in the transaction that stores the turns, drained by a worker later
+_V14 = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, queue TEXT NOT NULL, tenant_id TEXT NOT NULL,
+    user_id TEXT, agent_id TEXT, session_id TEXT, memory_ids TEXT NOT NULL, actor TEXT,
+    state TEXT NOT NULL, attempts INTEGER NOT NULL, lease_until REAL, created_at REAL NOT NULL,
+    done_at REAL, error TEXT
+);
+CREATE INDEX IF NOT EXISTS ix_jobs_open ON jobs(queue, id) WHERE state IN ('pending', 'running');
+CREATE INDEX IF NOT EXISTS ix_jobs_scope ON jobs(tenant_id, queue, user_id, state);
+"""
+
 NAME_TERMS_SQL = "INSERT OR IGNORE INTO name_terms (tenant_id, owner, term, seq) VALUES (?, ?, ?, ?)"
 # a name's rows under one owner, newest first, the scope clause (`where`, alias m) still deciding
 NAME_LOOKUP_SQL = ("SELECT m.seq, m.entities FROM name_terms n CROSS JOIN memories m ON m.seq = n.seq "
@@ -262,7 +275,7 @@ def _backfill_name_terms(conn: sqlite3.Connection) -> None:
 
 
 # Each entry upgrades from version i to i+1. Append, never edit a released step.
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9, _V10, _V11, _V12, _V13, _V14]
 # Rows a step's SQL cannot compute, written in the same transaction (keyed by the version made).
 BACKFILLS: dict[int, Callable[[sqlite3.Connection], None]] = {10: _backfill_name_terms}
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -72,9 +72,11 @@ class Writer:
                         scope, visibility, provenance, event_time, now, offset)
                 for offset, (text, metadata) in enumerate(entries)]
 
-    def add(self, units: list[StoredMemory], actor: str | None) -> tuple[list[StoredMemory], list[AddEvent]]:
+    def add(self, units: list[StoredMemory], actor: str | None,
+            queue: str | None = None) -> tuple[list[StoredMemory], list[AddEvent]]:
         """Write new units and say, per input message, what became of it (as mem0's events do):
-        ADD, UPDATE (it superseded a fact) or NONE (an exact repeat of a stored memory)."""
+        ADD, UPDATE (it superseded a fact) or NONE (an exact repeat of a stored memory).
+        `queue`: what was written is also queued there, in the same transaction."""
         repeats: dict[str, str] = {}
         if units:  # repeats of stored memories are not embedded (checked again when writing)
             stored = self.store.existing_hashes(units[0].scope, [u.content_hash for u in units])
@@ -83,7 +85,8 @@ class Writer:
                     repeats[unit.id] = stored[unit.content_hash]
                 else:
                     stored[unit.content_hash] = unit.id
-        written = self.write([u for u in units if u.id not in repeats], actor, repeats=repeats)
+        written = self.write([u for u in units if u.id not in repeats], actor, repeats=repeats,
+                             queue=queue)
         events = [AddEvent(index=i, event="NONE", id=repeats[u.id]) if u.id in repeats else
                   AddEvent(index=i, event="UPDATE" if u.supersedes else "ADD", id=u.id,
                            supersedes=u.supersedes)
@@ -125,7 +128,8 @@ class Writer:
     def write(self, units: list[StoredMemory], actor: str | None, links: Sequence[Link] = (),
               keep_positions: bool = False, history: dict[str, list[HistoryEntry]] | None = None,
               repeats: dict[str, str] | None = None,
-              replaces: dict[str, StoredMemory] | None = None) -> list[StoredMemory]:
+              replaces: dict[str, StoredMemory] | None = None,
+              queue: str | None = None) -> list[StoredMemory]:
         """Embed in batches, then one transaction for rows, full text, vectors, history, links
         (found here, plus any the caller made) and the facts the new memories supersede. What is
         already stored and which facts are current are decided inside that transaction, so two
@@ -159,7 +163,7 @@ class Writer:
             return fresh, closes
 
         return self.store.insert(units, actor, plan=plan, links=found, keep_positions=keep_positions,
-                                 history=history)
+                                 history=history, queue=queue)
 
     def restore(self, units: list[StoredMemory],
                 history: dict[str, list[HistoryEntry]]) -> list[StoredMemory]:
