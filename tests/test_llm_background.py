@@ -148,3 +148,68 @@ def test_a_crash_loses_no_queued_work(tmp_path: Path, model_home: Path) -> None:
         [fact] = mem.list(user_id="dana", filters={"kind": "fact"}).items
         assert fact.text == "The user lives in Berlin." and list(fact.provenance.source_ids) == [turn]
         mem.close()
+
+
+def test_rest_client_and_mcp_queue_extraction_and_tell_progress(tmp_path: Path, model_home: Path) -> None:
+    import asyncio
+
+    from mcp import Client as MCPClient
+
+    from memgrid import PermissionDeniedError
+    from memgrid.server.mcp import build_mcp
+    from tests.test_llm_client import team_server
+
+    with scripted_llm(model(judge)) as llm, team_server(tmp_path, model_home, llm.url) as team:
+        added = team.alice.add("I live in Lyon", infer=True)
+        assert added.queued and len(added) == 1  # the request does not wait for the model
+        _wait(lambda: team.alice.extraction_status().done == 1)
+        [fact] = team.alice.list(kind="fact").items
+        assert fact.text == "The user lives in Lyon." and list(fact.provenance.source_ids) == [added[0].id]
+        assert team.bob.extraction_status().done == 0  # bob sees his own progress only
+        with pytest.raises(PermissionDeniedError):
+            team.bob.extraction_status(user_id="alice")
+        assert team.admin.extraction_status().done == 1  # the admin: the whole tenant
+        assert team.admin.extraction_status(user_id="bob").done == 0
+        plain = team.alice.add("just a note")
+        assert not plain.queued
+        assert any(e.action == "extraction.status" for e in team.admin.audit())
+
+        async def over_mcp() -> None:
+            async with MCPClient(build_mcp(team.service, team.bob_key)) as mcp:
+                result = await mcp.call_tool("remember", {"text": "I moved to Berlin", "infer": True})
+                assert not result.is_error, result
+
+        asyncio.run(over_mcp())
+        _wait(lambda: team.bob.extraction_status().done == 1)
+        assert [f.text for f in team.bob.list(kind="fact").items] == ["The user lives in Berlin."]
+        bad = team.http.post("/v1/memories", json={"text": "x", "infer": "sure"},
+                             headers={"Authorization": f"Bearer {team.bob_key}"})
+        assert bad.status_code == 422
+
+
+def test_cli_queues_and_drains(tmp_path: Path, model_home: Path) -> None:
+    from typer.testing import CliRunner
+
+    from memgrid.cli.main import app
+
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner(env={"MEMGRID_HOME": str(model_home), "MEMGRID_LLM_BASE_URL": ""})
+    refused = runner.invoke(app, ["add", "I live in Lyon", "--user", "ana", "--db", db, "--embedder",
+                                  "hashing", "--infer", "--background"])
+    assert refused.exit_code == 2 and "MEMGRID_LLM_BASE_URL" in refused.output
+    with scripted_llm(model(judge)) as llm:
+        opts = ["--llm-base-url", llm.url, "--llm-model", "scripted"]
+        queued = runner.invoke(app, ["add", "I live in Lyon", "--user", "ana", "--db", db, "--embedder",
+                                     "hashing", "--infer", "--background", *opts])
+        assert queued.exit_code == 0 and "queued" in queued.output and llm.requests == []
+        status = runner.invoke(app, ["extract", "status", "--db", db, "--json"])
+        assert json.loads(status.stdout)["pending"] == 1
+        drained = runner.invoke(app, ["extract", "drain", "--db", db, "--json", *opts])
+        assert drained.exit_code == 0, drained.output
+        assert json.loads(drained.stdout)["done"] == 1
+        listed = runner.invoke(app, ["list", "--user", "ana", "--db", db, "--json"])
+        assert "The user lives in Lyon." in listed.stdout
+        now = runner.invoke(app, ["add", "I moved to Berlin", "--user", "ana", "--db", db, "--infer", *opts])
+        assert now.exit_code == 0 and "UPDATE The user lives in Berlin." in now.output
+    lonely = runner.invoke(app, ["add", "x", "--user", "ana", "--db", db, "--background"])
+    assert lonely.exit_code == 2 and "infer=True" in lonely.output

@@ -303,3 +303,39 @@ def test_wide_vectors_and_long_text_still_fit(postgres_url: str, model_home: Pat
         stored = mem.add([long, "short note"], user_id="u")
         assert mem.get(stored[0].id).text == long
         assert mem.search("word42 word43", user_id="u")[0].memory.id == stored[0].id
+
+
+def test_two_workers_share_the_extraction_queue_and_run_each_job_once(postgres_url: str, model_home: Path,
+                                                                      tmp_path: Path) -> None:
+    import threading
+
+    from memgrid.config import LLMConfig
+    from memgrid.llm.extract import EXTRACT_SYSTEM
+    from tests.scripted_llm import scripted_llm
+    from tests.test_llm_extraction import judge, model
+
+    with scripted_llm(model(judge)) as llm:
+        configs = []
+        for _ in range(2):
+            config = pg_config(model_home, tmp_path, postgres_url)
+            config.llm = LLMConfig(base_url=llm.url, model="scripted")
+            config.extraction_worker = False
+            configs.append(config)
+        first, second = Memory(config=configs[0]), Memory(config=configs[1])
+        turns = {f"u{i}": first.add(f"I live in Lyon ({i})", user_id=f"u{i}", infer=True, background=True)[0]
+                 for i in range(12)}
+        assert first.extraction_status().pending == 12
+        workers = [threading.Thread(target=m.drain_extractions) for m in (first, second)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        assert first.extraction_status().done == 12
+        assert sum(r["messages"][0]["content"] == EXTRACT_SYSTEM for r in llm.requests) == 12  # once each
+        for user, turn in turns.items():
+            [fact] = second.list(user_id=user, filters={"kind": "fact"}).items
+            assert list(fact.provenance.source_ids) == [turn.id]
+        first.erase(user_id="u0")
+        assert first.extraction_status(user_id="u0").done == 0 and first.extraction_status().done == 11
+        first.close()
+        second.close()

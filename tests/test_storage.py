@@ -199,7 +199,7 @@ def test_a_sparse_scope_batch_is_answered_exactly_from_one_read(
 def test_schema_version_and_wal(tmp_path: Path, model_home: Path) -> None:
     mem = Memory(config=hashing_config(model_home, tmp_path / "m.db"))
     conn = mem.store.conn
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 13
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 14
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA mmap_size").fetchone()[0] == 256 * 2**20  # reads skip a syscall a page
     # the keys read on every open come from the partial index, not a scan of the rows

@@ -180,10 +180,8 @@ class Memory:
         written, events = self.writer.add(units, scope.user_id or scope.agent_id,
                                           queue=QUEUE if background else None)
         if background:
-            if written and self.config.extraction_worker:
-                worker = self._extractions()
-                worker.start()
-                worker.wake()
+            if written:
+                self.wake_extraction()
             return Added([u.to_record() for u in written], events, queued=bool(written))
         facts: builtins.list[FactEvent] = []
         if llm is not None:
@@ -198,6 +196,13 @@ class Memory:
         if self._worker is None:
             self._worker = ExtractionWorker(self, WorkerPolicy(lease_s=self.config.extraction_lease_s))
         return self._worker
+
+    def wake_extraction(self) -> None:
+        """Work was queued: this process's worker (if it runs one) starts on it now."""
+        if self.config.extraction_worker:
+            worker = self._extractions()
+            worker.start()
+            worker.wake()
 
     def extraction_status(self, *, user_id: str | None = None) -> ExtractionStatus:
         """Progress of background fact extraction in this tenant (or for one user)."""

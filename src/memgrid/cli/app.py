@@ -141,7 +141,9 @@ def server_tenant(config: MemgridConfig, tenant: str) -> str | None:
 
 def open_memory(db: str | None, embedder: str | None, tenant: str | None = None,
                 create: bool = False, llm: LLMConfig | None = None) -> Memory:
-    config = memory_config(db, embedder, tenant, create)
+    # a command's process is short: queued extraction is drained in the foreground
+    # (`memgrid extract drain`), never by a thread that closing would wait for
+    config = memory_config(db, embedder, tenant, create).model_copy(update={"extraction_worker": False})
     return Memory(config=config if llm is None else config.model_copy(update={"llm": llm}))
 
 
@@ -193,16 +195,27 @@ def add(text: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt 
         user: UserOpt = None, agent: AgentOpt = None, session: SessionOpt = None,
         timestamp: Annotated[str | None, typer.Option(help="ISO 8601 event time")] = None,
         metadata: Annotated[str | None, typer.Option(help="JSON object")] = None,
+        infer: Annotated[bool, typer.Option(
+            "--infer", help="a model also extracts facts about the user (needs --llm-base-url)")] = False,
+        background: Annotated[bool, typer.Option(
+            "--background", help="with --infer: queue the extraction for `memgrid extract drain` "
+                                 "(or a server on the same store) and return")] = False,
+        llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
         as_json: JsonOpt = False) -> None:
     """Remember TEXT for a user or agent."""
     meta = json_object(metadata, "--metadata")
     added = run(db, embedder, lambda m: m.add(text, user_id=user, agent_id=agent, session_id=session,
-                                              timestamp=timestamp, metadata=meta, source="cli"),
-                tenant, create=True)
+                                              timestamp=timestamp, metadata=meta, source="cli",
+                                              infer=infer, background=background),
+                tenant, create=True, llm=llm_config(llm_base_url, llm_model) if infer else None)
     if as_json:
         emit_json([a.model_dump(mode="json") for a in added])
-    else:
-        console.print(f"added {len(added)}" + (f": {added[0].id}" if added else " (duplicate)"))
+        return
+    console.print(f"added {len(added)}" + (f": {added[0].id}" if added else " (duplicate)"))
+    for fact in added.facts:
+        console.print(f"  {fact.event} {fact.text}", markup=False)
+    if added.queued:
+        console.print("  fact extraction queued: `memgrid extract drain` runs it", markup=False)
 
 
 @app.command()

@@ -28,9 +28,41 @@ from memgrid.cli.app import (
 )
 from memgrid.config import default_home
 from memgrid.errors import MemgridError
+from memgrid.llm.background import ExtractionStatus
 
 llm_app = typer.Typer(help="The optional model: serve the packaged local one.", no_args_is_help=True)
 app.add_typer(llm_app, name="llm")
+extract_app = typer.Typer(help="Fact extraction queued by adds with --infer --background.",
+                          no_args_is_help=True)
+app.add_typer(extract_app, name="extract")
+
+
+def _print_status(status: ExtractionStatus, as_json: bool) -> None:
+    if as_json:
+        emit_json(status.model_dump(mode="json"))
+        return
+    console.print(f"pending {status.pending}  running {status.running}  done {status.done}  "
+                  f"failed {status.failed}", markup=False)
+    for e in status.errors:
+        console.print(f"  job {e.job} ({e.state}, {e.attempts} attempts): {e.error}", markup=False)
+
+
+@extract_app.command("status")
+def extract_status(db: DbOpt = None, tenant: TenantOpt = None, user: UserOpt = None,
+                   as_json: JsonOpt = False) -> None:
+    """Queued fact extraction by state, with the newest errors."""
+    _print_status(run(db, None, lambda m: m.extraction_status(user_id=user), tenant), as_json)
+
+
+@extract_app.command("drain")
+def extract_drain(db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,
+                  max_jobs: Annotated[int | None, typer.Option(min=1, help="stop after this many")] = None,
+                  llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
+                  as_json: JsonOpt = False) -> None:
+    """Run queued fact extraction with the model until none is due (a failed job waits before it
+    is tried again), then say where the queue stands."""
+    _print_status(run(db, embedder, lambda m: m.drain_extractions(max_jobs=max_jobs), tenant,
+                      llm=llm_config(llm_base_url, llm_model)), as_json)
 
 @app.command()
 def answer(question: str, db: DbOpt = None, embedder: EmbOpt = None, tenant: TenantOpt = None,

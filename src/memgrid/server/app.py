@@ -21,6 +21,7 @@ from memgrid.access.models import ApiKey, AuditEvent, Grant, Principal, Principa
 from memgrid.access.rules import Resource
 from memgrid.errors import InvalidInputError, LLMError, NoModelError, NotFoundError, PermissionDeniedError
 from memgrid.llm.answer import Answer
+from memgrid.llm.background import ExtractionStatus
 from memgrid.models import AddEvent, HistoryEntry, MemoryRecord, Page, RelatedMemory, SearchHit
 from memgrid.server.browse import Browser, browse_routes
 from memgrid.server.console import console_routes
@@ -65,11 +66,14 @@ class AddRequest(_Body):
     visibility: Literal["private", "shared"] = "private"
     metadata: dict[str, Any] | None = None
     timestamp: str | float | None = None
+    infer: bool = Field(default=False, description="the server's model also extracts facts about the "
+                        "user, in the background (501 without a model); GET /v1/extraction tells progress")
 
 
 class AddResponse(BaseModel):
     memories: list[MemoryRecord]
     events: list[AddEvent] = Field(description="per input message: ADD, UPDATE or NONE")
+    queued: bool = Field(default=False, description="fact extraction was queued (infer)")
 
 
 class SearchRequest(_Body):
@@ -306,8 +310,15 @@ def create_app(service: MemoryService, root_key: str | None = None,
             m.model_dump(exclude_none=True) for m in body.messages or []]
         added = service.add(p, data, user_id=body.user_id, session_id=body.session_id,
                             visibility=body.visibility, metadata=body.metadata, timestamp=body.timestamp,
-                            idempotency_key=idempotency_key)
-        return AddResponse(memories=list(added), events=added.events) if events else list(added)
+                            idempotency_key=idempotency_key, infer=body.infer)
+        return (AddResponse(memories=list(added), events=added.events, queued=added.queued) if events
+                else list(added))
+
+    @app.get("/v1/extraction")
+    def extraction(p: Caller, user_id: Annotated[Ident | None, Query(
+            description="one user (admins: leave out for the whole tenant)")] = None) -> ExtractionStatus:
+        """Progress of background fact extraction (adds with infer): jobs by state, newest errors."""
+        return service.extraction_status(p, user_id)
 
     @app.post("/v1/memories/search")
     def search(body: SearchRequest, p: Caller) -> list[SearchHit]:

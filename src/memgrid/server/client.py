@@ -25,6 +25,7 @@ from memgrid.errors import (
     ServerUnavailableError,
 )
 from memgrid.llm.answer import Answer
+from memgrid.llm.background import ExtractionStatus
 from memgrid.models import (
     Added,
     AddEvent,
@@ -77,17 +78,23 @@ class Client:
     def add(self, data: str | builtins.list[dict[str, Any]], *, user_id: str | None = None,
             session_id: str | None = None, visibility: str = "private",
             metadata: dict[str, Any] | None = None, timestamp: Any = None,
-            idempotency_key: str | None = None) -> Added:
+            idempotency_key: str | None = None, infer: bool = False) -> Added:
         """Like Memory.add. Each call sends an idempotency key (a fresh one unless given), so a
-        retry after a lost connection, with the same key, stores nothing twice."""
+        retry after a lost connection, with the same key, stores nothing twice. `infer`: the
+        server's model extracts facts in the background (`extraction_status()`)."""
         body: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "visibility": visibility,
-                                "metadata": metadata, "timestamp": timestamp}
+                                "metadata": metadata, "timestamp": timestamp, "infer": infer}
         body["text" if isinstance(data, str) else "messages"] = data
         key = idempotency_key or uuid.uuid4().hex
         found = self._call("POST", "/v1/memories", json=body, params={"events": "true"},
                            headers={"Idempotency-Key": key})
         return Added([MemoryRecord.model_validate(r) for r in found["memories"]],
-                     [AddEvent.model_validate(e) for e in found["events"]])
+                     [AddEvent.model_validate(e) for e in found["events"]], queued=bool(found.get("queued")))
+
+    def extraction_status(self, *, user_id: str | None = None) -> ExtractionStatus:
+        """Progress of the server's background fact extraction (adds with `infer`)."""
+        return ExtractionStatus.model_validate(self._call("GET", "/v1/extraction",
+                                                          params={"user_id": user_id} if user_id else None))
 
     def search(self, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
                session_id: str | None = None, reference_time: Any = None, as_of: Any = None,
@@ -243,6 +250,7 @@ class AsyncClient:
     search = in_thread(Client.search)
     context = in_thread(Client.context)
     answer = in_thread(Client.answer)
+    extraction_status = in_thread(Client.extraction_status)
     get = in_thread(Client.get)
     list = in_thread(Client.list)
     update = in_thread(Client.update)

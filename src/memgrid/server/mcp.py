@@ -22,7 +22,7 @@ from memgrid.server.service import MemoryService
 log = logging.getLogger("memgrid.mcp")
 
 TOOL_ARGS = {
-    "remember": {"text", "session_id", "visibility", "user_id"},
+    "remember": {"text", "session_id", "visibility", "user_id", "infer"},
     "recall": {"query", "limit", "deep"},
     "get_context": {"query", "token_budget"},
     "answer": {"question", "token_budget"},
@@ -69,10 +69,11 @@ def build_mcp(service: MemoryService, api_key: str | None) -> MCPServer:
 
     @server.tool()
     def remember(text: str, ctx: Context, session_id: str | None = None, visibility: str = "private",
-                 user_id: str | None = None) -> list[dict[str, Any]]:
-        """Store a memory verbatim for the user (or the user this agent acts for)."""
+                 user_id: str | None = None, infer: bool = False) -> list[dict[str, Any]]:
+        """Store a memory verbatim for the user (or the user this agent acts for). `infer`: the
+        server's model also extracts facts from it, in the background."""
         added = run("remember", ctx, lambda p: service.add(p, text, user_id=user_id, session_id=session_id,
-                                                           visibility=visibility))
+                                                           visibility=visibility, infer=infer))
         return [{"id": m.id, "text": m.text} for m in added]
 
     @server.tool()

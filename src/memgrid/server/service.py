@@ -29,6 +29,7 @@ from memgrid.lifecycle.archive import DEFAULT_ARCHIVE_THRESHOLD, archive_cold
 from memgrid.lifecycle.consolidate import ConsolidationReport, consolidate
 from memgrid.lifecycle.profile import current_facts, fact_chain
 from memgrid.llm.answer import Answer, answer_from, reference_day
+from memgrid.llm.background import QUEUE, ExtractionStatus
 from memgrid.llm.deep import deep_search
 from memgrid.memory import Memory, decode_cursor, encode_cursor
 from memgrid.models import (
@@ -164,7 +165,10 @@ class MemoryService:
 
     def add(self, p: Principal, data: Any, *, user_id: str | None = None, session_id: str | None = None,
             visibility: str = "private", metadata: dict[str, Any] | None = None,
-            timestamp: Any = None, idempotency_key: str | None = None) -> Added:
+            timestamp: Any = None, idempotency_key: str | None = None, infer: bool = False) -> Added:
+        if infer:
+            self.memory.llm  # noqa: B018 - a server without a model says so before storing anything
+
         def run() -> Added:
             owner = self._owner_for_write(p, user_id)
             if visibility not in ("private", "shared"):
@@ -175,10 +179,22 @@ class MemoryService:
             units = self.memory.writer.prepare(data, scope, visibility=visibility, timestamp=timestamp,
                                                metadata=check_metadata(metadata), source="api",
                                                idempotency_key=idempotency_key)
-            written, events = self.memory.writer.add(units, p.id)
-            return Added([u.to_record() for u in written], events)
+            # the server never holds a request for the model: extraction is queued, in the same
+            # transaction, for the worker
+            written, events = self.memory.writer.add(units, p.id, queue=QUEUE if infer else None)
+            if infer and written:
+                self.memory.wake_extraction()
+            return Added([u.to_record() for u in written], events, queued=infer and bool(written))
 
-        return self.audited(p, "memory.add", user_id, run)
+        return self.audited(p, "memory.add", user_id, run, {"infer": infer} if infer else None)
+
+    def extraction_status(self, p: Principal, user_id: str | None = None) -> ExtractionStatus:
+        """Background extraction progress: an admin's of the tenant or a user, others' of their own."""
+        def run() -> ExtractionStatus:
+            owner = None if p.kind == "admin" and user_id is None else self._owner_for_write(p, user_id)
+            return ExtractionStatus.of(self.store.job_counts(p.tenant_id, QUEUE, owner))
+
+        return self.audited(p, "extraction.status", user_id, run)
 
     def search(self, p: Principal, query: str, *, limit: int = 10, filters: dict[str, Any] | None = None,
                session_id: str | None = None, reference_time: Any = None, as_of: Any = None,
