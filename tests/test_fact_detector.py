@@ -27,6 +27,8 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("Please use ola@fresh.example from now on.", "email", "ola@fresh.example"),  # no "I"
     ("New number: 555-0123.", "phone number", "555-0123"),
     ("I've just been promoted to Senior Manager at Initech!", "job title", "senior manager"),
+    ("Rosa and I got engaged over the weekend!", "partner", "rosa"),  # the name before "and I"
+    ("Squash is my sport these days.", "hobby", "squash"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -48,6 +50,9 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "My work is inspired by Shirley Franco's work.",  # a possessor, not an employer
     "We dog-sat a greyhound called Juno for the weekend.",  # someone else's pet, minded
     "In my new role I report to the Regional Director.",  # a title, not a manager's name
+    "I'm running late now, sorry!",  # this minute, not a hobby
+    "We're swimming now at the lake with the kids.",
+    "Rosa and Tom got engaged over the weekend!",  # someone else's engagement
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
@@ -64,6 +69,14 @@ def test_a_second_hobby_joins_the_first_unless_said_to_replace_it(mem: Memory) -
     assert hits[0].memory.id == cello.id
     [drums] = mem.add("Switched from cello to drums now.", user_id="u", timestamp="2023-04-01")
     assert drums.fact_value == "drums" and mem.get(cello.id).superseded_by == drums.id
+    # "also" keeps the old one; the one of the present ("these days") replaces it
+    [oboe] = mem.add("I also play the oboe now, besides the drums.", user_id="u", timestamp="2023-05-01")
+    assert oboe.fact_key == "self|instrument" and mem.get(drums.id).superseded_by is None
+    [harp] = mem.add("These days I play the harp.", user_id="u", timestamp="2023-06-01")
+    assert mem.get(oboe.id).superseded_by == harp.id
+    [moment] = mem.add("My hobby is chess.", user_id="v", timestamp="2023-01-01")
+    mem.add("I'm running late now, see you at six.", user_id="v", timestamp="2023-02-01")
+    assert mem.get(moment.id).superseded_by is None
 
 
 def test_a_weekday_routine_is_a_fact_and_a_dated_event_is_not(mem: Memory) -> None:

@@ -24,7 +24,9 @@ FOODS = ("sushi", "ramen", "tacos", "pizza", "curry", "falafel", "pasta", "burge
 HOBBIES = ("pottery", "rock climbing", "climbing", "bouldering", "chess", "gardening", "running", "baking",
            "painting", "knitting", "photography", "yoga", "surfing", "cycling", "hiking", "woodworking",
            "birdwatching", "fishing", "swimming", "dancing", "salsa", "writing", "sewing", "archery",
-           "skateboarding", "golf", "tennis", "calligraphy", "origami")
+           "skateboarding", "golf", "tennis", "calligraphy", "origami", "badminton", "volleyball",
+           "basketball", "squash", "boxing", "karate", "judo", "pilates", "rowing", "sailing", "skiing",
+           "snowboarding", "kayaking", "scuba diving", "crochet", "embroidery", "quilting", "sketching")
 INSTRUMENTS = ("guitar", "bass guitar", "bass", "piano", "violin", "drums", "cello", "ukulele", "saxophone",
                "flute", "trumpet", "clarinet", "harp", "banjo", "keyboard", "viola", "accordion")
 DIETS = ("vegan", "vegetarian", "keto", "pescatarian", "gluten-free", "paleo", "plant-based", "halal",
@@ -51,6 +53,10 @@ ANIMALS = r"dog|cat|puppy|kitten|rabbit|bunny|pet|hamster|parrot|turtle|horse|gr
 # painting" adds a hobby; "swapped pottery for painting" replaces one)
 REPLACE = (r"switched|swapped|swapping|instead|anymore|any more|no more|no longer|replaced|gave up|"
            r"given up|from now on|moved on|(?:days|phase) (?:is|are) over|changed")
+# ... or the new value said to be the one of the present ("tacos are my favourite food at the
+# moment", "I follow Chelsea now"), unless the words keep the old beside it ("also", "too")
+PRESENT = r"now|these days|nowadays|currently|at the moment|at present"
+BESIDES = r"also|too|as well|besides|alongside|another|other|second|both|added"
 
 ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
     AttributeCues("residence", (r"live", r"living", r"moved", r"moving", r"relocat\w*", r"settled", r"lease",
@@ -84,7 +90,8 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
     AttributeCues("email", (r"e-?mail", r"mail", r"reach me", r"contacts", r"address", r"use", r"write to"),
                   "email"),
     AttributeCues("phone number", (r"number", r"call me", r"sim", r"reach me", r"text me"), "phone"),
-    AttributeCues("hobby", (r"hobby", r"taken up", r"took up", r"got into"), "vocab", HOBBIES, change=True),
+    AttributeCues("hobby", (r"hobby", r"taken up", r"took up", r"got into", r"my sport"), "vocab", HOBBIES,
+                  change=True),
     AttributeCues("instrument", (r"play", r"playing", r"learning", r"lessons", r"practi[cs]\w*",
                                  r"picked up"), "vocab", INSTRUMENTS, change=True),
     AttributeCues("team", (r"fan of", r"fan", r"support the", r"root for", r"cheer for"), "name",

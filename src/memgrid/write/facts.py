@@ -17,7 +17,7 @@ from typing import Protocol
 
 from memgrid.models import StoredMemory
 from memgrid.text import entities
-from memgrid.write.attributes import ASKED, ATTRIBUTE_CUES, JOBS, REPLACE, AttributeCues
+from memgrid.write.attributes import ASKED, ATTRIBUTE_CUES, BESIDES, JOBS, PRESENT, REPLACE, AttributeCues
 
 _NAME = r"([A-Z][\w'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.-]*){0,3})"
 _PHRASE = r"([\w'-]+(?:\s+[\w'-]+){0,3})"
@@ -113,7 +113,23 @@ def _sentences(text: str) -> list[str]:
             out[-1] += " " + piece
         else:
             out.append(piece)
-    return [clause for sentence in out for clause in _CLAUSE.split(sentence)]
+    return [clause for sentence in out for clause in _clauses(sentence)]
+
+
+_LONE_NAME = re.compile(r"\s*[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\s*$")
+
+
+def _clauses(sentence: str) -> list[str]:
+    """Split at "and"/"but" before a new statement, except after a lone name: "Tom and I got
+    married" is one statement about Tom."""
+    out: list[str] = []
+    start = 0
+    for m in _CLAUSE.finditer(sentence):
+        if m.start() > start and not _LONE_NAME.fullmatch(sentence[start:m.start()]):
+            out.append(sentence[start:m.start()])
+            start = m.end()
+    out.append(sentence[start:])
+    return out
 
 
 _ASKED_OR_IMAGINED = re.compile(
@@ -152,7 +168,12 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w@])\+?\d[\d\s().-]{5,}\d\b")
 _MONEY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*\s?(?:dollars|euros|pounds|yuan)\b", re.I)
 _REPLACE = re.compile(rf"\b(?:{REPLACE})\b", re.I)
-_NOW = re.compile(rf"\b(?:now|{REPLACE})\b", re.I)
+_NOW = re.compile(rf"\b(?:{PRESENT}|{REPLACE})\b", re.I)
+_PRESENT = re.compile(rf"\b(?:{PRESENT})\b", re.I)
+_BESIDES = re.compile(rf"\b(?:{BESIDES})\b", re.I)
+_STANDING = re.compile(r"\b(?:these days|nowadays)\b", re.I)
+# what someone is doing this minute, not what they do ("I'm running late now", "we're swimming now")
+_MOMENT = re.compile(r"\b(?:i'm|i am|we're|we are)\s+\w+ing\b", re.I)
 _MODEL = re.compile(r"\s*[A-Za-z]?\d+[A-Za-z]*")
 _MONTH_NAMES = set(
     "january february march april may june july august september october november december".split())
@@ -194,7 +215,8 @@ def _from_lexicon(sentence: str) -> tuple[str, str] | None:
         if attribute.vocab and attribute.kind != "title" and words.isdisjoint(_VOCAB_WORDS[attribute.name]):
             continue  # none of its values: a set test first, the regexes below are slower
         hits = cues.findall(sentence)
-        if not hits and attribute.kind in ("vocab", "product") and _NOW.search(sentence):
+        if not hits and attribute.kind in ("vocab", "product") and _NOW.search(sentence) and \
+                (_STANDING.search(sentence) or not _MOMENT.search(sentence)):
             hits = [""]  # its own value said to be new ("switched to drums", "vegan now"): a weak cue
         if not hits or (excluded is not None and excluded.search(sentence)):
             continue
@@ -432,9 +454,15 @@ _SEVERAL = {a.name for a in ATTRIBUTE_CUES if a.change}
 
 def said_to_replace(memory: StoredMemory) -> bool:
     """A new hobby, pet, team or instrument joins the old ones (people have several at once)
-    unless the words say it replaces them ("now", "switched", "no more", ...)."""
+    unless the words say it replaces them ("switched", "no more", ...) or name it the one of the
+    present ("now", "these days") without keeping the old beside it ("also", "too")."""
     attribute = (memory.fact_key or "").partition("|")[2]
-    return attribute not in _SEVERAL or bool(_REPLACE.search(memory.text))
+    text = memory.text
+    if attribute not in _SEVERAL or _REPLACE.search(text):
+        return True
+    if _BESIDES.search(text) or not _PRESENT.search(text):
+        return False
+    return bool(_STANDING.search(text)) or not _MOMENT.search(text)  # not a passing moment
 
 
 class ValueChangeJudge:
