@@ -29,6 +29,10 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I've just been promoted to Senior Manager at Initech!", "job title", "senior manager"),
     ("Rosa and I got engaged over the weekend!", "partner", "rosa"),  # the name before "and I"
     ("Squash is my sport these days.", "hobby", "squash"),
+    ("My therapist is Dr. Lund now.", "therapist", "lund"),  # not the doctor
+    ("Our new landlord is Mr. Okafor.", "landlord", "okafor"),  # no "Mr" for a name
+    ("Gym is Thursdays now.", "gym day", "thursday"),  # no subject, led by the attribute
+    ("New GP since March: Dr. Moreau.", "doctor", "moreau"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -53,6 +57,9 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I'm running late now, sorry!",  # this minute, not a hobby
     "We're swimming now at the lake with the kids.",
     "Rosa and Tom got engaged over the weekend!",  # someone else's engagement
+    "My landlord's number is 555-0199.",  # someone else's number
+    "The gym is closed on Thursdays.",  # about the gym, not a routine
+    "My therapist said I'm doing better.",  # the therapist doing something
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

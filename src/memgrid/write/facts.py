@@ -91,7 +91,7 @@ def _rejected(sentence: str) -> bool:
     """Not a statement of the speaker's own standing fact: no first person, a question, a
     hypothetical, a negation (it names the old value) or about someone else."""
     return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
-                     or _OWN_CONTACT.match(sentence))
+                     or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence))
                 or _ASKED_OR_IMAGINED.search(sentence) or _NEGATED.search(sentence)
                 or _SOMEONE_ELSE.search(sentence))
 
@@ -142,14 +142,19 @@ _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|we|we're|we've|our|us)\b"
 _SOMEONE_ELSE = re.compile(
     r"\b(?:my|our)\s+(?:best\s+|older\s+|younger\s+|little\s+|big\s+)?(?:brother|sister|mom|mum|mother|dad|"
     r"father|parents?|friend|cousin|son|daughter|niece|nephew|uncle|aunt|neighbou?r|roommate|colleague|"
-    r"coworker|grandma|grandpa|grandmother|grandfather|trainer|landlord|teacher|classmate|"
-    r"(?:wife|husband|partner|boss|manager)'s)\b"
+    r"coworker|grandma|grandpa|grandmother|grandfather|trainer|teacher|classmate|"
+    r"(?:wife|husband|partner|boss|manager|doctor|therapist|landlord|landlady|mentor)'s)\b"
     # "my husband took up ...": a partner or boss doing something, not being someone
-    r"|\bmy\s+(?:new\s+|current\s+)?(?:wife|husband|partner|girlfriend|boyfriend|boss|manager|doctor)\s+"
+    r"|\bmy\s+(?:new\s+|current\s+)?(?:wife|husband|partner|girlfriend|boyfriend|boss|manager|doctor|"
+    r"therapist|landlord|landlady|mentor)\s+"
     r"(?!is\b|was\b|and\b|name\b|now\b|(?-i:[A-Z]))[a-z]+", re.I)
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
 _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
                          r"started|[a-z]+ed)\b", re.I)
+# ... and its subject: "Gym is Thursdays now", "New GP since March: Dr. Moreau", "Salary: $5,200"
+_NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:gym|salary|income|boss|manager|doctor|gp|therapist|"
+                       r"landlord|landlady|mentor|partner|girlfriend|boyfriend|hobby|diet)"
+                       r"(?:\s+(?:is|are|now|since|moved|changed|switched)\b|\s*:)", re.I)
 # contact details given without an "I": "Please use jo@new.example from now on", "New number: ..."
 # ("Email support@... for help" names someone else's address: only "use" and "new ..." count)
 _OWN_CONTACT = re.compile(r"\s*(?:please\s+)?(?:use\s+\S+@|(?:new|updated)\s+(?:phone\s+)?"
@@ -400,12 +405,16 @@ def _names(sentence: str) -> list[tuple[int, str]]:
     names = []
     for name in entities(sentence):
         at = sentence.find(name)
-        if (at < 0 or name in ("I", "Dr") or _WEEKDAY.fullmatch(name) or name.lower() in _MONTH_NAMES
+        if (at < 0 or name in _HONORIFICS or _WEEKDAY.fullmatch(name) or name.lower() in _MONTH_NAMES
                 or name.lower() in _DAY_ABBREVIATIONS or _GREETED.search(sentence[:at])
                 or (_ADDRESSED.match(sentence[at + len(name):]) and sentence[:at].rstrip().endswith(","))):
             continue
-        names.append((at, name.removeprefix("Dr ").removeprefix("Dr. ")))
+        first, _, rest = name.partition(" ")
+        names.append((at, rest if first.rstrip(".") in _HONORIFICS and rest else name))
     return names
+
+
+_HONORIFICS = frozenset({"I", "Dr", "Mr", "Mrs", "Ms", "Miss", "Prof"})
 
 
 _ASKED = [(name, re.compile(rf"\b(?:{words})\b", re.I)) for name, words in ASKED.items()]
