@@ -60,6 +60,7 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "My landlord's number is 555-0199.",  # someone else's number
     "The gym is closed on Thursdays.",  # about the gym, not a routine
     "My therapist said I'm doing better.",  # the therapist doing something
+    "I am currently employed, working in the finance industry.",  # not a major said to be new
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
