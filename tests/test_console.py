@@ -217,6 +217,7 @@ def test_memories_search_memory_chain_and_graph(browser: Browser, site: Site, sh
     shots.take(page, "user")
     go(page, site, "stats")
     expect(page.locator("#counts")).to_contain_text("Memories")
+    expect(page.locator("#extraction")).to_contain_text("Pending")  # the background extraction queue
     expect(page.locator("a[href='/metrics']")).to_be_visible()
     expect(page.locator("h2", has_text="Recent activity")).to_be_visible()
     expect(page.locator("main")).not_to_contain_text("[object")

@@ -116,6 +116,7 @@ def _sentences(text: str) -> list[str]:
     return [clause for sentence in out for clause in _clauses(sentence)]
 
 
+_WITH_SOMEONE = re.compile(r"\s*[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\s+and\s+(?:I|we)\b")
 _LONE_NAME = re.compile(r"\s*[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\s*$")
 
 
@@ -385,6 +386,8 @@ def value_of(attribute: str, sentence: str) -> str | None:
         return None  # "on Friday" dates one event; "on Fridays", "every Friday" is a routine
     if cues.kind != "name":
         return _value(cues, sentence, re.compile("$^"), _VOCAB.get(attribute))
+    if attribute != "partner" and _WITH_SOMEONE.match(sentence):
+        return None  # "Rex and I walk in the Tiergarten in Berlin now": an outing, not a move
     names = [(at, n) for at, n in _value_names(sentence) if not _OLD_VALUE.search(sentence[:at])
              and (attribute == "residence" or not _PLACE.search(sentence[:at]))  # "a workshop in Paris"
              and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))]  # a leading capital is often a verb

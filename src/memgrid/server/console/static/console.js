@@ -451,6 +451,8 @@ async function audit(params) {
 async function stats() {
   const counts = await api("GET", "/v1/stats");
   const recent = state.me.kind === "admin" ? await api("GET", "/v1/audit", { query: { order: "newest", limit: 15 } }) : [];
+  // background fact extraction (adds with infer): an agent acting for several users has no one queue to show
+  const queue = await api("GET", "/v1/extraction").catch(() => null);
   const mib = (counts.db_bytes / 1048576).toFixed(1);
   const kinds = Object.entries(counts.by_kind).sort((a, b) => b[1] - a[1]).map(([k, n]) => h("tr", {}, h("td", {}, k), h("td", { class: "num" }, n)));
   view().replaceChildren(h("h1", {}, `Stats: ${counts.scope}`),
@@ -459,7 +461,11 @@ async function stats() {
         [["Memories", counts.memories], ["Users", counts.users], ["Sessions", counts.sessions], ["History entries", counts.history_entries],
           ["Vectors", counts.vectors], ["Store size", `${mib} MiB`], ["Embedder", counts.embedder]].map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
       h("p", {}, h("a", { href: "/metrics" }, "Prometheus metrics (/metrics)"), " · ", h("a", { href: "/docs" }, "REST API (/docs)"))),
-      h("div", {}, table(["Kind", "Memories"], kinds))),
+      h("div", {}, table(["Kind", "Memories"], kinds),
+        ...(queue ? [h("h2", {}, "Fact extraction queue"), h("dl", { class: "fields", id: "extraction" },
+          [["Pending", queue.pending], ["Running", queue.running], ["Done (7 days)", queue.done], ["Failed", queue.failed]]
+            .map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
+          ...queue.errors.slice(0, 3).map((e) => h("p", { class: "muted" }, `job ${e.job} (${e.state}, ${e.attempts} attempts): ${e.error}`))] : []))),
     ...(recent.length ? [h("h2", {}, "Recent activity"), table(["At", "Principal", "Action", "Target", "Result"], recent.map((e) =>
       h("tr", {}, h("td", {}, when(e.at)), h("td", {}, e.principal_id || ""), h("td", {}, e.action), h("td", {}, e.target || ""), h("td", {}, e.result))))] : []));
 }
