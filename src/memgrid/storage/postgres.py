@@ -18,19 +18,9 @@ import psycopg
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
+from memgrid.storage import jobs
 from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, Plan, TextHit, VectorHit
-from memgrid.storage.jobs import (
-    Job,
-    JobCounts,
-    claim,
-    counts_sql,
-    end_params,
-    end_sql,
-    enqueue_params,
-    enqueue_sql,
-    errors_sql,
-    job_counts,
-)
+from memgrid.storage.jobs import Job, JobCounts
 from memgrid.storage.postgres_pool import open_pool
 from memgrid.storage.postgres_schema import EMBEDDING_STORAGE_SQL, migrate
 from memgrid.storage.postgres_text import TermStats, ranked_match_sql
@@ -243,7 +233,7 @@ class PostgresStore:
                 cur.executemany("INSERT INTO links (src, dst, kind, weight) VALUES (%s, %s, %s, %s) "
                                 "ON CONFLICT DO NOTHING", link_rows(links))
             if queue is not None:
-                conn.execute(enqueue_sql("%s"), enqueue_params(queue, memories, actor, time.time()))
+                conn.execute(jobs.enqueue_sql("%s"), jobs.enqueue_params(queue, memories, actor, time.time()))
         self._grew(len(memories))
         return list(memories)
 
@@ -358,15 +348,16 @@ class PostgresStore:
 
     def claim_jobs(self, queue: str, limit: int, lease_s: float) -> list[Job]:
         with self._tx() as conn:  # SKIP LOCKED: workers on other servers take other jobs
-            return claim(conn, "%s", queue, limit, lease_s, lock=" FOR UPDATE SKIP LOCKED")
+            return jobs.claim(conn, "%s", queue, limit, lease_s, lock=" FOR UPDATE SKIP LOCKED")
 
     def end_job(self, job: Job, error: str | None, max_attempts: int, retry_after: float) -> None:
         with self._tx() as conn:
-            conn.execute(end_sql("%s"), end_params(job, error, time.time(), max_attempts, retry_after))
+            conn.execute(jobs.end_sql("%s"),
+                         jobs.end_params(job, error, time.time(), max_attempts, retry_after))
 
     def job_counts(self, tenant_id: str | None, queue: str, user_id: str | None = None) -> JobCounts:
-        return job_counts(self._q(*counts_sql(tenant_id, queue, user_id, "%s")),
-                          self._q(*errors_sql(tenant_id, queue, user_id, "%s")))
+        return jobs.job_counts(self._q(*jobs.counts_sql(tenant_id, queue, user_id, "%s")),
+                          self._q(*jobs.errors_sql(tenant_id, queue, user_id, "%s")))
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
         return self.histories(tenant_id, [memory_id]).get(memory_id, [])

@@ -19,20 +19,10 @@ import numpy as np
 
 from memgrid.errors import StorageError
 from memgrid.models import HistoryEntry, Scope, StoredMemory
+from memgrid.storage import jobs
 from memgrid.storage.base import Closing, Digest, Edge, Link, Neighbor, Placement, Plan, TextHit, VectorHit
 from memgrid.storage.file_lock import SCHEMA_OFFSET, locked
-from memgrid.storage.jobs import (
-    Job,
-    JobCounts,
-    claim,
-    counts_sql,
-    end_params,
-    end_sql,
-    enqueue_params,
-    enqueue_sql,
-    errors_sql,
-    job_counts,
-)
+from memgrid.storage.jobs import Job, JobCounts
 from memgrid.storage.sql import (
     COLUMNS,
     HAS_LINK,
@@ -283,7 +273,7 @@ class SQLiteStore:
             conn.executemany("INSERT OR IGNORE INTO links (src, dst, kind, weight) VALUES (?, ?, ?, ?)",
                              link_rows(links))
             if queue is not None:
-                conn.execute(enqueue_sql("?"), enqueue_params(queue, memories, actor, time.time()))
+                conn.execute(jobs.enqueue_sql("?"), jobs.enqueue_params(queue, memories, actor, time.time()))
         embedded = [m for m in memories if m.embedding is not None]
         if self.vectors is not None and embedded:
             self.vectors.add([m.seq for m in embedded if m.seq is not None],
@@ -436,17 +426,18 @@ class SQLiteStore:
 
     def claim_jobs(self, queue: str, limit: int, lease_s: float) -> list[Job]:
         with self._tx() as conn:  # BEGIN IMMEDIATE: no other process claims the same ones
-            return claim(conn, "?", queue, limit, lease_s)
+            return jobs.claim(conn, "?", queue, limit, lease_s)
 
     def end_job(self, job: Job, error: str | None, max_attempts: int, retry_after: float) -> None:
         with self._tx() as conn:
-            conn.execute(end_sql("?"), end_params(job, error, time.time(), max_attempts, retry_after))
+            conn.execute(jobs.end_sql("?"),
+                         jobs.end_params(job, error, time.time(), max_attempts, retry_after))
 
     def job_counts(self, tenant_id: str | None, queue: str, user_id: str | None = None) -> JobCounts:
         with self._lock:
-            rows = self.conn.execute(*counts_sql(tenant_id, queue, user_id, "?")).fetchall()
-            errors = self.conn.execute(*errors_sql(tenant_id, queue, user_id, "?")).fetchall()
-        return job_counts(rows, errors)
+            rows = self.conn.execute(*jobs.counts_sql(tenant_id, queue, user_id, "?")).fetchall()
+            errors = self.conn.execute(*jobs.errors_sql(tenant_id, queue, user_id, "?")).fetchall()
+        return jobs.job_counts(rows, errors)
 
     def history(self, tenant_id: str, memory_id: str) -> list[HistoryEntry]:
         return self.histories(tenant_id, [memory_id]).get(memory_id, [])
