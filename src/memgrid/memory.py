@@ -210,8 +210,9 @@ class Memory:
         return ExtractionStatus.of(counts)
 
     def drain_extractions(self, *, max_jobs: int | None = None) -> ExtractionStatus:
-        """Run queued fact extraction in this thread until none is due (or `max_jobs` ran): for
-        scripts, and for a worker process when `extraction_worker=False`. Needs a model."""
+        """Run the store's queued fact extraction (every tenant's) in this thread until none is
+        due (or `max_jobs` ran): for scripts, and for a worker process when
+        `extraction_worker=False`. Needs a model. Returns this tenant's progress."""
         if max_jobs is not None:
             check_int(max_jobs, "max_jobs", 1, 10**9)
         self.llm  # noqa: B018 - no model configured: said before any job is claimed
