@@ -72,6 +72,11 @@ def test_deep_path_recall_on_chosen_categories(model_home: Path) -> None:
     assert set(plain["per_category"]) == set(deep["per_category"]) == {"open-domain"}
     assert plain["questions"] == deep["questions"] > 0
     assert len(llm.requests) == 2 * deep["questions"]  # a rewrite and a rerank per question
+    model = deep["llm"]  # what the model cost is in the results, per task
+    assert model["model"] == "scripted" and model["failed"] == 0
+    assert model["by_task"]["deep-rewrite"]["calls"] == model["by_task"]["deep-rerank"]["calls"] \
+        == deep["questions"]
+    assert "llm" not in plain
 
 
 HALUMEM = LOCOMO.parent / "halumem" / "pilot_slice_user0.jsonl"

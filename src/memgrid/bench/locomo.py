@@ -80,6 +80,7 @@ class MemgridSystem:
         self.mem: Memory | None = None
         self.user = ""
         self.turn_key = "dia_id"
+        self.model: dict[str, Any] = {}  # the deep path's model: name, calls, tokens, time per task
 
     def ingest(self, conv: Conversation) -> tuple[int, float]:
         self._release()
@@ -109,6 +110,15 @@ class MemgridSystem:
 
     def _release(self) -> None:
         if self.mem is not None:
+            if self.deep:  # what the model cost, summed over conversations
+                usage = self.mem.llm.usage
+                self.model["model"] = self.mem.llm.model_name
+                self.model["failed"] = self.model.get("failed", 0) + usage.failed
+                tasks = self.model.setdefault("by_task", {})
+                for task, row in usage.by_task.items():
+                    total = tasks.setdefault(task, dict.fromkeys(row, 0))
+                    for key, value in row.items():
+                        total[key] += value
             if self.db_url:
                 self.mem.erase(user_id=self.user)
             self.mem.close()
@@ -189,7 +199,8 @@ def run_system(system: System, conversations: Iterable[Conversation],
             latencies.append(time.perf_counter() - start)
             scores.add(category, flatten_units(units, max(KS)), relevant)
     system.close()
-    return {**scores.summary(), **speed_summary(ingest_s, turns, latencies)}
+    model = {"llm": system.model} if isinstance(system, MemgridSystem) and system.model else {}
+    return {**scores.summary(), **speed_summary(ingest_s, turns, latencies), **model}
 
 
 def locomo_files(data: Path) -> list[Path]:
