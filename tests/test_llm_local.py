@@ -91,6 +91,20 @@ def test_extraction_and_judge_with_the_real_model(local_url: str, tmp_path: Path
     mem.close()
 
 
+def test_background_extraction_with_the_real_model(local_url: str, tmp_path: Path, model_home: Path) -> None:
+    config = hashing_config(model_home, tmp_path / "mem.db", extraction_worker=False)
+    config.llm = LLMConfig(base_url=local_url, model="local")
+    mem = Memory(config=config)
+    added = mem.add([{"role": "user", "content": "I live in Lyon and I work at Acme as a nurse."}],
+                    user_id="ana", timestamp="2024-01-10T09:00:00", infer=True, background=True)
+    assert added.queued and mem.list(user_id="ana", filters={"kind": "fact"}).items == []
+    status = mem.drain_extractions()  # the real model, through llama.cpp's HTTP server
+    assert (status.pending, status.running, status.done, status.failed) == (0, 0, 1, 0), status
+    facts = mem.list(user_id="ana", filters={"kind": "fact"}).items
+    assert facts and all(list(f.provenance.source_ids) == [added[0].id] for f in facts)
+    mem.close()
+
+
 def test_local_runs_in_process_and_llm_serve_serves(tmp_path: Path, model_home: Path) -> None:
     """`MEMGRID_LLM_BASE_URL=local`: the model starts inside the process on first use."""
     config = hashing_config(model_home, tmp_path / "mem.db")
