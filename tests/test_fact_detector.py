@@ -33,6 +33,8 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("Our new landlord is Mr. Okafor.", "landlord", "okafor"),  # no "Mr" for a name
     ("Gym is Thursdays now.", "gym day", "thursday"),  # no subject, led by the attribute
     ("New GP since March: Dr. Moreau.", "doctor", "moreau"),
+    ("I accepted an offer from Stripe and start in May.", "employer", "stripe"),
+    ("I gave up pottery for painting.", "hobby", "painting"),  # not the one given up
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -61,6 +63,8 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "The gym is closed on Thursdays.",  # about the gym, not a routine
     "My therapist said I'm doing better.",  # the therapist doing something
     "I am currently employed, working in the finance industry.",  # not a major said to be new
+    "I gave up painting.",  # the old value, ended
+    "I got a great offer from Verizon on a new plan.",  # not a job offer
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
@@ -82,6 +86,10 @@ def test_a_second_hobby_joins_the_first_unless_said_to_replace_it(mem: Memory) -
     assert oboe.fact_key == "self|instrument" and mem.get(drums.id).superseded_by is None
     [harp] = mem.add("These days I play the harp.", user_id="u", timestamp="2023-06-01")
     assert mem.get(oboe.id).superseded_by == harp.id
+    [max_] = mem.add("Our dog is named Max.", user_id="w", timestamp="2023-01-01")
+    [luna] = mem.add("Sadly Max passed away, and we adopted a puppy named Luna.", user_id="w",
+                     timestamp="2023-03-01")
+    assert mem.get(max_.id).superseded_by == luna.id  # a pet that died is not a current one
     [moment] = mem.add("My hobby is chess.", user_id="v", timestamp="2023-01-01")
     mem.add("I'm running late now, see you at six.", user_id="v", timestamp="2023-02-01")
     assert mem.get(moment.id).superseded_by is None

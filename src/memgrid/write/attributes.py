@@ -52,7 +52,7 @@ ANIMALS = r"dog|cat|puppy|kitten|rabbit|bunny|pet|hamster|parrot|turtle|horse|gr
 # need before a new value replaces the old, since people have several at once ("lately I love
 # painting" adds a hobby; "swapped pottery for painting" replaces one)
 REPLACE = (r"switched|swapped|swapping|instead|anymore|any more|no more|no longer|replaced|gave up|"
-           r"given up|from now on|moved on|(?:days|phase) (?:is|are) over|changed")
+           r"given up|from now on|moved on|(?:days|phase) (?:is|are) over|changed|passed away|died|rehomed")
 # ... or the new value said to be the one of the present ("tacos are my favourite food at the
 # moment", "I follow Chelsea now"), unless the words keep the old beside it ("also", "too")
 PRESENT = r"now|these days|nowadays|currently|at the moment|at present"
@@ -64,7 +64,8 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
                   excluded=(r"weekend", r"trip", r"vacation", r"holiday", r"wedding", r"visit\w*",
                             r"conference", r"spent", r"stay(?:ed|ing)?", r"flight", r"tour")),
     AttributeCues("employer", (r"work(?!\s+out)", r"working", r"job", r"joined", r"hired", r"employer",
-                               r"company", r"role"), "name",
+                               r"company", r"role", r"accepted an offer from", r"job offer from"),
+                  "name",
                   excluded=(r"meeting", r"client", r"interview", r"applied", r"apply", r"visit\w*",
                             r"group", r"program", r"club", r"team", r"class", r"project", r"volunteer\w*")),
     AttributeCues("job title", (r"promoted", r"title", r"as an?", r"made me", r"been an?", r"now an?",

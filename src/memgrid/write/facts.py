@@ -281,7 +281,8 @@ _ATTRIBUTE = {a.name: a for a in ATTRIBUTE_CUES}
 _PLACE = re.compile(r"\b(?:in|near)\s+(?:the\s+)?$", re.I)
 _EXCLUDED = {a.name: excluded for a, _, excluded, _ in _COMPILED if excluded is not None}
 _VOCAB = {a.name: vocab for a, _, _, vocab in _COMPILED if vocab is not None}
-_OLD_VALUE = re.compile(r"\b(?:instead of|rather than|from|not|left|quit|after|before|over)\s+(?:the\s+)?$",
+_OLD_VALUE = re.compile(r"\b(?:instead of|rather than|from|not|left|quit|after|before|over|gave up|given up)"
+                        r"\s+(?:the\s+)?$",
                         re.I)
 
 
