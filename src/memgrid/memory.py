@@ -121,14 +121,19 @@ class Memory:
     @property
     def llm(self) -> LLMClient:
         """The model of `config.llm`, made on first use. Nothing on the zero-LLM path asks for it."""
-        if not self.config.llm.enabled:
-            raise NoModelError(
-                "this needs a model: set MEMGRID_LLM_BASE_URL (an OpenAI-compatible endpoint such "
-                "as http://127.0.0.1:8080/v1, or 'local' for the packaged one) or MemgridConfig.llm")
+        self.require_model()
         with self._llm_lock:  # the extraction worker may ask at the same moment: one client
             if self._llm is None:
                 self._llm = LLMClient(self.config.llm, self.config.home / "models")
             return self._llm
+
+    def require_model(self) -> None:
+        """NoModelError unless a model is configured; starts nothing (a packaged local model
+        loads on first use, by whoever runs the work)."""
+        if not self.config.llm.enabled:
+            raise NoModelError(
+                "this needs a model: set MEMGRID_LLM_BASE_URL (an OpenAI-compatible endpoint such "
+                "as http://127.0.0.1:8080/v1, or 'local' for the packaged one) or MemgridConfig.llm")
 
     # -- scope helpers ---------------------------------------------------------------------
 
@@ -176,7 +181,10 @@ class Memory:
         check_bool(background, "background")
         if background and not infer:
             raise InvalidInputError("background=True queues fact extraction: pass infer=True too")
-        llm = self.llm if infer else None  # no model configured: refused before anything is stored
+        # no model configured: refused before anything is stored; queued work needs none loaded here
+        if background:
+            self.require_model()
+        llm = self.llm if infer and not background else None
         written, events = self.writer.add(units, scope.user_id or scope.agent_id,
                                           queue=QUEUE if background else None)
         if background:
@@ -215,7 +223,7 @@ class Memory:
         `extraction_worker=False`. Needs a model. Returns this tenant's progress."""
         if max_jobs is not None:
             check_int(max_jobs, "max_jobs", 1, 10**9)
-        self.llm  # noqa: B018 - no model configured: said before any job is claimed
+        self.require_model()  # said before any job is claimed
         self._extractions().drain(max_jobs)
         return self.extraction_status()
 

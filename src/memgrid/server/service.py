@@ -167,7 +167,7 @@ class MemoryService:
             visibility: str = "private", metadata: dict[str, Any] | None = None,
             timestamp: Any = None, idempotency_key: str | None = None, infer: bool = False) -> Added:
         if infer:
-            self.memory.llm  # noqa: B018 - a server without a model says so before storing anything
+            self.memory.require_model()  # a server without a model says so before storing anything
 
         def run() -> Added:
             owner = self._owner_for_write(p, user_id)

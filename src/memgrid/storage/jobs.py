@@ -48,15 +48,18 @@ def enqueue_params(queue: str, memories: Sequence[StoredMemory], actor: str | No
             json.dumps([m.id for m in memories]), actor, now)
 
 
+def due_sql(p: str, limit: int = 1) -> str:
+    """Pending jobs due now, and running ones whose worker's lease ran out, oldest first. Read
+    alone first, so an idle worker's poll takes no write lock."""
+    return (f"SELECT id FROM jobs WHERE queue = {p} AND state IN ('pending', 'running') "
+            f"AND coalesce(lease_until, 0) <= {p} ORDER BY id LIMIT {int(limit)}")
+
+
 def claim(conn: Any, p: str, queue: str, limit: int, lease_s: float, lock: str = "") -> list[Job]:
-    """In the caller's write transaction: pending jobs due now, and running ones whose worker's
-    lease ran out, oldest first, leased for `lease_s`. With none due, old finished jobs go."""
+    """In the caller's write transaction: the jobs due now (`due_sql`), leased for `lease_s`."""
     now = time.time()
-    ids = [r[0] for r in conn.execute(
-        f"SELECT id FROM jobs WHERE queue = {p} AND state IN ('pending', 'running') "
-        f"AND coalesce(lease_until, 0) <= {p} ORDER BY id LIMIT {int(limit)}{lock}", (queue, now))]
+    ids = [r[0] for r in conn.execute(due_sql(p, limit) + lock, (queue, now))]
     if not ids:
-        conn.execute(f"DELETE FROM jobs WHERE state = 'done' AND done_at < {p}", (now - DONE_KEPT_S,))
         return []
     rows = conn.execute(f"UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = {p} "
                         f"WHERE id IN ({', '.join([p] * len(ids))}) RETURNING {JOB_COLUMNS}",
@@ -64,19 +67,19 @@ def claim(conn: Any, p: str, queue: str, limit: int, lease_s: float, lock: str =
     return sorted((job_from(r) for r in rows), key=lambda j: j.id)
 
 
-def end_params(job: Job, error: str | None, now: float, max_attempts: int,
-               retry_after: float) -> tuple[Any, ...]:
-    """(state, lease_until, done_at, error, id): done, failed for good, or pending again later
-    (the wait doubles with each attempt)."""
+def end(conn: Any, p: str, job: Job, error: str | None, max_attempts: int, retry_after: float) -> None:
+    """In the caller's write transaction: done, failed for good, or pending again later (the wait
+    doubles with each attempt). A finished job prunes those finished over a week ago."""
+    now = time.time()
     if error is None:
-        return ("done", None, now, None, job.id)
-    if job.attempts >= max_attempts:
-        return ("failed", None, now, error[:2000], job.id)
-    return ("pending", now + retry_after * 2 ** (job.attempts - 1), None, error[:2000], job.id)
-
-
-def end_sql(p: str) -> str:
-    return f"UPDATE jobs SET state = {p}, lease_until = {p}, done_at = {p}, error = {p} WHERE id = {p}"
+        values: tuple[Any, ...] = ("done", None, now, None)
+        conn.execute(f"DELETE FROM jobs WHERE state = 'done' AND done_at < {p}", (now - DONE_KEPT_S,))
+    elif job.attempts >= max_attempts:
+        values = ("failed", None, now, error[:2000])
+    else:
+        values = ("pending", now + retry_after * 2 ** (job.attempts - 1), None, error[:2000])
+    conn.execute(f"UPDATE jobs SET state = {p}, lease_until = {p}, done_at = {p}, error = {p} WHERE id = {p}",
+                 (*values, job.id))
 
 
 def _where(tenant_id: str | None, queue: str, user_id: str | None, p: str) -> tuple[str, list[Any]]:

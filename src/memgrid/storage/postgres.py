@@ -347,13 +347,14 @@ class PostgresStore:
                          (scope.tenant_id, state_key(scope), name, value))
 
     def claim_jobs(self, queue: str, limit: int, lease_s: float) -> list[Job]:
+        if not self._q(jobs.due_sql("%s"), (queue, time.time())):
+            return []
         with self._tx() as conn:  # SKIP LOCKED: workers on other servers take other jobs
             return jobs.claim(conn, "%s", queue, limit, lease_s, lock=" FOR UPDATE SKIP LOCKED")
 
     def end_job(self, job: Job, error: str | None, max_attempts: int, retry_after: float) -> None:
         with self._tx() as conn:
-            conn.execute(jobs.end_sql("%s"),
-                         jobs.end_params(job, error, time.time(), max_attempts, retry_after))
+            jobs.end(conn, "%s", job, error, max_attempts, retry_after)
 
     def job_counts(self, tenant_id: str | None, queue: str, user_id: str | None = None) -> JobCounts:
         return jobs.job_counts(self._q(*jobs.counts_sql(tenant_id, queue, user_id, "%s")),

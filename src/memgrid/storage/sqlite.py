@@ -425,13 +425,15 @@ class SQLiteStore:
                          (scope.tenant_id, state_key(scope), name, value))
 
     def claim_jobs(self, queue: str, limit: int, lease_s: float) -> list[Job]:
+        with self._lock:
+            if self.conn.execute(jobs.due_sql("?"), (queue, time.time())).fetchone() is None:
+                return []
         with self._tx() as conn:  # BEGIN IMMEDIATE: no other process claims the same ones
             return jobs.claim(conn, "?", queue, limit, lease_s)
 
     def end_job(self, job: Job, error: str | None, max_attempts: int, retry_after: float) -> None:
         with self._tx() as conn:
-            conn.execute(jobs.end_sql("?"),
-                         jobs.end_params(job, error, time.time(), max_attempts, retry_after))
+            jobs.end(conn, "?", job, error, max_attempts, retry_after)
 
     def job_counts(self, tenant_id: str | None, queue: str, user_id: str | None = None) -> JobCounts:
         with self._lock:
