@@ -23,6 +23,8 @@ from tests.conftest import hashing_config
 
 pytest.importorskip("xllamacpp")
 pytestmark = pytest.mark.slow
+# fixed days: the prompt (and so a temperature-0 answer) must not change with the day the suite runs
+ADDED, ASKED = "2024-05-01T10:00:00", "2024-05-02T09:00:00"
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +60,12 @@ def _memory(tmp_path: Path, model_home: Path, url: str) -> Memory:
 def test_answer_from_the_real_model(local_url: str, tmp_path: Path, model_home: Path) -> None:
     mem = _memory(tmp_path, model_home, local_url)
     ids = {r.id for text in ("I live in Lyon", "My cat is called Miso", "I play the cello")
-           for r in mem.add(text, user_id="ana")}
-    out = mem.answer("What is my cat called?", user_id="ana")
+           for r in mem.add(text, user_id="ana", timestamp=ADDED)}
+    out = mem.answer("What is my cat called?", user_id="ana", reference_time=ASKED)
     assert "Miso" in out.text and out.known
     assert set(out.citations) <= ids  # only memories it was shown
     assert out.context_tokens > 0 and out.prompt_tokens > out.context_tokens
-    unknown = mem.answer("What is my salary?", user_id="ana")
+    unknown = mem.answer("What is my salary?", user_id="ana", reference_time=ASKED)
     assert not unknown.known and unknown.citations == []
     mem.close()
 
@@ -110,8 +112,8 @@ def test_local_runs_in_process_and_llm_serve_serves(tmp_path: Path, model_home: 
     config = hashing_config(model_home, tmp_path / "mem.db")
     config.llm = LLMConfig(base_url="local", local_model="0.5b", context_tokens=2048)
     mem = Memory(config=config)
-    mem.add("My cat is called Miso", user_id="ana")
-    assert "Miso" in mem.answer("What is my cat called?", user_id="ana").text
+    mem.add("My cat is called Miso", user_id="ana", timestamp=ADDED)
+    assert "Miso" in mem.answer("What is my cat called?", user_id="ana", reference_time=ASKED).text
     mem.close()
     port = 18000 + os.getpid() % 1000
     served = subprocess.Popen([sys.executable, "-m", "memgrid", "llm", "serve", "--model", "0.5b",

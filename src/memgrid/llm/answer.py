@@ -50,7 +50,7 @@ def reference_day(when: float | None) -> str:
 
 
 def prompt(question: str, hits: list[SearchHit], reference: str | None) -> list[dict[str, str]]:
-    numbered = "\n".join(f"{i}. {line(h)}" for i, h in enumerate(hits, 1))
+    numbered = "\n".join(f"{i}. {line(h, with_id=False)}" for i, h in enumerate(hits, 1))
     today = f"Today is {reference}.\n" if reference else ""
     return [{"role": "system", "content": SYSTEM},
             {"role": "user", "content": f"{today}Memories:\n{numbered}\n\nQuestion: {question}"}]
@@ -61,7 +61,7 @@ def answer_from(llm: LLMClient, question: str, hits: list[SearchHit], token_budg
     chosen = select(hits, token_budget)
     if not chosen:
         return Answer(text=UNKNOWN, citations=[], context_tokens=0, known=False, model=llm.model_name)
-    context_tokens = sum(estimate_tokens(line(h)) + 1 for h in chosen)
+    context_tokens = sum(estimate_tokens(line(h, with_id=False)) + 1 for h in chosen)
     out, call = llm.structured(prompt(question, chosen, reference), ModelAnswer, task="answer",
                                max_tokens=min(llm.config.max_tokens, 256))
     text = out.answer.strip() or UNKNOWN

@@ -65,7 +65,7 @@ def deep_search(llm: LLMClient, question: str, search: Callable[[str, int], list
     top = fused[:RERANK_DEPTH]
     if not top:
         return []
-    numbered = "\n".join(f"{i}. {line(h)}" for i, h in enumerate(top, 1))
+    numbered = "\n".join(f"{i}. {line(h, with_id=False)}" for i, h in enumerate(top, 1))
     asked = [{"role": "system", "content": RERANK_SYSTEM},
              {"role": "user", "content": f"Question: {question}\n\nMemories:\n{numbered}"}]
     try:

@@ -6,13 +6,16 @@ from memgrid.models import SearchHit
 from memgrid.text import estimate_tokens
 
 
-def line(hit: SearchHit) -> str:
+def line(hit: SearchHit, *, with_id: bool = True) -> str:
+    """One memory as a model reads it. Prompts that number their memories leave the id out: 32
+    random hex digits cost tokens and make a small model's output depend on them."""
     m = hit.memory
     when = (m.event_time or m.created_at).strftime("%Y-%m-%d %H:%M")
     who = f"{m.speaker}: " if m.speaker else (f"{m.role}: " if m.role and m.role != "user" else "")
     # a replaced fact stays as evidence, but the reader must not take it for the present
     until = f" [was true until {m.valid_to:%Y-%m-%d}]" if m.superseded_by and m.valid_to else ""
-    return f"[{when}] {who}{m.text}{until} (id:{m.id})"
+    ref = f" (id:{m.id})" if with_id else ""
+    return f"[{when}] {who}{m.text}{until}{ref}"
 
 
 def select(hits: list[SearchHit], token_budget: int, header: str = "") -> list[SearchHit]:
