@@ -155,6 +155,8 @@ def run_answers(systems: Sequence[System], conversations: Sequence[Conversation]
             log(f"{system.name:>10}: {conv.sample_id} done ({len(tally.context_tokens)}/{len(sample)})")
         system.close()
         results[system.name] = tally.summary()
+        log(f"{system.name:>10}: accuracy {results[system.name]['answer_accuracy']} "
+            f"{results[system.name]['by_category']}")
     results["full-context"] = full_context(conversations, by_conv, llm, context_window, log)
     return results
 
