@@ -35,6 +35,9 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("New GP since March: Dr. Moreau.", "doctor", "moreau"),
     ("I accepted an offer from Stripe and start in May.", "employer", "stripe"),
     ("I gave up pottery for painting.", "hobby", "painting"),  # not the one given up
+    ("After the move, Porto is our home now.", "residence", "porto"),  # the second mention counts
+    ("I'm seeing a new counsellor, Marta.", "therapist", "marta"),  # a role's holder, not addressed
+    ("We have one kid, a boy.", "number of kids", "1"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -93,6 +96,28 @@ def test_a_second_hobby_joins_the_first_unless_said_to_replace_it(mem: Memory) -
     [moment] = mem.add("My hobby is chess.", user_id="v", timestamp="2023-01-01")
     mem.add("I'm running late now, see you at six.", user_id="v", timestamp="2023-02-01")
     assert mem.get(moment.id).superseded_by is None
+
+
+def test_a_change_that_names_the_old_value_gives_the_new_one(mem: Memory) -> None:
+    """Read alone, "Dr. Amiri retired, ..." states the old doctor; beside the user's current
+    facts, the value said to end is the old one and the other is the new one."""
+    pairs = [("My GP is Dr. Amiri.", "Dr. Amiri retired and I was assigned to Dr. Lowe.", "self|doctor",
+              "lowe"),
+             ("I drive a Honda Jazz.", "The Jazz got totalled, so now I'm in a Skoda Fabia.", "self|car",
+              "skoda fabia"),
+             ("My hobby is pottery.", "Pottery got boring, chess is my thing now.", "self|hobby", "chess")]
+    for n, (first, then, key, value) in enumerate(pairs):
+        [old] = mem.add(first, user_id=f"r{n}", timestamp="2023-01-01")
+        [new] = mem.add(then, user_id=f"r{n}", timestamp="2023-02-01")
+        assert (new.fact_key, new.fact_value) == (key, value), then
+        assert mem.get(old.id).superseded_by == new.id
+    # an absence, a stand-in or someone else's news is no successor
+    [carla] = mem.add("My manager is Carla.", user_id="s", timestamp="2023-01-01")
+    for then in ("Carla left early today, so Miguel ran the standup.",
+                 "Carla was away, so I reported to Miguel once instead.",
+                 "Carla said Miguel is now leading the project."):
+        mem.add(then, user_id="s", timestamp="2023-02-01")
+    assert mem.get(carla.id).superseded_by is None
 
 
 def test_a_weekday_routine_is_a_fact_and_a_dated_event_is_not(mem: Memory) -> None:

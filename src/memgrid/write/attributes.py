@@ -60,7 +60,8 @@ BESIDES = r"also|too|as well|besides|alongside|another|other|second|both|added"
 
 ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
     AttributeCues("residence", (r"live", r"living", r"moved", r"moving", r"relocat\w*", r"settled", r"lease",
-                                r"based"), "name",
+                                r"based", r"(?:is|as) (?:now )?(?:my |our )?(?:new )?home", r"new home",
+                                r"home (?:is|now)"), "name",
                   excluded=(r"weekend", r"trip", r"vacation", r"holiday", r"wedding", r"visit\w*",
                             r"conference", r"spent", r"stay(?:ed|ing)?", r"flight", r"tour")),
     AttributeCues("employer", (r"work(?!\s+out)", r"working", r"job", r"joined", r"hired", r"employer",
@@ -83,7 +84,7 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
     AttributeCues("mentor", (r"mentor",), "name"),
     AttributeCues("pet", (ANIMALS,), "name", change=True,  # minding someone's pet is not having one
                   excluded=(r"[\w-]*sat", r"[\w-]*sitting", r"[\w-]*sitter", r"weekend", r"borrow\w*")),
-    AttributeCues("number of kids", (r"kids", r"children", r"little ones", r"child"), "number"),
+    AttributeCues("number of kids", (r"kids?", r"children", r"little ones?", r"child"), "number"),
     # "I'm vegan" states a diet; "I'm making a vegan cake" does not: the value right after "I'm"
     AttributeCues("diet", (r"diet", r"went", r"i'm now", r"fully", r"follow",
                            rf"(?:i'm|i am)(?={_SAID_DIET})"), "vocab", DIETS),

@@ -17,7 +17,16 @@ from typing import Protocol
 
 from memgrid.models import StoredMemory
 from memgrid.text import entities
-from memgrid.write.attributes import ASKED, ATTRIBUTE_CUES, BESIDES, JOBS, PRESENT, REPLACE, AttributeCues
+from memgrid.write.attributes import (
+    ANIMALS,
+    ASKED,
+    ATTRIBUTE_CUES,
+    BESIDES,
+    JOBS,
+    PRESENT,
+    REPLACE,
+    AttributeCues,
+)
 
 _NAME = r"([A-Z][\w'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.-]*){0,3})"
 _PHRASE = r"([\w'-]+(?:\s+[\w'-]+){0,3})"
@@ -46,6 +55,11 @@ _NUMBERS = {w: str(i) for i, w in enumerate("no one two three four five six seve
 class Fact:
     key: str  # "<subject>|<attribute>"
     value: str
+
+
+def subject_of(unit: StoredMemory) -> str:
+    """Whom a turn's facts are about: its speaker, else the user ("self")."""
+    return " ".join((unit.speaker or "self").strip(" .,!?;:'\"").lower().split()) or "self"
 
 
 def _clean(value: str) -> str:
@@ -87,12 +101,13 @@ def own_statements(text: str) -> tuple[str, ...]:
     return tuple(s for s in _sentences(text) if not _rejected(s))
 
 
-def _rejected(sentence: str) -> bool:
+def _rejected(sentence: str, negation: bool = True) -> bool:
     """Not a statement of the speaker's own standing fact: no first person, a question, a
-    hypothetical, a negation (it names the old value) or about someone else."""
+    hypothetical, a negation (it names the old value; `negation=False` where the old value is
+    known) or about someone else."""
     return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
                      or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence))
-                or _ASKED_OR_IMAGINED.search(sentence) or _NEGATED.search(sentence)
+                or _ASKED_OR_IMAGINED.search(sentence) or (negation and _NEGATED.search(sentence))
                 or _SOMEONE_ELSE.search(sentence))
 
 
@@ -169,7 +184,7 @@ _TITLE = re.compile(r"\b(?:as an?|promoted (?:me )?to|title is|made me|been an?|
                     r"(?=\s+(?:at(?!\s+heart)|in|for|with|since|this|today|now|and|these|from|last|yesterday|"
                     r"recently|earlier|again|starting)\b|\s*[.,!;]|\s*$)")
 _KIDS = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+){0,2}?"
-                   r"(?:kids|children|little ones|ones)\b", re.I)
+                   r"(?:kids?|child(?:ren)?|little ones?|ones)\b", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(r"(?<![\w@])\+?\d[\d\s().-]{5,}\d\b")
 _MONEY = re.compile(r"[$€£]\s?\d[\d,]*(?:\.\d+)?|\b\d[\d,]*\s?(?:dollars|euros|pounds|yuan)\b", re.I)
@@ -201,7 +216,7 @@ _COMPILED = [(a, _compile(a.cues), _compile(a.excluded),
              for a in ATTRIBUTE_CUES]
 # one search per kind of value, not per attribute: most sentences hold none of these
 _KIND_VALUE = {"email": re.compile("@"), "phone": re.compile(r"\d{3}"), "money": re.compile(r"[$€£]|\d"),
-               "weekday": re.compile(r"day", re.I), "number": re.compile(r"kids|children|ones", re.I),
+               "weekday": re.compile(r"day", re.I), "number": re.compile(r"kid|child|ones?\b", re.I),
                "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work|i'm|am)\b", re.I)}
 _NAME_CUES = _compile(tuple(c for a in ATTRIBUTE_CUES if a.kind == "name" for c in a.cues)) or re.compile(
     "$^")
@@ -395,6 +410,67 @@ def value_of(attribute: str, sentence: str) -> str | None:
     return _clean(names[0][1]) if names else None
 
 
+# words that end a value: a turn that names its speaker's current value with one of them, and
+# another value of the same attribute, says the other one replaces it
+_ENDED = re.compile(rf"\b(?:{REPLACE}|retired|left|quit|resigned|notice|reassigned|transferred|broke up|"
+                    r"split up|sold|stopped|ended|over|boring|bored|tired of|lost interest|traded|upgraded|"
+                    r"totall?ed|wrecked|moved away)\b", re.I)
+_NAMED_KINDS = ("name", "vocab", "product")
+NAMED_ATTRIBUTES = tuple(a.name for a in ATTRIBUTE_CUES if a.kind in _NAMED_KINDS)
+
+
+def may_end_a_value(text: str) -> bool:
+    """Cheap test before `replacement_value`: the turn has a word that ends a value."""
+    return bool(_ENDED.search(text))
+
+
+def replacement_value(attribute: str, text: str, old: str) -> str | None:
+    """The new value of a turn that names its speaker's current value `old` as ending ("Dr. Hughes
+    retired, so I've been assigned to Dr. Okoro", "Knitting got boring, rock climbing is my thing
+    now", "The Focus finally died, so now I'm in a used Mazda 3"). The lexicon alone reads the
+    old value there, or none; knowing which value is the current one tells them apart.
+    A vocabulary value is one by its word; a name counts only in the sentence that names the old
+    value with a word of succession ("now", "took over") or beside the attribute's cue word
+    ("Carla left early, so Miguel ran the standup" changes no manager)."""
+    cues = _ATTRIBUTE.get(attribute)
+    if cues is None or cues.kind not in _NAMED_KINDS or not old or not _ENDED.search(text):
+        return None
+    words = [w for w in old.split() if len(w) > 2]
+    mention = re.compile(r"\b(?:" + "|".join(map(re.escape, words or [old])) + r")\b", re.I)
+    if not mention.search(text):
+        return None
+    excluded = _EXCLUDED.get(attribute)
+    for sentence in (s for s in _sentences(text) if not _rejected(s, negation=False)):
+        if (excluded is not None and excluded.search(sentence)) or _TEMPORARY.search(sentence):
+            continue
+        if cues.kind == "name":
+            # beside a cue word, or where the old value is said to have a successor; a place only
+            # beside a cue ("we left Madrid at 6 and now we're in Lisbon" is a trip)
+            if not (_COMPILED_CUES[attribute].search(sentence) or (
+                    attribute != "residence" and mention.search(sentence) and _SUCCEEDED.search(sentence))):
+                continue
+            found = [(at, _clean(n)) for at, n in _value_names(sentence)
+                     if not _OLD_VALUE.search(sentence[:at])
+                     and (attribute == "residence" or not _PLACE.search(sentence[:at]))]
+        else:
+            found = [(start, value) for start, _, value in _vocabulary_spans(sentence)
+                     if value in _VOCAB_WORDS[attribute] and not _OLD_VALUE.search(sentence[:start])]
+        for at, value in found:
+            if not mention.search(value):
+                if cues.kind == "product":
+                    model = _MODEL.match(sentence, at + len(value))
+                    value = _clean(value + (model.group(0) if model else ""))
+                return value
+    return None
+
+
+_COMPILED_CUES = {a.name: cues for a, cues, _, _ in _COMPILED if cues is not None}
+# a stand-in is not a successor ("Ruth was on leave, so I saw Joel once instead")
+_TEMPORARY = re.compile(r"\b(?:once|for now|temporar\w*|cover(?:s|ed|ing)? for|filling in|fill(?:s|ed)? in|"
+                        r"stand-?in|this time|for the (?:day|week))\b", re.I)
+_SUCCEEDED = re.compile(r"\b(?:now|new|took over|taking over|replaced|assigned|switched|instead)\b", re.I)
+
+
 def _value_names(sentence: str) -> list[tuple[int, str]]:
     """The names that can be a name-kind value: not a possessor ("inspired by Shirley Franco's
     work") nor a capitalised job title ("my role as Executive Director")."""
@@ -409,11 +485,13 @@ def _names(sentence: str) -> list[tuple[int, str]]:
     """Capitalised runs that can be a value: not "I", a month, a weekday, a title or the person
     spoken to ("Thanks, Melanie!", "Hey Cal, guess what")."""
     names = []
-    for name in entities(sentence):
-        at = sentence.find(name)
-        if (at < 0 or name in _HONORIFICS or _WEEKDAY.fullmatch(name) or name.lower() in _MONTH_NAMES
+    for name, at in sorted(((n, m.start()) for n in entities(sentence)
+                            for m in re.finditer(rf"(?<!\w){re.escape(n)}(?!\w)", sentence)),
+                           key=lambda found: found[1]):  # every mention: "... so Lisbon is home"
+        if (name in _HONORIFICS or _WEEKDAY.fullmatch(name) or name.lower() in _MONTH_NAMES
                 or name.lower() in _DAY_ABBREVIATIONS or _GREETED.search(sentence[:at])
-                or (_ADDRESSED.match(sentence[at + len(name):]) and sentence[:at].rstrip().endswith(","))):
+                or (_ADDRESSED.match(sentence[at + len(name):]) and sentence[:at].rstrip().endswith(",")
+                    and not _ROLE_BEFORE.search(sentence[:at]))):
             continue
         first, _, rest = name.partition(" ")
         names.append((at, rest if first.rstrip(".") in _HONORIFICS and rest else name))
@@ -421,6 +499,11 @@ def _names(sentence: str) -> list[tuple[int, str]]:
 
 
 _HONORIFICS = frozenset({"I", "Dr", "Mr", "Mrs", "Ms", "Miss", "Prof"})
+# "... a new therapist, Joel.": a name after a role names who holds it; after anything else a
+# comma and a name at the end address someone ("Thanks for asking, Joel.")
+_ROLE_BEFORE = re.compile(r"\b(?:therapist|counsell?or|doctor|gp|physician|manager|boss|supervisor|mentor|"
+                          rf"landlord|landlady|partner|girlfriend|boyfriend|wife|husband|fianc\w*|{ANIMALS}),\s*$",
+                          re.I)
 
 
 _ASKED = [(name, re.compile(rf"\b(?:{words})\b", re.I)) for name, words in ASKED.items()]

@@ -17,6 +17,7 @@ from memgrid.validation import check_metadata, check_text, parse_timestamp
 from memgrid.write.facts import FactJudge, ValueChangeJudge
 from memgrid.write.ingest import Message, normalize
 from memgrid.write.links import find_links
+from memgrid.write.restated import restate
 from memgrid.write.states import StateDetector
 from memgrid.write.units import CAPTION_KEY, signals, to_unit
 
@@ -149,6 +150,7 @@ class Writer:
         self.states.assign(todo, vectors[len(units):])
         found = [*find_links(self.store, units, self.links), *links]
         if replaces is None:
+            restate(self.store, units)
             self._judge_first(units)
 
         def plan(tx: TxReader) -> tuple[list[StoredMemory], list[Closing]]:

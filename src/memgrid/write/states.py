@@ -18,7 +18,7 @@ import numpy as np
 
 from memgrid.embedders.base import CachedEmbedder
 from memgrid.models import StoredMemory
-from memgrid.write.facts import OpenStatement, open_statements, value_of, without_values
+from memgrid.write.facts import OpenStatement, open_statements, subject_of, value_of, without_values
 from memgrid.write.state_examples import EXAMPLES, NONE, SAMPLE_VALUES
 
 NONE_LABEL = ""
@@ -62,7 +62,7 @@ class StateDetector:
                 continue
             value = value_of(attribute, statement.sentence)
             if value:
-                unit.fact_key = f"{_subject(unit)}|{attribute}"
+                unit.fact_key = f"{subject_of(unit)}|{attribute}"
                 unit.fact_value = value
 
     def detect(self, units: Sequence[StoredMemory]) -> None:
@@ -134,10 +134,6 @@ def masked_examples() -> tuple[list[str], list[str]]:
     for sentence in NONE:
         seen.setdefault(without_values(sentence), NONE_LABEL)
     return list(seen), list(seen.values())
-
-
-def _subject(unit: StoredMemory) -> str:
-    return " ".join((unit.speaker or "self").strip(" .,!?;:'\"").lower().split()) or "self"
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
