@@ -106,6 +106,9 @@ def test_halumem_scores_extraction_updates_and_questions(tmp_path: Path, model_h
     with scripted_llm(halu_reply) as llm:
         result = run_halumem(HALUMEM, LLMConfig(base_url=llm.url, model="scripted"), model_home, "hashing",
                              infer=True, sessions=2, json_out=tmp_path / "h.json", log=lambda *a: None)
+        alone = run_halumem(HALUMEM, LLMConfig(base_url=llm.url, model="scripted"), model_home, "hashing",
+                            infer=True, sessions=2, log=lambda *a: None, qa=False)
+    assert alone["questions"] == 0 and alone["extraction"]["extracted"] == 6  # --no-qa: extraction alone
     e = result["extraction"]
     assert result["sessions"] == 2 and e["extracted"] == 6 and e["gold_points"] > 0
     assert e["recall"] == 1.0 and e["precision"] == 1.0  # the scripted judge matches everything

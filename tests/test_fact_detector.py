@@ -38,6 +38,8 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("After the move, Porto is our home now.", "residence", "porto"),  # the second mention counts
     ("I'm seeing a new counsellor, Marta.", "therapist", "marta"),  # a role's holder, not addressed
     ("We have one kid, a boy.", "number of kids", "1"),
+    ("I've been going out with Noor since spring.", "partner", "noor"),
+    ("I've switched to supporting Boca Juniors.", "team", "boca juniors"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -105,7 +107,16 @@ def test_a_change_that_names_the_old_value_gives_the_new_one(mem: Memory) -> Non
               "lowe"),
              ("I drive a Honda Jazz.", "The Jazz got totalled, so now I'm in a Skoda Fabia.", "self|car",
               "skoda fabia"),
-             ("My hobby is pottery.", "Pottery got boring, chess is my thing now.", "self|hobby", "chess")]
+             ("My hobby is pottery.", "Pottery got boring, chess is my thing now.", "self|hobby", "chess"),
+             ("I have a Pixel 7.", "The Pixel 7 got stolen, so I'm on an iPhone 15 now.", "self|phone",
+              "iphone 15"),
+             ("My email is kai@first.example.",
+              "I never read kai@first.example anymore; use kai@second.example.", "self|email",
+              "kai@second.example"),
+             ("I hit the gym on Tuesdays.", "Tuesdays stopped working for me, so gym is on Saturdays.",
+              "self|gym day", "saturday"),
+             ("My favourite food is pizza.", "Ramen has become my favourite food.", "self|favourite food",
+              "ramen")]
     for n, (first, then, key, value) in enumerate(pairs):
         [old] = mem.add(first, user_id=f"r{n}", timestamp="2023-01-01")
         [new] = mem.add(then, user_id=f"r{n}", timestamp="2023-02-01")
@@ -118,6 +129,12 @@ def test_a_change_that_names_the_old_value_gives_the_new_one(mem: Memory) -> Non
                  "Carla said Miguel is now leading the project."):
         mem.add(then, user_id="s", timestamp="2023-02-01")
     assert mem.get(carla.id).superseded_by is None
+    [gym] = mem.add("I hit the gym on Tuesdays.", user_id="t", timestamp="2023-01-01")
+    [pizza] = mem.add("My favourite food is pizza.", user_id="t", timestamp="2023-01-01")
+    for then in ("I quit my Tuesday pottery class; now it's yoga on Fridays.",  # not the gym
+                 "Sushi is one of my favourite foods too."):  # one of several
+        mem.add(then, user_id="t", timestamp="2023-02-01")
+    assert mem.get(gym.id).superseded_by is None and mem.get(pizza.id).superseded_by is None
 
 
 def test_a_weekday_routine_is_a_fact_and_a_dated_event_is_not(mem: Memory) -> None:

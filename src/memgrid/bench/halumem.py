@@ -71,7 +71,7 @@ def matches(llm: LLMClient, target: str, pool: list[str]) -> bool:
 
 def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static", infer: bool = False,
                 sessions: int | None = None, json_out: Path | None = None,
-                log: Any = print) -> dict[str, Any]:
+                log: Any = print, qa: bool = True) -> dict[str, Any]:
     record = json.loads(data.read_text().splitlines()[0])
     workdir = Path(tempfile.mkdtemp(prefix="bench-halumem-"))
     mem = Memory(config=MemgridConfig(home=home, path=workdir / "halumem.db", llm=llm,
@@ -81,7 +81,7 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
         mem.close()
         raise NoModelError("--infer needs a model: --llm-base-url URL or 'local'")
     user = "halumem"
-    qa: dict[str, list[float]] = defaultdict(list)
+    qa_by_type: dict[str, list[float]] = defaultdict(list)
     extraction = {"gold_points": 0, "recalled": 0, "extracted": 0, "supported": 0,
                   "gold_updates": 0, "updates_linked": 0}
     links: list[dict[str, Any]] = []  # each verbatim supersession, to read beside the gold updates
@@ -113,7 +113,7 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
                 extraction["supported"] += sum(matches(judge, t, golds) for t in texts)
             asked_at = _time(session["end_time"]).isoformat()
             for q in session.get("questions") or []:
-                if judge is None:
+                if judge is None or not qa:
                     break
                 out = mem.answer(q["question"], user_id=user, reference_time=asked_at)
                 if q["question_type"] == "Memory Boundary":
@@ -125,20 +125,21 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
                                                    {"role": "user", "content": graded}],
                                                   Verdict, task="halumem-judge", max_tokens=16)
                     right = verdict.verdict == "CORRECT"
-                qa[q["question_type"]].append(float(right))
-            log(f"session {number}: {len(turns)} turns, {sum(map(len, qa.values()))} questions so far")
+                qa_by_type[q["question_type"]].append(float(right))
+            asked = sum(map(len, qa_by_type.values()))
+            log(f"session {number}: {len(turns)} turns, {asked} questions so far")
     finally:
         usage = judge.usage.by_task if judge is not None else {}
         model = judge.model_name if judge is not None else None
         mem.close()
         shutil.rmtree(workdir, ignore_errors=True)
-    every = [v for values in qa.values() for v in values]
+    every = [v for values in qa_by_type.values() for v in values]
     result: dict[str, Any] = {
         "user": data.stem, "sessions": min(len(record["sessions"]), sessions or 10**9), "infer": infer,
         "model": model, "qa_accuracy": round(statistics.fmean(every), 3) if every else None,
         "questions": len(every),
         "qa_by_type": {k: {"accuracy": round(statistics.fmean(v), 3), "questions": len(v)}
-                       for k, v in sorted(qa.items())},
+                       for k, v in sorted(qa_by_type.items())},
         "zero_llm_supersession_links": len(links), "gold_updates": extraction["gold_updates"],
         "links": links, "usage": usage}
     if infer:

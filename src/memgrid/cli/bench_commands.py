@@ -140,6 +140,8 @@ def halumem(
     infer: Annotated[bool, typer.Option("--infer", help="extract facts with the model on add, and "
                                                         "score extraction and updates")] = False,
     sessions: Annotated[int | None, typer.Option(min=1, help="only the first N sessions")] = None,
+    qa: Annotated[bool, typer.Option(help="with a model, answer and judge each session's questions; "
+                                          "--no-qa to measure extraction alone")] = True,
     embedder: Annotated[str, typer.Option(help="static | minilm | hashing")] = "static",
     json_out: Annotated[Path | None, typer.Option("--json", help="write results JSON")] = None,
     llm_base_url: LlmUrlOpt = None, llm_model: LlmModelOpt = None,
@@ -152,7 +154,7 @@ def halumem(
     if not data.exists():
         raise typer.BadParameter(f"no HaluMem file at {data}", param_hint="--data")
     result = run_halumem(data, llm_config(llm_base_url, llm_model), default_home(), embedder, infer,
-                         sessions, json_out, log=console.print)
+                         sessions, json_out, log=console.print, qa=qa)
     console.print_json(json.dumps({k: v for k, v in result.items() if k not in ("usage", "links")}))
 
 

@@ -75,7 +75,7 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
                              r"student", r"studying at", r"got into"), "name"),
     AttributeCues("major", (r"major", r"majoring", r"degree in"), "vocab", SUBJECTS),
     AttributeCues("partner", (r"dating", r"girlfriend", r"boyfriend", r"partner", r"wife", r"husband",
-                              r"engaged", r"married", r"fianc\w*"), "name"),
+                              r"engaged", r"married", r"fianc\w*", r"going out with"), "name"),
     AttributeCues("manager", (r"manager", r"boss", r"reports? to", r"supervisor"), "name"),
     AttributeCues("doctor", (r"doctor", r"gp", r"physician", r"dr\.?"), "name",
                   excluded=(r"therapist", r"counsell?or", r"psychologist", r"psychiatrist")),
@@ -100,7 +100,10 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
                   change=True),
     AttributeCues("instrument", (r"play", r"playing", r"learning", r"lessons", r"practi[cs]\w*",
                                  r"picked up"), "vocab", INSTRUMENTS, change=True),
-    AttributeCues("team", (r"fan of", r"fan", r"support the", r"root for", r"cheer for"), "name",
+    AttributeCues("team", (r"fan of", r"fan", r"support the", r"root for", r"cheer for",
+                           # "supporting Everton, long story", not "supporting Tom through his exams"
+                           r"supporting(?=\s+(?:the\s+)?(?-i:[A-Z])\w*(?:\s+(?-i:[A-Z])\w*)?\s*(?:[,.!;]|$|now\b|"
+                           r"these\b|since\b|again\b|instead\b))"), "name",
                   change=True),
     AttributeCues("gym day", (r"gym", r"work out", r"workouts?"), "weekday",
                   excluded=(r"closed", r"shut", r"crowded", r"busy", r"packed")),

@@ -173,7 +173,8 @@ _NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:gym|salary|income|boss|man
                        r"(?:\s+(?:is|are|now|since|moved|changed|switched)\b|\s*:)", re.I)
 # contact details given without an "I": "Please use jo@new.example from now on", "New number: ..."
 # ("Email support@... for help" names someone else's address: only "use" and "new ..." count)
-_OWN_CONTACT = re.compile(r"\s*(?:please\s+)?(?:use\s+\S+@|(?:new|updated)\s+(?:phone\s+)?"
+_OWN_CONTACT = re.compile(r"\s*(?:[\w' ]{1,30}[,;:]\s*)?"  # "New phone, new number: ..."
+                          r"(?:please\s+)?(?:use\s+\S+@|(?:new|updated)\s+(?:phone\s+)?"
                           r"(?:number|e-?mail|address)(?:\s+is)?\s*:?\s*(?:\S+@|\+?\d))", re.I)
 _GREETED = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|bye|dear|congrats|congratulations|wow|aww|oh|"
                       r"yo|sorry|welcome|morning|evening|night)[,!]?\s+$", re.I)
@@ -414,8 +415,9 @@ def value_of(attribute: str, sentence: str) -> str | None:
 # another value of the same attribute, says the other one replaces it
 _ENDED = re.compile(rf"\b(?:{REPLACE}|retired|left|quit|resigned|notice|reassigned|transferred|broke up|"
                     r"split up|sold|stopped|ended|over|boring|bored|tired of|lost interest|traded|upgraded|"
-                    r"totall?ed|wrecked|moved away)\b", re.I)
-_NAMED_KINDS = ("name", "vocab", "product")
+                    r"totall?ed|wrecked|moved away|broke|broken|stolen|smashed|last day)\b", re.I)
+_SIMPLE = {"email": _EMAIL, "phone": _PHONE, "weekday": _WEEKDAY}
+_NAMED_KINDS = ("name", "vocab", "product", *_SIMPLE)
 NAMED_ATTRIBUTES = tuple(a.name for a in ATTRIBUTE_CUES if a.kind in _NAMED_KINDS)
 
 
@@ -436,7 +438,7 @@ def replacement_value(attribute: str, text: str, old: str) -> str | None:
     if cues is None or cues.kind not in _NAMED_KINDS or not old or not _ENDED.search(text):
         return None
     words = [w for w in old.split() if len(w) > 2]
-    mention = re.compile(r"\b(?:" + "|".join(map(re.escape, words or [old])) + r")\b", re.I)
+    mention = re.compile(r"\b(?:" + "|".join(map(re.escape, words or [old])) + r")s?\b", re.I)
     if not mention.search(text):
         return None
     excluded = _EXCLUDED.get(attribute)
@@ -451,7 +453,12 @@ def replacement_value(attribute: str, text: str, old: str) -> str | None:
                 continue
             found = [(at, _clean(n)) for at, n in _value_names(sentence)
                      if not _OLD_VALUE.search(sentence[:at])
-                     and (attribute == "residence" or not _PLACE.search(sentence[:at]))]
+                     and (attribute == "residence" or not _PLACE.search(sentence[:at]))
+                     and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))]  # "Traded in the ..."
+        elif (simple := _SIMPLE.get(cues.kind)) is not None:  # an address, a number, a weekday
+            if cues.kind == "weekday" and not _COMPILED_CUES[attribute].search(sentence):
+                continue  # "now it's yoga on Fridays" moves no gym day
+            found = [(m.start(), _clean(m.group(m.lastindex or 0))) for m in simple.finditer(sentence)]
         else:
             found = [(start, value) for start, _, value in _vocabulary_spans(sentence)
                      if value in _VOCAB_WORDS[attribute] and not _OLD_VALUE.search(sentence[:start])]
@@ -552,15 +559,24 @@ _SEVERAL = {a.name for a in ATTRIBUTE_CUES if a.change}
 
 def said_to_replace(memory: StoredMemory) -> bool:
     """A new hobby, pet, team or instrument joins the old ones (people have several at once)
-    unless the words say it replaces them ("switched", "no more", ...) or name it the one of the
-    present ("now", "these days") without keeping the old beside it ("also", "too")."""
+    unless the words say it replaces them ("switched", "no more", ...), name it the one of the
+    present ("now", "these days") or "my favourite" without keeping the old beside it ("also",
+    "too")."""
     attribute = (memory.fact_key or "").partition("|")[2]
     text = memory.text
     if attribute not in _SEVERAL or _REPLACE.search(text):
         return True
-    if _BESIDES.search(text) or not _PRESENT.search(text):
+    if _BESIDES.search(text):
+        return False
+    if _THE_FAVOURITE.search(text):  # "tacos have become my favourite food": there is one
+        return True
+    if not _PRESENT.search(text):
         return False
     return bool(_STANDING.search(text)) or not _MOMENT.search(text)  # not a passing moment
+
+
+_THE_FAVOURITE = re.compile(r"(?<!one of )\b(?:my|our)\s+(?:new\s+|absolute\s+|all-time\s+)?favou?rite"
+                            r"(?!s)\b", re.I)
 
 
 class ValueChangeJudge:
