@@ -70,6 +70,7 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I am currently employed, working in the finance industry.",  # not a major said to be new
     "I gave up painting.",  # the old value, ended
     "I got a great offer from Verizon on a new plan.",  # not a job offer
+    "Call the clinic, new number: 555-0199.",  # the clinic's number
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

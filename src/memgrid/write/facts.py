@@ -173,7 +173,8 @@ _NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:gym|salary|income|boss|man
                        r"(?:\s+(?:is|are|now|since|moved|changed|switched)\b|\s*:)", re.I)
 # contact details given without an "I": "Please use jo@new.example from now on", "New number: ..."
 # ("Email support@... for help" names someone else's address: only "use" and "new ..." count)
-_OWN_CONTACT = re.compile(r"\s*(?:[\w' ]{1,30}[,;:]\s*)?"  # "New phone, new number: ..."
+_OWN_CONTACT = re.compile(r"\s*(?:(?:new|got a new|changed(?: my)?)\s+(?:phone|sim|mobile|carrier|provider)"
+                          r"\s*[,;:]\s*)?"  # "New phone, new number: ..."; not "Call the clinic, new number"
                           r"(?:please\s+)?(?:use\s+\S+@|(?:new|updated)\s+(?:phone\s+)?"
                           r"(?:number|e-?mail|address)(?:\s+is)?\s*:?\s*(?:\S+@|\+?\d))", re.I)
 _GREETED = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|bye|dear|congrats|congratulations|wow|aww|oh|"
