@@ -47,6 +47,16 @@ def test_structured_output_cache_and_usage() -> None:
         assert client.usage.by_task["count"]["calls"] == 2
 
 
+def test_the_packaged_model_is_named_by_its_size() -> None:
+    """`--llm-base-url local --llm-model 0.5b` runs (and reports) the 0.5B; nothing starts here."""
+    for model, local, size in ((None, "1.5b", "1.5b"), ("0.5b", "1.5b", "0.5b"), ("1.5b", "0.5b", "1.5b"),
+                               (None, "0.5b", "0.5b")):
+        config = LLMConfig(base_url="local", model=model, local_model=local)  # type: ignore[arg-type]
+        assert config.packaged_model == size
+        assert LLMClient(config).model_name == f"qwen2.5-coder-{size}-instruct-q4_k_m"
+    assert LLMClient(LLMConfig(base_url="http://x/v1", model="gpt-4o-mini")).model_name == "gpt-4o-mini"
+
+
 def test_output_that_breaks_the_schema_is_asked_again_then_refused() -> None:
     answers = iter(["not json at all", "```json\n{\"name\": \"x\", \"count\": 3}\n```"])
     with scripted_llm(lambda body: next(answers)) as llm:

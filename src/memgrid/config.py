@@ -123,6 +123,14 @@ class LLMConfig(BaseModel):
     def enabled(self) -> bool:
         return bool(self.base_url)
 
+    @property
+    def packaged_model(self) -> Literal["0.5b", "1.5b"]:
+        """With base_url 'local': the packaged model to run; `model` may name it
+        (`--llm-base-url local --llm-model 0.5b`), else `local_model`."""
+        if self.model == "0.5b":
+            return "0.5b"
+        return "1.5b" if self.model == "1.5b" else self.local_model
+
 
 class MemgridConfig(BaseModel):
     """Everything a Memory needs. Build it once and pass it in; nothing else is read later."""

@@ -79,13 +79,11 @@ class LLMClient:
 
     @property
     def model_name(self) -> str:
-        if self.config.model:
-            return self.config.model
-        if self.config.base_url == "local":
+        if self.config.base_url == "local" and self.config.model in (None, "", "0.5b", "1.5b"):
             from memgrid.llm.local import model_spec
 
-            return model_spec(self.config.local_model).name
-        return "default"
+            return model_spec(self.config.packaged_model).name
+        return self.config.model or "default"
 
     def _endpoint(self) -> str:
         if self.config.base_url != "local":
@@ -96,7 +94,7 @@ class LLMClient:
 
                 if self.models_dir is None:
                     raise LLMError("the local model needs a models folder")
-                self._local = LocalServer(self.config.local_model, self.models_dir,
+                self._local = LocalServer(self.config.packaged_model, self.models_dir,
                                           context=self.config.context_tokens)
             return str(self._local.base_url)
 
