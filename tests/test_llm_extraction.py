@@ -119,3 +119,34 @@ def test_mem0_compat_infers_facts_when_a_model_is_configured(tmp_path: Path, mod
         verbatim = m.add("Pottery on Thursdays", user_id="dana", infer=False)["results"]
         assert [r["memory"] for r in verbatim] == ["Pottery on Thursdays"]  # the message, no model call
         m.memgrid.close()
+
+
+def test_a_long_session_is_read_a_few_turns_at_a_time_and_copied_turns_are_no_facts(
+        tmp_path: Path, model_home: Path) -> None:
+    """Small models copy turns and lose count over a long session: each call sees at most
+    TURNS_PER_CALL turns, and a "fact" that is a whole turn is dropped."""
+    from memgrid.llm.extract import TURNS_PER_CALL
+
+    def copier(body: dict[str, Any]) -> str:
+        if body["messages"][0]["content"] != EXTRACT_SYSTEM:
+            return json.dumps({"event": "ADD", "target": None})
+        turns = [line.split(". ", 1)[1] for line in body["messages"][-1]["content"].splitlines()[1:]]
+        plan = {"fact": "The user has a plan.", "turn": len(turns), "attribute": "other"}
+        return json.dumps({"facts": [{"fact": turns[0], "turn": 1, "attribute": "other"}, plan]})  # a copy
+
+    with scripted_llm(copier) as llm:
+        config = hashing_config(model_home, tmp_path / "mem.db")
+        config.llm = LLMConfig(base_url=llm.url, model="scripted")
+        mem = Memory(config=config)
+        said = [{"role": "user", "content": f"Turn number {i} says something about my week."}
+                for i in range(13)]
+        added = mem.add(said, user_id="ana", infer=True)
+        calls = [r for r in llm.requests if r["messages"][0]["content"] == EXTRACT_SYSTEM]
+        assert len(calls) == -(-13 // TURNS_PER_CALL)
+        assert all(len(r["messages"][-1]["content"].splitlines()) - 1 <= TURNS_PER_CALL for r in calls)
+        # once: the same words from the later calls are NOOP
+        assert [f.text for f in added.facts if f.event == "ADD"] == ["The user has a plan."]
+        # each fact points at the last turn of its own call
+        assert {tuple(f.source_ids) for f in added.facts} == {
+            (added[i].id,) for i in (TURNS_PER_CALL - 1, 2 * TURNS_PER_CALL - 1, 12)}
+        mem.close()

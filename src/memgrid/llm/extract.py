@@ -25,8 +25,16 @@ EXTRACT_SYSTEM = (
     "states about themselves: their life, work, people, plans, preferences, possessions, health, "
     "routines. Skip questions, greetings, hypotheticals, and things about other people that say "
     "nothing about the user. For each fact give the number of the turn it comes from and its "
-    f"attribute, one of: {', '.join(ATTRIBUTES)}, or other. No facts: an empty list."
+    f"attribute, one of: {', '.join(ATTRIBUTES)}, or other. Each fact is one short sentence of at "
+    "most 20 words that starts with \"The user\"; never copy a turn whole. No facts: an empty list. "
+    # without an example the packaged 1.5B answered an empty list for every HaluMem session
+    "Example: for the turns \"1. I moved to Lyon last year, and I still love my job as a nurse.\" and "
+    "\"2. Any tips for the weekend?\" the answer is {\"facts\": [{\"fact\": \"The user moved to Lyon "
+    "last year.\", \"turn\": 1, \"attribute\": \"residence\"}, {\"fact\": \"The user works as a "
+    "nurse.\", \"turn\": 1, \"attribute\": \"job title\"}]}."
 )
+TURNS_PER_CALL = 6  # a small model copies turns and loses count over a long session
+LONGEST_FACT = 40  # words: longer is a turn copied, not a fact
 
 JUDGE_SYSTEM = (
     "You keep a user's facts true. Given a new fact and the user's numbered existing facts, "
@@ -53,17 +61,22 @@ class Decision(BaseModel):
 
 
 def extract(llm: LLMClient, turns: list[StoredMemory]) -> list[tuple[ExtractedFact, list[StoredMemory]]]:
-    """Facts in the user's turns, each with the turn it came from (all of them when the model
-    names no valid turn)."""
-    numbered = "\n".join(f"{i}. {t.text}" for i, t in enumerate(turns, 1))
-    out, _ = llm.structured([{"role": "system", "content": EXTRACT_SYSTEM},
-                             {"role": "user", "content": f"The user's turns:\n{numbered}"}],
-                            Extraction, task="extract")
+    """Facts in the user's turns, each with the turn it came from (all the turns of its call when
+    the model names no valid one), asked `TURNS_PER_CALL` turns at a time. A "fact" that is a
+    turn copied whole is dropped."""
     found = []
-    for fact in out.facts:
-        text = " ".join(fact.fact.split())
-        if text:
-            sources = [turns[fact.turn - 1]] if 1 <= fact.turn <= len(turns) else turns
+    for start in range(0, len(turns), TURNS_PER_CALL):
+        chunk = turns[start:start + TURNS_PER_CALL]
+        numbered = "\n".join(f"{i}. {t.text}" for i, t in enumerate(chunk, 1))
+        out, _ = llm.structured([{"role": "system", "content": EXTRACT_SYSTEM},
+                                 {"role": "user", "content": f"The user's turns:\n{numbered}"}],
+                                Extraction, task="extract")
+        said = {" ".join(t.text.split()).lower() for t in chunk}
+        for fact in out.facts:
+            text = " ".join(fact.fact.split())
+            if not text or len(text.split()) > LONGEST_FACT or text.lower() in said:
+                continue
+            sources = [chunk[fact.turn - 1]] if 1 <= fact.turn <= len(chunk) else chunk
             found.append((fact.model_copy(update={"fact": text}), sources))
     return found
 
