@@ -55,6 +55,8 @@ def test_the_packaged_model_is_named_by_its_size() -> None:
         assert config.packaged_model == size
         assert LLMClient(config).model_name == f"qwen2.5-coder-{size}-instruct-q4_k_m"
     assert LLMClient(LLMConfig(base_url="http://x/v1", model="gpt-4o-mini")).model_name == "gpt-4o-mini"
+    with pytest.raises(InvalidInputError, match=r"0\.5b or 1\.5b"):  # not silently the 1.5B
+        LLMClient(LLMConfig(base_url="local", model="3b")).model_name  # noqa: B018
 
 
 def test_output_that_breaks_the_schema_is_asked_again_then_refused() -> None:

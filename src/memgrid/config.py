@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from memgrid.errors import InvalidInputError
+
 
 def default_home() -> Path:
     """$MEMGRID_HOME, else ~/.memgrid: where the default database and cached models live."""
@@ -127,9 +129,12 @@ class LLMConfig(BaseModel):
     def packaged_model(self) -> Literal["0.5b", "1.5b"]:
         """With base_url 'local': the packaged model to run; `model` may name it
         (`--llm-base-url local --llm-model 0.5b`), else `local_model`."""
-        if self.model == "0.5b":
-            return "0.5b"
-        return "1.5b" if self.model == "1.5b" else self.local_model
+        if not self.model:
+            return self.local_model
+        if self.model not in ("0.5b", "1.5b"):
+            raise InvalidInputError(f"the local model is 0.5b or 1.5b, not {self.model!r}: "
+                                    f"--llm-model / MEMGRID_LLM_MODEL 0.5b or 1.5b, or leave it unset")
+        return "0.5b" if self.model == "0.5b" else "1.5b"
 
 
 class MemgridConfig(BaseModel):

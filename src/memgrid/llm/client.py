@@ -79,7 +79,7 @@ class LLMClient:
 
     @property
     def model_name(self) -> str:
-        if self.config.base_url == "local" and self.config.model in (None, "", "0.5b", "1.5b"):
+        if self.config.base_url == "local":
             from memgrid.llm.local import model_spec
 
             return model_spec(self.config.packaged_model).name

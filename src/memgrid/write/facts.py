@@ -58,8 +58,9 @@ class Fact:
 
 
 def subject_of(unit: StoredMemory) -> str:
-    """Whom a turn's facts are about: its speaker, else the user ("self")."""
-    return " ".join((unit.speaker or "self").strip(" .,!?;:'\"").lower().split()) or "self"
+    """Whom a turn's facts are about: its speaker, else the user ("self"), as `extract_fact`
+    names it."""
+    return _clean(unit.speaker or "") or "self"
 
 
 def _clean(value: str) -> str:
