@@ -98,8 +98,8 @@ def test_halumem_scores_extraction_updates_and_questions(tmp_path: Path, model_h
                                          for i, s in enumerate(said, 1)]})
         if system == DECIDE_SYSTEM:
             return json.dumps({"event": "ADD", "target": None})
-        if system == MATCH_SYSTEM:
-            return json.dumps({"number": 1})
+        if system == MATCH_SYSTEM:  # a pair at a time: the nearest candidate is the same fact
+            return json.dumps({"same": True})
         if system == ANSWER_SYSTEM:
             return json.dumps({"answer": "I don't know", "citations": []})
         return json.dumps({"verdict": "WRONG"})
@@ -116,6 +116,9 @@ def test_halumem_scores_extraction_updates_and_questions(tmp_path: Path, model_h
     assert alone["questions"] == 0 and alone["extraction"]["extracted"] == e["extracted"]  # --no-qa
     assert e["gold_points"] > 0
     assert e["recall"] == 1.0 and e["precision"] == 1.0  # the scripted judge matches everything
+    pairs = [r["messages"][-1]["content"] for r in llm.requests
+             if r["messages"][0]["content"] == MATCH_SYSTEM]
+    assert pairs and all(p.startswith("First note: ") and p.count("Second note: ") == 1 for p in pairs)
     assert e["update_accuracy"] == 0.0  # no fact superseded one: no update was linked
     assert result["questions"] == 3 and set(result["qa_by_type"]) <= {
         "Basic Fact Recall", "Memory Boundary", "Generalization & Application", "Memory Conflict",
@@ -123,6 +126,34 @@ def test_halumem_scores_extraction_updates_and_questions(tmp_path: Path, model_h
     boundary = result["qa_by_type"].get("Memory Boundary")
     assert boundary is None or boundary["accuracy"] == 1.0  # "I don't know" is right there
     assert json.loads((tmp_path / "h.json").read_text())["questions"] == 3
+
+
+@pytest.mark.skipif(not HALUMEM.exists(), reason="needs ../shared/data/halumem")
+def test_halumem_extraction_counts_only_pairs_the_judge_calls_the_same(model_home: Path) -> None:
+    """A judge that rejects every pair gives recall and precision 0, each target asked about at
+    most its two nearest candidates: a pick among candidates can no longer pass for a match."""
+    from memgrid.bench.halumem import CANDIDATES, MATCH_SYSTEM, run_halumem
+    from memgrid.llm.extract import EXTRACT_SYSTEM
+    from memgrid.llm.extract import JUDGE_SYSTEM as DECIDE_SYSTEM
+
+    def reply(body: dict[str, Any]) -> str:
+        system = body["messages"][0]["content"]
+        if system == EXTRACT_SYSTEM:
+            return json.dumps({"facts": [{"fact": "The user likes tea", "turn": 1, "attribute": "other"}]})
+        if system == DECIDE_SYSTEM:
+            return json.dumps({"event": "ADD", "target": None})
+        assert system == MATCH_SYSTEM
+        return json.dumps({"same": False})
+
+    with scripted_llm(reply) as llm:
+        result = run_halumem(HALUMEM, LLMConfig(base_url=llm.url, model="scripted"), model_home, "hashing",
+                             infer=True, sessions=1, log=lambda *a: None, qa=False)
+        asked = sum(r["messages"][0]["content"] == MATCH_SYSTEM for r in llm.requests)
+    e = result["extraction"]
+    assert e["extracted"] > 0 and e["gold_points"] > 0
+    assert e["recall"] == 0.0 and e["precision"] == 0.0 and e["update_accuracy"] == 0.0
+    most = e["gold_points"] * min(CANDIDATES, e["extracted"]) + e["extracted"] * CANDIDATES
+    assert 0 < asked <= most
 
 
 def test_halumem_without_a_model_reports_the_zero_llm_links(tmp_path: Path, model_home: Path) -> None:

@@ -15,7 +15,6 @@ defines its three tasks.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import statistics
 import tempfile
@@ -24,49 +23,52 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
 
 from memgrid.bench.answers import JUDGE_SYSTEM, Verdict
 from memgrid.bench.report import write_json
 from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
+from memgrid.embedders.base import CachedEmbedder
 from memgrid.errors import NoModelError
 from memgrid.llm.client import LLMClient
 from memgrid.memory import Memory
 
 MATCH_SYSTEM = (
-    "You compare memories about a person. Given a target memory and numbered candidates, give the "
-    "number of the candidate that states the same information as the target (the same fact, "
-    "possibly in other words), or 0 if none does."
+    "You check whether two notes about a person state the same fact. Answer same=true only if the "
+    "second note states the specific information of the first (the same attribute and the same "
+    "value, in any wording); answer same=false if it states a different fact, even about a related "
+    "topic."
 )
-CANDIDATES = 5
+CANDIDATES = 2  # pairs judged per target: its nearest candidates, nearest first
 
 
 class Match(BaseModel):
-    number: int
+    same: bool
 
 
 def _time(value: str) -> datetime:
     return datetime.strptime(value, "%b %d, %Y, %H:%M:%S")
 
 
-def _words(text: str) -> set[str]:
-    return set(re.findall(r"[a-z0-9]+", text.lower()))
+def _nearest(embedder: CachedEmbedder, target: str, pool: list[str]) -> list[str]:
+    if not pool:
+        return []
+    vectors = embedder.embed([target, *pool])
+    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    sims = vectors[1:] @ vectors[0]
+    return [pool[i] for i in np.argsort(-sims, kind="stable")[:CANDIDATES]]
 
 
-def _nearest(target: str, pool: list[str]) -> list[str]:
-    words = _words(target)
-    return sorted(pool, key=lambda p: -len(words & _words(p)) / (len(words | _words(p)) or 1))[:CANDIDATES]
-
-
-def matches(llm: LLMClient, target: str, pool: list[str]) -> bool:
-    candidates = _nearest(target, pool)
-    if not candidates:
-        return False
-    numbered = "\n".join(f"{i}. {c}" for i, c in enumerate(candidates, 1))
-    out, _ = llm.structured([{"role": "system", "content": MATCH_SYSTEM},
-                             {"role": "user", "content": f"Target: {target}\n\nCandidates:\n{numbered}"}],
-                            Match, task="halumem-match", max_tokens=16)
-    return 1 <= out.number <= len(candidates)
+def matches(llm: LLMClient, embedder: CachedEmbedder, target: str, pool: list[str]) -> bool:
+    """Whether one of the candidates nearest `target` states it, asked a pair at a time."""
+    for candidate in _nearest(embedder, target, pool):
+        pair = f"First note: {target}\nSecond note: {candidate}"
+        asked = [{"role": "system", "content": MATCH_SYSTEM}, {"role": "user", "content": pair}]
+        out, _ = llm.structured(asked, Match, task="halumem-match", max_tokens=16)
+        if out.same:
+            return True
+    return False
 
 
 def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static", infer: bool = False,
@@ -102,15 +104,15 @@ def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static"
                 texts = [f.text for f in facts]
                 extraction["gold_points"] += len(gold)
                 extraction["extracted"] += len(facts)
+                updating = [f.text for f in facts if f.event == "UPDATE"]
                 for point in gold:
-                    if matches(judge, point["memory_content"], texts):
+                    said = point["memory_content"]
+                    if matches(judge, mem.embedder, said, texts):
                         extraction["recalled"] += 1
-                        updating = [f.text for f in facts if f.event == "UPDATE"]
-                        if point["is_update"] == "True" and matches(judge, point["memory_content"],
-                                                                    updating):
+                        if point["is_update"] == "True" and matches(judge, mem.embedder, said, updating):
                             extraction["updates_linked"] += 1
                 golds = [p["memory_content"] for p in gold]
-                extraction["supported"] += sum(matches(judge, t, golds) for t in texts)
+                extraction["supported"] += sum(matches(judge, mem.embedder, t, golds) for t in texts)
             asked_at = _time(session["end_time"]).isoformat()
             for q in session.get("questions") or []:
                 if judge is None or not qa:
