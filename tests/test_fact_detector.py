@@ -40,6 +40,24 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("We have one kid, a boy.", "number of kids", "1"),
     ("I've been going out with Noor since spring.", "partner", "noor"),
     ("I've switched to supporting Boca Juniors.", "team", "boca juniors"),
+    ("Mirela has been my mentor since the spring.", "mentor", "mirela"),  # the name leads, "my X since"
+    ("Okan is my boss as of Monday.", "manager", "okan"),
+    ("Jules and I are together again.", "partner", "jules"),
+    ("Training days are Tuesdays at the moment.", "gym day", "tuesday"),  # led by the routine
+    ("All my spare time goes to kayaking lately.", "hobby", "kayaking"),
+    ("Nothing tops a bowl of pho for me.", "favourite food", "pho"),
+    ("My football team is Celtic, always was.", "team", "celtic"),
+    # words a lexicon of one word per attribute misses: a thesaurus of each
+    ("My handset these days is a Galaxy S24.", "phone", "galaxy s24"),
+    ("Got the keys to my Honda Jazz on Friday.", "car", "honda jazz"),
+    ("My inbox is lee@post.example now.", "email", "lee@post.example"),
+    ("My take-home is $3,900 a month.", "income", "$3,900"),
+    ("Since June I answer to Greta.", "manager", "greta"),
+    ("My other half is Ines.", "partner", "ines"),
+    ("Ines moved in with me in March.", "partner", "ines"),  # not a move of house
+    ("I've become a proper Saints supporter.", "team", "saints"),
+    ("My role changed to team lead in May.", "job title", "team lead"),
+    ("I start at Leeds University in September, transferring for my masters.", "school", "leeds university"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -71,6 +89,10 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I gave up painting.",  # the old value, ended
     "I got a great offer from Verizon on a new plan.",  # not a job offer
     "Call the clinic, new number: 555-0199.",  # the clinic's number
+    "My rental car for the trip is a Fiat Panda.",  # a car for a week, not one's own
+    "My team at work is Platform.",  # a work team, not a club
+    "My boss as usual forgot the meeting.",  # the boss doing something
+    "My cousin is a Saints supporter.",  # someone else
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
@@ -96,6 +118,9 @@ def test_a_second_hobby_joins_the_first_unless_said_to_replace_it(mem: Memory) -
     [luna] = mem.add("Sadly Max passed away, and we adopted a puppy named Luna.", user_id="w",
                      timestamp="2023-03-01")
     assert mem.get(max_.id).superseded_by == luna.id  # a pet that died is not a current one
+    [paella] = mem.add("My favourite food is paella.", user_id="f", timestamp="2023-01-01")
+    [tapas] = mem.add("These days nothing beats tapas for me.", user_id="f", timestamp="2023-02-01")
+    assert mem.get(paella.id).superseded_by == tapas.id  # a superlative: the one favourite
     [moment] = mem.add("My hobby is chess.", user_id="v", timestamp="2023-01-01")
     mem.add("I'm running late now, see you at six.", user_id="v", timestamp="2023-02-01")
     assert mem.get(moment.id).superseded_by is None
@@ -179,3 +204,15 @@ def test_the_current_value_comes_first_and_as_of_the_old_one(mem: Memory) -> Non
     assert then[0].memory.id == old.id
     context = mem.context("Where have I lived?", user_id="u", reference_time="2023-07-01")
     assert "I live in Denver. [was true until 2023-06-01]" in context
+
+
+def test_a_place_a_product_or_a_doctor_never_takes_a_persons_role(mem: Memory) -> None:
+    """The embedding side reads a role from any capitalised name; a name with an article before
+    it, a noun it qualifies after it, or "Dr." for a role that is not medical is no person in it."""
+    [partner] = mem.add("I'm dating Noor.", user_id="p", timestamp="2023-01-01")
+    [landlord] = mem.add("Our landlord is Mr. Abebe.", user_id="p", timestamp="2023-01-02")
+    for text in ("We're Tallinn people now.", "The car I have on loan this week is a Skoda Octavia.",
+                 "Noor is travelling, so I'm seeing Dr. Varga for now."):
+        [said] = mem.add(text, user_id="p", timestamp="2023-02-01")
+        assert said.fact_key not in ("self|partner", "self|landlord"), text
+    assert mem.get(partner.id).superseded_by is None and mem.get(landlord.id).superseded_by is None

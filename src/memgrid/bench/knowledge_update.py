@@ -4,7 +4,9 @@ statement to the one it replaces, leave controls alone, and answer with the curr
 
 Generated LoCoMo-style conversations: filler turns (recombined LoCoMo turns when the shared data
 is present), updates over 21 attributes phrased from `ku_cases` (one third of the phrasings
-held out from tuning and reported apart), and controls that must change nothing: statements
+held out from tuning and reported apart; half as many users again phrased only from the fresh
+phrasings, the split that was written after the held-out misses had been read and is still
+never tuned on), and controls that must change nothing: statements
 about other people, hypotheticals and questions, one-off events and assistant echoes.
 """
 
@@ -27,7 +29,7 @@ from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
 from memgrid.llm.judge import ModelFactJudge
 from memgrid.memory import Memory
 
-SPLITS = ("tuned", "held-out")
+SPLITS = ("tuned", "held-out", "fresh")
 
 
 @dataclass
@@ -55,23 +57,19 @@ def filler_turns(data: Path) -> list[str]:
     return turns or [f"Just chatting about the weekend, part {i}." for i in range(200)]
 
 
-def make_user(rng: random.Random, sessions: int, attributes: int = 8, controls: int = 4) -> list[Statement]:
-    """Updates of a few attributes over the sessions, then controls naming other values."""
+def make_user(rng: random.Random, sessions: int, attributes: int = 8, controls: int = 4,
+              fresh: bool = False) -> list[Statement]:
+    """Updates of a few attributes over the sessions, then controls naming other values. A
+    `fresh` user's updates are phrased only from `Attribute.fresh`."""
     statements = []
     for attribute in rng.sample(ATTRIBUTES, k=attributes):
         values = rng.sample(attribute.values, k=min(3, len(attribute.values)))
         moments = sorted(rng.sample(range(sessions), k=rng.choice([2, 2, 3])))
+        phrasings = attribute.fresh if fresh else attribute.updates
         for value, session in zip(values, moments, strict=False):
-            i = rng.randrange(len(attribute.updates))
-            statements.append(
-                Statement(
-                    attribute,
-                    value,
-                    session,
-                    attribute.updates[i].format(v=value),
-                    "held-out" if held_out(i) else "tuned",
-                )
-            )
+            i = rng.randrange(len(phrasings))
+            split = "fresh" if fresh else "held-out" if held_out(i) else "tuned"
+            statements.append(Statement(attribute, value, session, phrasings[i].format(v=value), split))
     for _ in range(controls):
         attribute = rng.choice(ATTRIBUTES)
         kinds = [k for k in ("others", "maybe", "echo", "once") if getattr(attribute, k)]
@@ -207,6 +205,9 @@ def run_knowledge_update(
     rng = random.Random(seed)
     filler = filler_turns(data)
     worlds = [make_user(rng, sessions) for _ in range(users)]
+    # users of the fresh phrasings come after, from their own seed: the others' draws stay as they were
+    fresh = random.Random(seed + 2)
+    worlds += [make_user(fresh, sessions, fresh=True) for _ in range((users + 1) // 2)]
     results: dict[str, Any] = {}
     systems = [("memgrid", True, "values"), ("memgrid-no-supersession", False, "values")]
     if llm is not None:

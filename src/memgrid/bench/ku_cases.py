@@ -19,6 +19,9 @@ class Attribute:
     maybe: tuple[str, ...] = ()  # hypothetical, planned or asked: not a change
     echo: str = ""  # an assistant repeating a value: never the user's fact
     once: tuple[str, ...] = field(default=())  # a one-off event naming a value
+    # phrasings written on 2026-12-03 after the held-out split's misses had been read, added
+    # without running the detector on them: the split that is still never tuned on
+    fresh: tuple[str, ...] = ()
 
 
 def held_out(index: int) -> bool:
@@ -47,6 +50,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         maybe=("I'm thinking about moving to {v} someday.", "Would you ever live in {v}?"),
         echo="So you live in {v}, right?",
         once=("We spent a weekend in {v} for a wedding.",),
+        fresh=("Home these days is a two-bed in {v}, closer to my sister.",
+               "The removal van dropped our stuff off in {v} on Saturday."),
     ),
     Attribute(
         "employer",
@@ -64,6 +69,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         maybe=("I applied to {v}, fingers crossed.", "Should I take the offer from {v}?"),
         echo="You work at {v}, if I remember right.",
         once=("I had a client meeting at {v} today.",),
+        fresh=("My first paycheck from {v} just came in.",
+               "Handed in my notice and I'm an employee of {v} now."),
     ),
     Attribute(
         "job title",
@@ -80,6 +87,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My dad is a {v}.",),
         maybe=("I'd love to become a {v} one day.",),
         echo="As a {v}, you must be busy.",
+        fresh=("The new business cards say {v}.",
+               "My role changed to {v} this spring."),
     ),
     Attribute(
         "school",
@@ -96,6 +105,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My niece got into {v}.",),
         maybe=("I might apply to {v} next year.",),
         echo="How is {v} treating you?",
+        fresh=("I'm a {v} student as of this fall.",
+               "My acceptance to {v} came through and I enrolled."),
     ),
     Attribute(
         "major",
@@ -112,6 +123,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My roommate majors in {v}.",),
         maybe=("Maybe I should switch to {v}?",),
         echo="{v} is a great major.",
+        fresh=("I'm officially a {v} major now.",
+               "Changed my course of study to {v}."),
     ),
     Attribute(
         "partner",
@@ -128,6 +141,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My best friend is dating {v}.",),
         maybe=("I have a crush on {v}, should I ask them out?",),
         echo="You and {v} make a great pair.",
+        fresh=("{v} moved in with me last month; we're a couple now.",
+               "My other half these days is {v}."),
     ),
     Attribute(
         "manager",
@@ -144,6 +159,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My wife's manager is {v}.",),
         maybe=("I hope {v} becomes my manager.",),
         echo="Your manager {v} sounds supportive.",
+        fresh=("The person I answer to at work is {v} now.",
+               "{v} took over my team and runs my one-on-ones."),
     ),
     Attribute(
         "doctor",
@@ -160,6 +177,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My mom's doctor is Dr. {v}.",),
         maybe=("Should I switch to Dr. {v}?",),
         echo="Dr. {v} is your doctor, right?",
+        fresh=("My medical care is with Dr. {v} now.",
+               "I signed up with a new practice and Dr. {v} is looking after me."),
     ),
     Attribute(
         "pet",
@@ -176,6 +195,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My neighbour's dog is called {v}.",),
         maybe=("If I get a dog I'll call it {v}.",),
         echo="How is {v} doing?",
+        fresh=("We adopted a rescue pup and called him {v}.",
+               "Say hi to {v}, our new cat."),
     ),
     Attribute(
         "kids",
@@ -192,6 +213,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My brother has {v} kids.",),
         maybe=("We'd like to have {v} kids eventually.",),
         echo="Raising {v} kids must be hard.",
+        fresh=("We're a family with {v} kids now.",
+               "Our youngest arrived, so it's {v} children in the house."),
     ),
     Attribute(
         "diet",
@@ -208,6 +231,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My sister went {v}.",),
         maybe=("I'm considering going {v}.",),
         echo="Since you're {v}, try the lentil soup.",
+        fresh=("I've been eating {v} for a few months now.",
+               "These days my meals are strictly {v}."),
     ),
     Attribute(
         "favourite food",
@@ -224,6 +249,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My son's favourite food is {v}.",),
         maybe=("Is {v} healthy?",),
         echo="You love {v}, right?",
+        fresh=("If I could only eat one thing it'd be {v} these days.",
+               "{v} has taken the top spot on my list of favourite foods."),
     ),
     Attribute(
         "car",
@@ -240,6 +267,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My dad bought a {v}.",),
         maybe=("I'm test driving a {v} on Saturday.",),
         echo="How do you like the {v}?",
+        fresh=("Picked up the keys to my {v} from the dealer yesterday.",
+               "My daily ride is a {v} now."),
     ),
     Attribute(
         "phone",
@@ -256,6 +285,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My wife got a {v}.",),
         maybe=("Should I get a {v}?",),
         echo="The {v} has a great camera.",
+        fresh=("My new handset is a {v}.",
+               "I moved over to a {v} this week."),
     ),
     Attribute(
         "email",
@@ -272,6 +303,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My boss's email is {v}.",),
         maybe=("Is {v} a good email address?",),
         echo="I'll send it to {v}.",
+        fresh=("Send anything for me to {v} from now on.",
+               "My inbox is {v} now, the old one is closed."),
     ),
     Attribute(
         "phone number",
@@ -288,6 +321,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My landlord's number is {v}.",),
         maybe=("Was {v} your old number?",),
         echo="I'll call you at {v}.",
+        fresh=("Got a new SIM, you can reach me on {v}.",
+               "My mobile changed to {v}."),
     ),
     Attribute(
         "hobby",
@@ -304,6 +339,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My husband took up {v}.",),
         maybe=("I might try {v} someday.",),
         echo="{v} sounds relaxing.",
+        fresh=("Most evenings you'll find me doing {v} now.",
+               "{v} has become my big passion this year."),
     ),
     Attribute(
         "instrument",
@@ -320,6 +357,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My daughter plays the {v}.",),
         maybe=("I wish I could play the {v}.",),
         echo="Playing the {v} takes patience.",
+        fresh=("I'm taking {v} lessons every week now.",
+               "My {v} goes everywhere with me these days; it's what I play now."),
     ),
     Attribute(
         "team",
@@ -336,6 +375,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My uncle supports the {v}.",),
         maybe=("Are the {v} any good this year?",),
         echo="The {v} played well last night.",
+        fresh=("I've become a proper {v} supporter.",
+               "My season ticket is for the {v} now."),
     ),
     Attribute(
         "routine",
@@ -352,6 +393,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My trainer works {v}.",),
         maybe=("Maybe I'll go to the gym on {v}.",),
         echo="See you after the gym on {v}.",
+        fresh=("I train at the gym on {v} now.",
+               "{v} are my workout days from this month."),
     ),
     Attribute(
         "income",
@@ -368,5 +411,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         others=("My brother earns {v} a month.",),
         maybe=("I'd like to earn {v} a month.",),
         echo="With {v} a month you could save more.",
+        fresh=("My take-home is now {v} every month.",
+               "I'm bringing in {v} a month these days."),
     ),
 )

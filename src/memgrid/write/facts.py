@@ -41,7 +41,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("job title", re.compile(rf"\bI(?:'m|\s+am)\s+now\s+(?:a|an)\s+{_PHRASE}")),
     ("job title", re.compile(rf"\b(?:I\s+got\s+a|[Mm]y\s+new)\s+job\s+as\s+(?:a|an)\s+{_PHRASE}")),
     ("partner", re.compile(rf"\bI(?:'m|\s+am)\s+(?:now\s+)?(?:dating|engaged\s+to|married\s+to|seeing)"
-                           rf"\s+{_NAME}")),
+                           rf"\s+(?!(?:Dr|Prof)\b){_NAME}")),  # "seeing Dr. Lee" is a doctor
     ("partner", re.compile(rf"\b[Mm]y\s+(?:new\s+)?(?:girlfriend|boyfriend|partner|wife|husband|fianc[ée]e?)"
                            rf"(?:'s\s+name)?\s+is\s+{_NAME}")),
 ]
@@ -164,12 +164,14 @@ _SOMEONE_ELSE = re.compile(
     # "my husband took up ...": a partner or boss doing something, not being someone
     r"|\bmy\s+(?:new\s+|current\s+)?(?:wife|husband|partner|girlfriend|boyfriend|boss|manager|doctor|"
     r"therapist|landlord|landlady|mentor)\s+"
-    r"(?!is\b|was\b|and\b|name\b|now\b|(?-i:[A-Z]))[a-z]+", re.I)
+    r"(?!(?:is|was|and|name|now|as|since|from|starting|these|this|of|too|again|anymore|lately|nowadays|"
+    r"currently)\b|(?-i:[A-Z]))[a-z]+", re.I)
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
 _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
                          r"started|[a-z]+ed)\b", re.I)
 # ... and its subject: "Gym is Thursdays now", "New GP since March: Dr. Moreau", "Salary: $5,200"
-_NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:gym|salary|income|boss|manager|doctor|gp|therapist|"
+_NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:(?:gym|workout|training)(?:\s+(?:days?|sessions?))?|"
+                       r"salary|income|boss|manager|doctor|gp|therapist|"
                        r"landlord|landlady|mentor|partner|girlfriend|boyfriend|hobby|diet)"
                        r"(?:\s+(?:is|are|now|since|moved|changed|switched)\b|\s*:)", re.I)
 # contact details given without an "I": "Please use jo@new.example from now on", "New number: ..."
@@ -181,9 +183,13 @@ _OWN_CONTACT = re.compile(r"\s*(?:(?:new|got a new|changed(?: my)?)\s+(?:phone|s
 _GREETED = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|bye|dear|congrats|congratulations|wow|aww|oh|"
                       r"yo|sorry|welcome|morning|evening|night)[,!]?\s+$", re.I)
 _ADDRESSED = re.compile(r"\s*(?:[!?.,;:]|$)")
-_LEADS_NAME = re.compile(r"^\s*(?:and I\b|is my\b|became my\b|took over\b|is now my\b)", re.I)
+_LEADS_NAME = re.compile(r"^\s*(?:and I\b|moved in with (?:me|us)\b|"
+                         r"(?:is|became|has become|has been|is now)\s+(?:now\s+)?my\b|"
+                         r"took over\b)", re.I)
 _TITLE = re.compile(r"\b(?:as an?|promoted (?:me )?to|title is|made me|been an?|now an?|work as an?|"
-                    r"[Ii]'m an?|I am an?)\s+([a-zA-Z][a-z-]*(?:\s+[a-zA-Z][a-z-]*){0,2}?)"
+                    r"[Ii]'m an?|I am an?|(?:role|position|title) (?:changed |moved |switched )?to|"
+                    r"cards? say)"
+                    r"\s+([a-zA-Z][a-z-]*(?:\s+[a-zA-Z][a-z-]*){0,2}?)"
                     r"(?=\s+(?:at(?!\s+heart)|in|for|with|since|this|today|now|and|these|from|last|yesterday|"
                     r"recently|earlier|again|starting)\b|\s*[.,!;]|\s*$)")
 _KIDS = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+){0,2}?"
@@ -220,7 +226,8 @@ _COMPILED = [(a, _compile(a.cues), _compile(a.excluded),
 # one search per kind of value, not per attribute: most sentences hold none of these
 _KIND_VALUE = {"email": re.compile("@"), "phone": re.compile(r"\d{3}"), "money": re.compile(r"[$€£]|\d"),
                "weekday": re.compile(r"day", re.I), "number": re.compile(r"kid|child|ones?\b", re.I),
-               "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work|i'm|am)\b", re.I)}
+               "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work|i'm|am|role|position|say)\b",
+                                   re.I)}
 _NAME_CUES = _compile(tuple(c for a in ATTRIBUTE_CUES if a.kind == "name" for c in a.cues)) or re.compile(
     "$^")
 _CAPITAL = re.compile(r"[A-Z]")
@@ -282,7 +289,9 @@ def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str 
     Denver", "my manager is Hannah", "a dog called Biscuit"), stands right before it ("a
     Celtics fan"), or leads the sentence into one ("Ivo and I ...", "Hannah is my boss")."""
     names = [(at, n) for at, n in _value_names(sentence)
-             if attribute == "residence" or not _PLACE.search(sentence[:at])]  # "a car show in Paris"
+             if not (_A_BEFORE if attribute == "residence" else _PLACE).search(sentence[:at])]
+    # a residence is never "a <Name>" ("moved over to a Pixel 8"); nothing else "in <Name>"
+    # ("a car show in Paris")
     for cue in cues.finditer(sentence):
         for at, name in names:
             after = at >= cue.end() and len(sentence[cue.end():at].split()) <= 3
@@ -409,8 +418,30 @@ def value_of(attribute: str, sentence: str) -> str | None:
         return None  # "Rex and I walk in the Tiergarten in Berlin now": an outing, not a move
     names = [(at, n) for at, n in _value_names(sentence) if not _OLD_VALUE.search(sentence[:at])
              and (attribute == "residence" or not _PLACE.search(sentence[:at]))  # "a workshop in Paris"
-             and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))]  # a leading capital is often a verb
+             and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))  # a leading capital is often a verb
+             and (attribute not in _PERSON_ROLES or _a_person(attribute, sentence, at, n))
+             and not (attribute == "residence" and _A_BEFORE.search(sentence[:at]))]  # "to a Pixel 8"
     return _clean(names[0][1]) if names else None
+
+
+_A_BEFORE = re.compile(r"\ban?\s+$", re.I)
+_PERSON_ROLES = frozenset({"partner", "manager", "doctor", "therapist", "landlord", "mentor"})
+_ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+(?:[A-Z][\w-]*\s+)*$", re.I)
+_TITLED_BEFORE = re.compile(r"\b(?:Dr|Prof)\.?\s*$")
+# a name that qualifies the noun after it is a place or a brand, not the person in a role
+# ("We're Glasgow people now", "Leeds fans", "the Apple store")
+_QUALIFIED = re.compile(r"\s+(?:people|folks|fans?|supporters?|residents?|locals|natives?|born|based|"
+                        r"store|shop|office|branch|campus|area|style|team|club|car|phone)\b", re.I)
+
+
+def _a_person(attribute: str, sentence: str, at: int, name: str) -> bool:
+    """Whether a name can hold a role about a person: no article before it ("a Kia Niro"), no
+    noun it qualifies after it ("Glasgow people"), and "Dr." only for a doctor or therapist."""
+    before, after = sentence[:at], sentence[at + len(name):]
+    if _ARTICLE_BEFORE.search(before) or _QUALIFIED.match(after):
+        return False
+    titled = bool(_TITLED_BEFORE.search(before)) or name.startswith(("Dr.", "Dr ", "Prof"))
+    return not titled or attribute in ("doctor", "therapist")
 
 
 # words that end a value: a turn that names its speaker's current value with one of them, and
@@ -570,13 +601,23 @@ def said_to_replace(memory: StoredMemory) -> bool:
         return True
     if _BESIDES.search(text):
         return False
-    if _THE_FAVOURITE.search(text):  # "tacos have become my favourite food": there is one
-        return True
+    if _THE_FAVOURITE.search(text) or _THE_ONE.search(text):  # "tacos have become my favourite
+        return True  # food", "nothing tops curry", "what I crave most": there is one
     if not _PRESENT.search(text):
         return False
-    return bool(_STANDING.search(text)) or not _MOMENT.search(text)  # not a passing moment
+    # not a passing moment ("I'm running late now"), unless a habit ("I'm taking lessons every week")
+    return bool(_STANDING.search(text) or _HABIT.search(text)) or not _MOMENT.search(text)
 
 
+_HABIT = re.compile(r"\b(?:every|each)\s+(?:day|week|morning|evening|night|weekend)|\b(?:daily|weekly)\b",
+                    re.I)
+# said to be the one above the others (a superlative, all of one's time) or to be so now after
+# another ("I've become a Celtics supporter")
+_THE_ONE = re.compile(r"\b(?:nothing (?:tops|beats)|the only|all my (?:free |spare )?time|go-to|top spot|"
+                      r"(?:have|has|'ve|'s) become|became|converted|"
+                      r"number one|the best\b(?! of)|"
+                      r"(?:the )?most(?=\s*(?:[.,!;]|$|(?:of all|these days|lately|now)\b)))",
+                      re.I)
 _THE_FAVOURITE = re.compile(r"(?<!one of )\b(?:my|our)\s+(?:new\s+|absolute\s+|all-time\s+)?favou?rite"
                             r"(?!s)\b", re.I)
 
