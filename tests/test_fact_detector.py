@@ -57,6 +57,7 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("Ines moved in with me in March.", "partner", "ines"),  # not a move of house
     ("I've become a proper Saints supporter.", "team", "saints"),
     ("My role changed to team lead in May.", "job title", "team lead"),
+    ("We moved to Bath to be near my parents.", "residence", "bath"),  # the parents are no subject
     ("I start at Leeds University in September, transferring for my masters.", "school", "leeds university"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
@@ -93,6 +94,7 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "My team at work is Platform.",  # a work team, not a club
     "My boss as usual forgot the meeting.",  # the boss doing something
     "My cousin is a Saints supporter.",  # someone else
+    "I helped my brother move to Leeds.",  # his move
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

@@ -109,7 +109,12 @@ def _rejected(sentence: str, negation: bool = True) -> bool:
     return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
                      or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence))
                 or _ASKED_OR_IMAGINED.search(sentence) or (negation and _NEGATED.search(sentence))
-                or _SOMEONE_ELSE.search(sentence))
+                or any(not _OBJECT_OF.search(sentence[:m.start()]) for m in _SOMEONE_ELSE.finditer(sentence)))
+
+
+# "my sister" after one of these is the object of the speaker's sentence, not its subject ("a flat
+# in Leeds, closer to my sister", "we moved to Bath to be near my parents", "I live with my brother")
+_OBJECT_OF = re.compile(r"\b(?:to|near|with|beside|by|next to|close to|closer to)\s+$", re.I)
 
 
 _SENTENCE = re.compile(r"(?<=[.!;?])\s+")
