@@ -293,10 +293,7 @@ def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str 
     """The name (a capitalised run) that follows a cue word within a few words ("moved to
     Denver", "my manager is Hannah", "a dog called Biscuit"), stands right before it ("a
     Celtics fan"), or leads the sentence into one ("Ivo and I ...", "Hannah is my boss")."""
-    names = [(at, n) for at, n in _value_names(sentence)
-             if not (_A_BEFORE if attribute == "residence" else _PLACE).search(sentence[:at])]
-    # a residence is never "a <Name>" ("moved over to a Pixel 8"); nothing else "in <Name>"
-    # ("a car show in Paris")
+    names = [(at, n) for at, n in _value_names(sentence) if _placed(attribute, sentence[:at])]
     for cue in cues.finditer(sentence):
         for at, name in names:
             after = at >= cue.end() and len(sentence[cue.end():at].split()) <= 3
@@ -422,11 +419,16 @@ def value_of(attribute: str, sentence: str) -> str | None:
     if attribute != "partner" and _WITH_SOMEONE.match(sentence):
         return None  # "Rex and I walk in the Tiergarten in Berlin now": an outing, not a move
     names = [(at, n) for at, n in _value_names(sentence) if not _OLD_VALUE.search(sentence[:at])
-             and (attribute == "residence" or not _PLACE.search(sentence[:at]))  # "a workshop in Paris"
+             and _placed(attribute, sentence[:at])
              and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))  # a leading capital is often a verb
-             and (attribute not in _PERSON_ROLES or _a_person(attribute, sentence, at, n))
-             and not (attribute == "residence" and _A_BEFORE.search(sentence[:at]))]  # "to a Pixel 8"
+             and (attribute not in _PERSON_ROLES or _a_person(attribute, sentence, at, n))]
     return _clean(names[0][1]) if names else None
+
+
+def _placed(attribute: str, before: str) -> bool:
+    """Whether a name after `before` can be the attribute's value: a residence is never "a
+    <Name>" ("moved over to a Pixel 8"); nothing else is "in <Name>" ("a car show in Paris")."""
+    return not (_A_BEFORE if attribute == "residence" else _PLACE).search(before)
 
 
 _A_BEFORE = re.compile(r"\ban?\s+$", re.I)
