@@ -4,9 +4,8 @@ statement to the one it replaces, leave controls alone, and answer with the curr
 
 Generated LoCoMo-style conversations: filler turns (recombined LoCoMo turns when the shared data
 is present), updates over 21 attributes phrased from `ku_cases` (one third of the phrasings
-held out from tuning and reported apart; half as many users again phrased only from the fresh
-phrasings, the split that was written after the held-out misses had been read and is still
-never tuned on), and controls that must change nothing: statements
+held out and reported apart; half as many users again phrased only from the fresh phrasings,
+written after the held-out misses had been read), and controls that must change nothing: statements
 about other people, hypotheticals and questions, one-off events and assistant echoes.
 """
 

@@ -1,7 +1,9 @@
 """Cases for the knowledge-update benchmark: attributes people update, each with values, the
 question about its present value, update phrasings and control statements that must not change
-it. Phrasings are written here, apart from the detector (`write/facts.py`), and every third one
-(`HELD_OUT`) is never used to tune it: results on that split are reported on their own.
+it. Phrasings are written here, apart from the detector (`write/facts.py`). Every third one
+(`held_out`) and the `fresh` phrasings are reported on their own. Both splits' misses have been
+read and the detector changed for them (2026-12-03), so neither measures unseen wording any
+more: a new split, written before the detector runs on it, is the way to measure that.
 """
 
 from __future__ import annotations
@@ -20,12 +22,12 @@ class Attribute:
     echo: str = ""  # an assistant repeating a value: never the user's fact
     once: tuple[str, ...] = field(default=())  # a one-off event naming a value
     # phrasings written on 2026-12-03 after the held-out split's misses had been read, added
-    # without running the detector on them: the split that is still never tuned on
+    # before the detector ran on them; its misses were read and fixed the same day
     fresh: tuple[str, ...] = ()
 
 
 def held_out(index: int) -> bool:
-    """Every third phrasing (index 2, 5, ...) belongs to the split that is never tuned on."""
+    """Every third phrasing (index 2, 5, ...) belongs to the held-out split."""
     return index % 3 == 2
 
 
