@@ -177,3 +177,21 @@ def test_an_embedded_store_moves_to_a_server_tenant_and_back(tmp_path: Path, mod
     assert [r["text"] for r in page["items"]] == ["I moved to Denver"]
     originals = {r["id"] for r in map(json.loads, dump.read_text().splitlines())}
     assert {r["id"] for r in map(json.loads, back.read_text().splitlines())} == originals  # ids kept
+
+
+def test_bench_halumem_refuses_a_file_in_another_shape_and_infer_without_a_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before anything runs: what is wrong with --data, or that --infer needs a model."""
+    monkeypatch.delenv("MEMGRID_LLM_BASE_URL", raising=False)
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"sessions": [\n')
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"conversation": []}\n')
+    good = tmp_path / "user.jsonl"
+    good.write_text(json.dumps({"sessions": [{"dialogue": [], "memory_points": []}]}) + "\n")
+    for data, said in ((tmp_path / "none.jsonl", "no HaluMem file"), (broken, "line 1 is not JSON"),
+                       (other, "needs 'sessions'")):
+        out = runner.invoke(app, ["bench", "halumem", "--data", str(data)])
+        assert out.exit_code == 2 and said in " ".join(out.output.split()), out.output
+    out = runner.invoke(app, ["bench", "halumem", "--data", str(good), "--infer"])
+    assert out.exit_code == 2 and "--infer needs a model" in " ".join(out.output.split())

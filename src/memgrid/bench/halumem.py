@@ -71,10 +71,26 @@ def matches(llm: LLMClient, embedder: CachedEmbedder, target: str, pool: list[st
     return False
 
 
+def load_user(data: Path) -> dict[str, Any]:
+    """The first line of a HaluMem user file: one user, their sessions in order. A file in any
+    other shape is refused with what was found, before anything runs."""
+    lines = data.read_text(encoding="utf-8", errors="replace").splitlines()
+    try:
+        record = json.loads(lines[0]) if lines else None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{data} is not a HaluMem user file: line 1 is not JSON ({exc.msg})") from None
+    sessions = record.get("sessions") if isinstance(record, dict) else None
+    if not isinstance(record, dict) or not isinstance(sessions, list) or not all(
+            isinstance(x, dict) and "dialogue" in x and "memory_points" in x for x in sessions):
+        raise ValueError(f"{data} is not a HaluMem user file: line 1 needs 'sessions', each with "
+                         "'dialogue' and 'memory_points'")
+    return record
+
+
 def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static", infer: bool = False,
                 sessions: int | None = None, json_out: Path | None = None,
                 log: Any = print, qa: bool = True) -> dict[str, Any]:
-    record = json.loads(data.read_text().splitlines()[0])
+    record = load_user(data)
     workdir = Path(tempfile.mkdtemp(prefix="bench-halumem-"))
     mem = Memory(config=MemgridConfig(home=home, path=workdir / "halumem.db", llm=llm,
                                       embedder=EmbedderConfig(provider=embedder)))  # type: ignore[arg-type]
