@@ -195,3 +195,6 @@ def test_bench_halumem_refuses_a_file_in_another_shape_and_infer_without_a_model
         assert out.exit_code == 2 and said in " ".join(out.output.split()), out.output
     out = runner.invoke(app, ["bench", "halumem", "--data", str(good), "--infer"])
     assert out.exit_code == 2 and "--infer needs a model" in " ".join(out.output.split())
+    out = runner.invoke(app, ["bench", "halumem", "--data", str(good), "--infer", "--llm-base-url", "local",
+                              "--llm-model", "3b"])  # refused before the file or a model is read
+    assert out.exit_code == 2 and "0.5b or 1.5b, not '3b'" in " ".join(out.output.split())

@@ -30,7 +30,7 @@ from memgrid.bench.answers import JUDGE_SYSTEM, Verdict
 from memgrid.bench.report import write_json
 from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
 from memgrid.embedders.base import CachedEmbedder
-from memgrid.errors import NoModelError
+from memgrid.errors import InvalidInputError, NoModelError
 from memgrid.llm.client import LLMClient
 from memgrid.memory import Memory
 
@@ -54,8 +54,7 @@ def _time(value: str) -> datetime:
 def _nearest(embedder: CachedEmbedder, target: str, pool: list[str]) -> list[str]:
     if not pool:
         return []
-    vectors = embedder.embed([target, *pool])
-    vectors = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    vectors = embedder.embed([target, *pool])  # unit rows, cached: a pool is embedded once
     sims = vectors[1:] @ vectors[0]
     return [pool[i] for i in np.argsort(-sims, kind="stable")[:CANDIDATES]]
 
@@ -71,18 +70,22 @@ def matches(llm: LLMClient, embedder: CachedEmbedder, target: str, pool: list[st
     return False
 
 
-def load_user(data: Path) -> dict[str, Any]:
+class NotHaluMemError(InvalidInputError):
+    """The --data file is not one HaluMem user."""
+
+
+def _load_user(data: Path) -> dict[str, Any]:
     """The first line of a HaluMem user file: one user, their sessions in order. A file in any
     other shape is refused with what was found, before anything runs."""
     lines = data.read_text(encoding="utf-8", errors="replace").splitlines()
     try:
         record = json.loads(lines[0]) if lines else None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{data} is not a HaluMem user file: line 1 is not JSON ({exc.msg})") from None
+        raise NotHaluMemError(f"{data} is not a HaluMem user file: line 1 is not JSON ({exc.msg})") from None
     sessions = record.get("sessions") if isinstance(record, dict) else None
     if not isinstance(record, dict) or not isinstance(sessions, list) or not all(
             isinstance(x, dict) and "dialogue" in x and "memory_points" in x for x in sessions):
-        raise ValueError(f"{data} is not a HaluMem user file: line 1 needs 'sessions', each with "
+        raise NotHaluMemError(f"{data} is not a HaluMem user file: line 1 needs 'sessions', each with "
                          "'dialogue' and 'memory_points'")
     return record
 
@@ -90,14 +93,13 @@ def load_user(data: Path) -> dict[str, Any]:
 def run_halumem(data: Path, llm: LLMConfig, home: Path, embedder: str = "static", infer: bool = False,
                 sessions: int | None = None, json_out: Path | None = None,
                 log: Any = print, qa: bool = True) -> dict[str, Any]:
-    record = load_user(data)
+    record = _load_user(data)
+    if infer and not llm.enabled:  # refused before a store or a model is opened
+        raise NoModelError("--infer needs a model: --llm-base-url URL or 'local'")
     workdir = Path(tempfile.mkdtemp(prefix="bench-halumem-"))
     mem = Memory(config=MemgridConfig(home=home, path=workdir / "halumem.db", llm=llm,
                                       embedder=EmbedderConfig(provider=embedder)))  # type: ignore[arg-type]
     judge = mem.llm if llm.enabled else None  # no model: the zero-LLM update links alone
-    if infer and judge is None:
-        mem.close()
-        raise NoModelError("--infer needs a model: --llm-base-url URL or 'local'")
     user = "halumem"
     qa_by_type: dict[str, list[float]] = defaultdict(list)
     extraction = {"gold_points": 0, "recalled": 0, "extracted": 0, "supported": 0,

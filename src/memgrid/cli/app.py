@@ -18,7 +18,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
-from memgrid.errors import MemgridError
+from memgrid.errors import InvalidInputError, MemgridError
 from memgrid.importers import is_locomo, load_locomo
 from memgrid.memory import Memory
 
@@ -61,8 +61,15 @@ LlmModelOpt = Annotated[str | None, typer.Option(
 
 
 def llm_config(base_url: str | None, model: str | None) -> LLMConfig:
-    """The model the options (or MEMGRID_LLM_*) name; the API key only ever from the environment."""
-    return LLMConfig().model_copy(update={"base_url": base_url, "model": model})
+    """The model the options (or MEMGRID_LLM_*) name; the API key only ever from the environment.
+    A local model of another size is refused here, before any command starts its work."""
+    config = LLMConfig().model_copy(update={"base_url": base_url, "model": model})
+    if config.base_url == "local":
+        try:
+            config.packaged_model  # noqa: B018 - raises for a size that is not packaged
+        except InvalidInputError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--llm-model") from None
+    return config
 
 UserOpt = Annotated[str | None, typer.Option(
     "--user", "-u", help="user id (on a server tenant: the principal id; `memgrid users` lists them)")]

@@ -149,20 +149,18 @@ def halumem(
     """HaluMem: the zero-LLM update links beside the gold updates; with a model, question
     answering per question type and, with --infer, memory-point extraction recall and precision
     and update accuracy."""
-    from memgrid.bench.halumem import load_user, run_halumem
+    from memgrid.bench.halumem import NotHaluMemError, run_halumem
+    from memgrid.errors import NoModelError
 
     if not data.is_file():
         raise typer.BadParameter(f"no HaluMem file at {data}", param_hint="--data")
     try:
-        load_user(data)
-    except ValueError as exc:
+        result = run_halumem(data, llm_config(llm_base_url, llm_model), default_home(), embedder, infer,
+                             sessions, json_out, log=console.print, qa=qa)
+    except NotHaluMemError as exc:
         raise typer.BadParameter(str(exc), param_hint="--data") from None
-    llm = llm_config(llm_base_url, llm_model)
-    if infer and not llm.enabled:
-        raise typer.BadParameter("--infer needs a model: --llm-base-url URL or 'local'",
-                                 param_hint="--llm-base-url")
-    result = run_halumem(data, llm, default_home(), embedder, infer, sessions, json_out, log=console.print,
-                         qa=qa)
+    except NoModelError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--llm-base-url") from None
     console.print_json(json.dumps({k: v for k, v in result.items() if k not in ("usage", "links")}))
 
 
