@@ -117,15 +117,16 @@ def test_knowledge_update_bench_smoke(tmp_path, model_home) -> None:  # type: ig
     results = run_knowledge_update(users=4, sessions=4, embedder="hashing", home=model_home,
                                    data=tmp_path / "none", json_out=out, log=lambda *_: None)
     on, off = results["memgrid"], results["memgrid-no-supersession"]
-    splits = ("tuned", "held-out", "fresh")
+    splits = ("tuned", "held-out", "fresh", "blind")
     assert sum(off[s]["predicted"] for s in splits) == 0
     assert sum(on[s]["predicted"] for s in splits) > 0
     for split in splits:
         assert 0.0 <= on[split]["link_precision"] <= 1.0
         assert on[split]["questions"] == off[split]["questions"]
-    assert on["fresh"]["expected"] > 0  # two more users, phrased only from the fresh split
-    # four controls a user: the four users, then the two of the fresh phrasings
-    assert on["controls"] == 24 and 0.0 <= on["false_supersession_rate"] <= 1.0
+    # two more users phrased only from the fresh split, two from the blind one
+    assert on["fresh"]["expected"] > 0 and on["blind"]["expected"] > 0
+    # four controls a user: the four users, then two of the fresh and two of the blind phrasings
+    assert on["controls"] == 32 and 0.0 <= on["false_supersession_rate"] <= 1.0
     assert out.exists()
 
 

@@ -5,7 +5,8 @@ statement to the one it replaces, leave controls alone, and answer with the curr
 Generated LoCoMo-style conversations: filler turns (recombined LoCoMo turns when the shared data
 is present), updates over 21 attributes phrased from `ku_cases` (one third of the phrasings
 held out and reported apart; half as many users again phrased only from the fresh phrasings,
-written after the held-out misses had been read), and controls that must change nothing: statements
+written after the held-out misses had been read, and as many from the blind ones, written
+before the detector ran on them), and controls that must change nothing: statements
 about other people, hypotheticals and questions, one-off events and assistant echoes.
 """
 
@@ -28,7 +29,7 @@ from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
 from memgrid.llm.judge import ModelFactJudge
 from memgrid.memory import Memory
 
-SPLITS = ("tuned", "held-out", "fresh")
+SPLITS = ("tuned", "held-out", "fresh", "blind")
 
 
 @dataclass
@@ -57,17 +58,17 @@ def filler_turns(data: Path) -> list[str]:
 
 
 def make_user(rng: random.Random, sessions: int, attributes: int = 8, controls: int = 4,
-              fresh: bool = False) -> list[Statement]:
-    """Updates of a few attributes over the sessions, then controls naming other values. A
-    `fresh` user's updates are phrased only from `Attribute.fresh`."""
+              only: str = "") -> list[Statement]:
+    """Updates of a few attributes over the sessions, then controls naming other values. A user
+    `only` "fresh" or "blind" has updates phrased only from that field of `Attribute`."""
     statements = []
     for attribute in rng.sample(ATTRIBUTES, k=attributes):
         values = rng.sample(attribute.values, k=min(3, len(attribute.values)))
         moments = sorted(rng.sample(range(sessions), k=rng.choice([2, 2, 3])))
-        phrasings = attribute.fresh if fresh else attribute.updates
+        phrasings = getattr(attribute, only) if only else attribute.updates
         for value, session in zip(values, moments, strict=False):
             i = rng.randrange(len(phrasings))
-            split = "fresh" if fresh else "held-out" if held_out(i) else "tuned"
+            split = only or ("held-out" if held_out(i) else "tuned")
             statements.append(Statement(attribute, value, session, phrasings[i].format(v=value), split))
     for _ in range(controls):
         attribute = rng.choice(ATTRIBUTES)
@@ -205,8 +206,9 @@ def run_knowledge_update(
     filler = filler_turns(data)
     worlds = [make_user(rng, sessions) for _ in range(users)]
     # users of the fresh phrasings come after, from their own seed: the others' draws stay as they were
-    fresh = random.Random(seed + 2)
-    worlds += [make_user(fresh, sessions, fresh=True) for _ in range((users + 1) // 2)]
+    for only, offset in (("fresh", 2), ("blind", 4)):
+        own = random.Random(seed + offset)
+        worlds += [make_user(own, sessions, only=only) for _ in range((users + 1) // 2)]
     results: dict[str, Any] = {}
     systems = [("memgrid", True, "values"), ("memgrid-no-supersession", False, "values")]
     if llm is not None:

@@ -3,7 +3,8 @@ question about its present value, update phrasings and control statements that m
 it. Phrasings are written here, apart from the detector (`write/facts.py`). Every third one
 (`held_out`) and the `fresh` phrasings are reported on their own. Both splits' misses have been
 read and the detector changed for them (2026-12-03), so neither measures unseen wording any
-more: a new split, written before the detector runs on it, is the way to measure that.
+more. The `blind` phrasings were written after that and committed before the detector ran on
+them: they measure unseen wording.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class Attribute:
     # phrasings written on 2026-12-03 after the held-out split's misses had been read, added
     # before the detector ran on them; its misses were read and fixed the same day
     fresh: tuple[str, ...] = ()
+    # written on 2026-12-03 (second session) and committed before the detector ever ran on them:
+    # the split that measures unseen wording, until its misses are read
+    blind: tuple[str, ...] = ()
 
 
 def held_out(index: int) -> bool:
@@ -54,6 +58,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         once=("We spent a weekend in {v} for a wedding.",),
         fresh=("Home these days is a two-bed in {v}, closer to my sister.",
                "The removal van dropped our stuff off in {v} on Saturday."),
+        blind=("After a year of house hunting we finally closed on a place in {v}.",
+               "I'm a {v} local these days, still learning the bus routes."),
     ),
     Attribute(
         "employer",
@@ -73,6 +79,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         once=("I had a client meeting at {v} today.",),
         fresh=("My first paycheck from {v} just came in.",
                "Handed in my notice and I'm an employee of {v} now."),
+        blind=("Day three at {v} and I already know where the good coffee is.",
+               "I took the offer from {v} and started last week."),
     ),
     Attribute(
         "job title",
@@ -91,6 +99,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="As a {v}, you must be busy.",
         fresh=("The new business cards say {v}.",
                "My role changed to {v} this spring."),
+        blind=("HR finally updated my title to {v}.",
+               "I've moved into a {v} role."),
     ),
     Attribute(
         "school",
@@ -109,6 +119,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="How is {v} treating you?",
         fresh=("I'm a {v} student as of this fall.",
                "My acceptance to {v} came through and I enrolled."),
+        blind=("I'm doing my degree at {v} now after switching schools.",
+               "Just finished my first week of lectures at {v}."),
     ),
     Attribute(
         "major",
@@ -127,6 +139,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="{v} is a great major.",
         fresh=("I'm officially a {v} major now.",
                "Changed my course of study to {v}."),
+        blind=("I dropped my old major and declared {v}.",
+               "My degree is in {v} now, I changed it last semester."),
     ),
     Attribute(
         "partner",
@@ -145,6 +159,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="You and {v} make a great pair.",
         fresh=("{v} moved in with me last month; we're a couple now.",
                "My other half these days is {v}."),
+        blind=("{v} and I have been together since the spring.",
+               "I'm in a relationship with {v} now."),
     ),
     Attribute(
         "manager",
@@ -163,6 +179,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="Your manager {v} sounds supportive.",
         fresh=("The person I answer to at work is {v} now.",
                "{v} took over my team and runs my one-on-ones."),
+        blind=("{v} is running our team now, so I report to her.",
+               "I've got a new boss, {v}."),
     ),
     Attribute(
         "doctor",
@@ -181,6 +199,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="Dr. {v} is your doctor, right?",
         fresh=("My medical care is with Dr. {v} now.",
                "I signed up with a new practice and Dr. {v} is looking after me."),
+        blind=("I switched GPs and now see Dr. {v}.",
+               "My new family doctor is Dr. {v}, she's great."),
     ),
     Attribute(
         "pet",
@@ -199,6 +219,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="How is {v} doing?",
         fresh=("We adopted a rescue pup and called him {v}.",
                "Say hi to {v}, our new cat."),
+        blind=("We brought home a kitten and named her {v}.",
+               "Say hi to {v}, our new dog!"),
     ),
     Attribute(
         "kids",
@@ -217,6 +239,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="Raising {v} kids must be hard.",
         fresh=("We're a family with {v} kids now.",
                "Our youngest arrived, so it's {v} children in the house."),
+        blind=("With the new baby we're a household with {v} kids.",
+               "We have {v} children now."),
     ),
     Attribute(
         "diet",
@@ -235,6 +259,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="Since you're {v}, try the lentil soup.",
         fresh=("I've been eating {v} for a few months now.",
                "These days my meals are strictly {v}."),
+        blind=("My doctor put me on a {v} diet and I've stuck with it.",
+               "I've gone {v} for good."),
     ),
     Attribute(
         "favourite food",
@@ -253,6 +279,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="You love {v}, right?",
         fresh=("If I could only eat one thing it'd be {v} these days.",
                "{v} has taken the top spot on my list of favourite foods."),
+        blind=("{v} is hands down my favourite thing to eat lately.",
+               "These days I'd pick {v} over anything else."),
     ),
     Attribute(
         "car",
@@ -271,6 +299,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="How do you like the {v}?",
         fresh=("Picked up the keys to my {v} from the dealer yesterday.",
                "My daily ride is a {v} now."),
+        blind=("Our family car is a {v} now.",
+               "Just drove my new {v} home from the dealership."),
     ),
     Attribute(
         "phone",
@@ -289,6 +319,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="The {v} has a great camera.",
         fresh=("My new handset is a {v}.",
                "I moved over to a {v} this week."),
+        blind=("I finally upgraded my phone, it's a {v} now.",
+               "Switched over to a {v} last week, battery life is great."),
     ),
     Attribute(
         "email",
@@ -307,6 +339,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="I'll send it to {v}.",
         fresh=("Send anything for me to {v} from now on.",
                "My inbox is {v} now, the old one is closed."),
+        blind=("Please update your records: my email is {v}.",
+               "I've moved to a new email: {v}."),
     ),
     Attribute(
         "phone number",
@@ -325,6 +359,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="I'll call you at {v}.",
         fresh=("Got a new SIM, you can reach me on {v}.",
                "My mobile changed to {v}."),
+        blind=("My number's changed to {v}.",
+               "Use {v} if you need to call me, the old number is gone."),
     ),
     Attribute(
         "hobby",
@@ -343,6 +379,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="{v} sounds relaxing.",
         fresh=("Most evenings you'll find me doing {v} now.",
                "{v} has become my big passion this year."),
+        blind=("Lately all my weekends go to {v}.",
+               "I've gotten really into {v} this year."),
     ),
     Attribute(
         "instrument",
@@ -361,6 +399,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="Playing the {v} takes patience.",
         fresh=("I'm taking {v} lessons every week now.",
                "My {v} goes everywhere with me these days; it's what I play now."),
+        blind=("I started learning the {v} in September.",
+               "I've been teaching myself {v} every evening."),
     ),
     Attribute(
         "team",
@@ -379,6 +419,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="The {v} played well last night.",
         fresh=("I've become a proper {v} supporter.",
                "My season ticket is for the {v} now."),
+        blind=("I'm all in on the {v} this season.",
+               "My husband converted me, I cheer for the {v} now."),
     ),
     Attribute(
         "routine",
@@ -397,6 +439,8 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="See you after the gym on {v}.",
         fresh=("I train at the gym on {v} now.",
                "{v} are my workout days from this month."),
+        blind=("My gym sessions are on {v} now.",
+               "I've moved my workouts to {v}."),
     ),
     Attribute(
         "income",
@@ -415,5 +459,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         echo="With {v} a month you could save more.",
         fresh=("My take-home is now {v} every month.",
                "I'm bringing in {v} a month these days."),
+        blind=("My new salary works out to {v} a month.",
+               "After the raise I bring in {v} a month."),
     ),
 )
