@@ -59,6 +59,10 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("My role changed to team lead in May.", "job title", "team lead"),
     ("We moved to Bath to be near my parents.", "residence", "bath"),  # the parents are no subject
     ("I start at Leeds University in September, transferring for my masters.", "school", "leeds university"),
+    ("The new car is a Honda Jazz, I love it.", "car", "honda jazz"),  # no "I": a new one of one's own
+    ("My new passion is sailing.", "hobby", "sailing"),  # a value of a known kind said to be new
+    ("They bumped me up to team lead.", "job title", "team lead"),
+    ("We adopted a kitten named Olive last weekend.", "pet", "olive"),  # a weekend is no pet-sit
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -95,6 +99,8 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "My boss as usual forgot the meeting.",  # the boss doing something
     "My cousin is a Saints supporter.",  # someone else
     "I helped my brother move to Leeds.",  # his move
+    "We're minding a puppy called Rex for the weekend.",  # someone else's pet, for two days
+    "The new car my dad bought is a Honda Jazz.",  # his car
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
@@ -218,3 +224,33 @@ def test_a_place_a_product_or_a_doctor_never_takes_a_persons_role(mem: Memory) -
         [said] = mem.add(text, user_id="p", timestamp="2023-02-01")
         assert said.fact_key not in ("self|partner", "self|landlord"), text
     assert mem.get(partner.id).superseded_by is None and mem.get(landlord.id).superseded_by is None
+
+
+def test_a_speaker_who_has_a_value_needs_less_margin_to_change_it() -> None:
+    """The embedding side's prior: a sentence as near an attribute's examples as to those of no
+    fact is a change only where its speaker already holds that attribute and says so ("now")."""
+    import numpy as np
+
+    from memgrid.write.states import NONE_LABEL, StateDetector, _Examples
+
+    detector = StateDetector(embedder=None)  # type: ignore[arg-type]  # no text is embedded here
+    detector._examples = _Examples.of(np.eye(2, dtype=np.float32), ["residence", NONE_LABEL])
+    sentence = np.array([[0.6, 0.61]], dtype=np.float32)  # 0.01 nearer to no fact at all
+    assert detector.decide(sentence, [["residence"]]) == [None]
+    assert detector.decide(sentence, [["residence"]], [set()]) == [None]
+    assert detector.decide(sentence, [["residence"]], [{"residence"}]) == ["residence"]
+    further = np.array([[0.6, 0.7]], dtype=np.float32)  # beyond the held margin too
+    assert detector.decide(further, [["residence"]], [{"residence"}]) == [None]
+
+
+def test_the_prior_reads_what_each_speaker_holds_now(mem: Memory) -> None:
+    from memgrid.models import Scope
+
+    mem.add("I live in Denver now.", user_id="dana")
+    scope = Scope(mem.tenant_id, "dana")
+    units = mem.writer.prepare([{"role": "user", "content": "Life here is different now."},
+                                {"role": "user", "content": "I work at Initrode now.", "speaker": "Sam"}],
+                               scope)
+    held = mem.writer._held(units)
+    assert held(units[0]) == {"residence"}  # the store's current fact of dana's
+    assert held(units[1]) == {"employer"}  # the batch's own statement, of its speaker

@@ -75,7 +75,8 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
                             r"degree",
                             r"group", r"program", r"club", r"team", r"class", r"project", r"volunteer\w*")),
     AttributeCues("job title", (r"promoted", r"title", r"as an?", r"made me", r"been an?", r"now an?",
-                                r"work as", r"i'm an?", r"i am an?", r"role", r"position", r"cards? say"),
+                                r"work as", r"i'm an?", r"i am an?", r"role", r"position", r"cards? say",
+                                r"(?:bumped|moved|stepped) (?:me )?up"),
                   "title", JOBS),
     AttributeCues("school", (r"school", r"college", r"university", r"transferr\w*", r"enrolled", r"masters",
                              r"semester",
@@ -94,7 +95,8 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
     AttributeCues("mentor", (r"mentor",), "name"),
     # minding someone's pet is not having one
     AttributeCues("pet", (ANIMALS, r"pup", r"adopted"), "name", change=True,
-                  excluded=(r"[\w-]*sat", r"[\w-]*sitting", r"[\w-]*sitter", r"weekend", r"borrow\w*")),
+                  excluded=(r"[\w-]*sat", r"[\w-]*sitting", r"[\w-]*sitter", r"for the weekend",
+                            r"borrow\w*")),
     AttributeCues("number of kids", (r"kids?", r"children", r"little ones?", r"child"), "number"),
     # "I'm vegan" states a diet; "I'm making a vegan cake" does not: the value right after "I'm"
     AttributeCues("diet", (r"diet", r"went", r"i'm now", r"fully", r"follow",

@@ -178,7 +178,10 @@ _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|br
 _NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:(?:gym|workout|training)(?:\s+(?:days?|sessions?))?|"
                        r"salary|income|boss|manager|doctor|gp|therapist|"
                        r"landlord|landlady|mentor|partner|girlfriend|boyfriend|hobby|diet)"
-                       r"(?:\s+(?:is|are|now|since|moved|changed|switched)\b|\s*:)", re.I)
+                       r"(?:\s+(?:is|are|now|since|moved|changed|switched)\b|\s*:)"
+                       # "The new car is a Tesla", "New place is in Leeds": a new one of one's own
+                       r"|\s*(?:the\s+)?new\s+(?:car|phone|job|role|title|school|"
+                       r"major|place|flat|apartment|house|home|city|team|pet|puppy|kitten|dog|cat)\b", re.I)
 # contact details given without an "I": "Please use jo@new.example from now on", "New number: ..."
 # ("Email support@... for help" names someone else's address: only "use" and "new ..." count)
 _OWN_CONTACT = re.compile(r"\s*(?:(?:new|got a new|changed(?: my)?)\s+(?:phone|sim|mobile|carrier|provider)"
@@ -193,6 +196,7 @@ _LEADS_NAME = re.compile(r"^\s*(?:and I\b|moved in with (?:me|us)\b|"
                          r"took over\b)", re.I)
 _TITLE = re.compile(r"\b(?:as an?|promoted (?:me )?to|title is|made me|been an?|now an?|work as an?|"
                     r"[Ii]'m an?|I am an?|(?:role|position|title) (?:changed |moved |switched )?to|"
+                    r"(?:bumped|moved|stepped) (?:me )?up to|"
                     r"cards? say)"
                     r"\s+([a-zA-Z][a-z-]*(?:\s+[a-zA-Z][a-z-]*){0,2}?)"
                     r"(?=\s+(?:at(?!\s+heart)|in|for|with|since|this|today|now|and|these|from|last|yesterday|"
@@ -207,6 +211,8 @@ _REPLACE = re.compile(rf"\b(?:{REPLACE})\b", re.I)
 # which self-descriptions use for anything ("I am currently employed in the finance industry")
 _NOW = re.compile(rf"\b(?:now|these days|nowadays|{REPLACE})\b", re.I)
 _PRESENT = re.compile(rf"\b(?:{PRESENT})\b", re.I)
+# "my new obsession is chess", "my new thing is the banjo": a value of a known kind said to be new
+_MY_NEW = re.compile(r"\bmy\s+new\s+[a-z]+\s+(?:is|are)\b", re.I)
 _BESIDES = re.compile(rf"\b(?:{BESIDES})\b", re.I)
 _STANDING = re.compile(r"\b(?:these days|nowadays)\b", re.I)
 # what someone is doing this minute, not what they do ("I'm running late now", "we're swimming now")
@@ -231,8 +237,8 @@ _COMPILED = [(a, _compile(a.cues), _compile(a.excluded),
 # one search per kind of value, not per attribute: most sentences hold none of these
 _KIND_VALUE = {"email": re.compile("@"), "phone": re.compile(r"\d{3}"), "money": re.compile(r"[$€£]|\d"),
                "weekday": re.compile(r"day", re.I), "number": re.compile(r"kid|child|ones?\b", re.I),
-               "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work|i'm|am|role|position|say)\b",
-                                   re.I)}
+               "title": re.compile(r"\b(?:as|promoted|title|made|been|now|work|i'm|am|role|position|say|"
+                                   r"up)\b", re.I)}
 _NAME_CUES = _compile(tuple(c for a in ATTRIBUTE_CUES if a.kind == "name" for c in a.cues)) or re.compile(
     "$^")
 _CAPITAL = re.compile(r"[A-Z]")
@@ -253,7 +259,8 @@ def _from_lexicon(sentence: str) -> tuple[str, str] | None:
         if attribute.vocab and attribute.kind != "title" and words.isdisjoint(_VOCAB_WORDS[attribute.name]):
             continue  # none of its values: a set test first, the regexes below are slower
         hits = cues.findall(sentence)
-        if not hits and attribute.kind in ("vocab", "product") and _NOW.search(sentence) and \
+        if not hits and attribute.kind in ("vocab", "product") and (_NOW.search(sentence) or _MY_NEW.search(
+                sentence)) and \
                 (_STANDING.search(sentence) or not _MOMENT.search(sentence)):
             hits = [""]  # its own value said to be new ("switched to drums", "vegan now"): a weak cue
         if not hits or (excluded is not None and excluded.search(sentence)):

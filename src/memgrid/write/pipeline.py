@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +14,8 @@ from memgrid.errors import InvalidInputError
 from memgrid.models import AddEvent, HistoryEntry, Provenance, Scope, StoredMemory
 from memgrid.storage.base import Closing, Link, Store, TxReader
 from memgrid.validation import check_metadata, check_text, parse_timestamp
-from memgrid.write.facts import FactJudge, ValueChangeJudge
+from memgrid.write.attributes import ATTRIBUTE_CUES
+from memgrid.write.facts import FactJudge, ValueChangeJudge, subject_of
 from memgrid.write.ingest import Message, normalize
 from memgrid.write.links import find_links
 from memgrid.write.restated import restate
@@ -147,7 +148,7 @@ class Writer:
         vectors = self.embedder.embed([u.index_text for u in units] + [s.masked for _, s in todo])
         for unit, vector in zip(units, vectors, strict=False):
             unit.embedding = vector
-        self.states.assign(todo, vectors[len(units):])
+        self.states.assign(todo, vectors[len(units):], self._held(units) if todo else lambda unit: set())
         found = [*find_links(self.store, units, self.links), *links]
         if replaces is None:
             restate(self.store, units)
@@ -198,6 +199,13 @@ class Writer:
                 m.embedding = vector
             self.store.add_links(find_links(self.store, chunk, self.links))
         return len(missing)
+
+    def _held(self, units: list[StoredMemory]) -> Callable[[StoredMemory], set[str]]:
+        """The attributes each speaker of the batch already has a current value of (one read)."""
+        keys = [f"{subject}|{a.name}" for subject in {subject_of(u) for u in units} for a in ATTRIBUTE_CUES]
+        held = {u.fact_key for u in units if u.fact_key}
+        held.update(self.store.current_facts(units[0].scope, keys))
+        return lambda unit: {key.partition("|")[2] for key in held if key.startswith(f"{subject_of(unit)}|")}
 
     def _judge_first(self, units: list[StoredMemory]) -> None:
         """A judge that is slow (a model) decides the likely pairs before the write transaction,

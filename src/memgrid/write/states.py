@@ -10,7 +10,8 @@ costs one embedding per candidate sentence (a fraction of the turns) and nothing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -22,6 +23,8 @@ from memgrid.write.facts import OpenStatement, open_statements, subject_of, valu
 from memgrid.write.state_examples import EXAMPLES, NONE, SAMPLE_VALUES
 
 NONE_LABEL = ""
+_CHANGE = re.compile(r"\b(?:now|new|these days|nowadays|since|switched|changed|officially|anymore|instead|"
+                     r"finally|just)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,9 @@ class StateConfig:
     top_k: int = 3  # an attribute's score: the mean similarity of its k nearest examples
     min_score: float = 0.30  # below this nothing is near enough to decide
     margin: float = 0.04  # over the nearest examples of no standing fact at all
+    # for an attribute the speaker already has a value of, said with a word of change: people
+    # restate what they already told, so the same nearness suffices at a smaller margin
+    held_margin: float = -0.03
 
 
 class StateDetector:
@@ -51,12 +57,16 @@ class StateDetector:
                 if unit.role == "user" and unit.kind == "message" and not unit.fact_key
                 for statement in open_statements(unit.text)]
 
-    def assign(self, todo: Sequence[tuple[StoredMemory, OpenStatement]], vectors: np.ndarray) -> None:
+    def assign(self, todo: Sequence[tuple[StoredMemory, OpenStatement]], vectors: np.ndarray,
+               held: Callable[[StoredMemory], set[str]] = lambda unit: set()) -> None:
         """Give a fact key and value to the turns whose sentences state one (`vectors`: the
-        embedded masked sentences of `candidates`)."""
+        embedded masked sentences of `candidates`; `held`: the attributes a turn's speaker
+        already has a value of)."""
         if not todo:
             return
-        decided = self.decide(_unit_rows(vectors), [statement.possible for _, statement in todo])
+        decided = self.decide(_unit_rows(vectors), [statement.possible for _, statement in todo],
+                              [held(unit) if _CHANGE.search(statement.sentence) else set()
+                               for unit, statement in todo])
         for (unit, statement), attribute in zip(todo, decided, strict=True):
             if unit.fact_key or attribute is None:  # an earlier sentence of the turn decided it
                 continue
@@ -71,7 +81,8 @@ class StateDetector:
         if todo:
             self.assign(todo, self.embedder.embed([statement.masked for _, statement in todo]))
 
-    def decide(self, vectors: np.ndarray, possible: Sequence[list[str]]) -> list[str | None]:
+    def decide(self, vectors: np.ndarray, possible: Sequence[list[str]],
+               held: Sequence[set[str]] | None = None) -> list[str | None]:
         """Per sentence vector, the attribute among its `possible` whose examples are nearest, if
         near enough and nearer than the examples of statements that set nothing. One product
         and one partial sort for the whole batch."""
@@ -87,7 +98,8 @@ class StateDetector:
 
             best = max(labels, key=score)
             top = score(best)
-            enough = top >= self.config.min_score and top - float(nothing[i]) >= self.config.margin
+            margin = self.config.held_margin if held and best in held[i] else self.config.margin
+            enough = top >= self.config.min_score and top - float(nothing[i]) >= margin
             out.append(best if enough else None)
         return out
 
