@@ -226,6 +226,16 @@ def test_a_place_a_product_or_a_doctor_never_takes_a_persons_role(mem: Memory) -
     assert mem.get(partner.id).superseded_by is None and mem.get(landlord.id).superseded_by is None
 
 
+def test_a_nationality_before_a_noun_is_no_place_to_live() -> None:
+    """Found on LoCoMo once the speaker's own facts lowered the margin: "my Japanese house"
+    superseded where the speaker lived."""
+    from memgrid.write.facts import value_of
+
+    assert value_of("residence", "I threw a party at my Swedish house last week, new album and all.") is None
+    assert value_of("residence", "We just got the keys to our Leeds flat now.") == "leeds"
+    assert value_of("residence", "I live in Milan now.") == "milan"
+
+
 def test_a_speaker_who_has_a_value_needs_less_margin_to_change_it() -> None:
     """The embedding side's prior: a sentence as near an attribute's examples as to those of no
     fact is a change only where its speaker already holds that attribute and says so ("now")."""

@@ -428,7 +428,9 @@ def value_of(attribute: str, sentence: str) -> str | None:
     names = [(at, n) for at, n in _value_names(sentence) if not _OLD_VALUE.search(sentence[:at])
              and _placed(attribute, sentence[:at])
              and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))  # a leading capital is often a verb
-             and (attribute not in _PERSON_ROLES or _a_person(attribute, sentence, at, n))]
+             and (attribute not in _PERSON_ROLES or _a_person(attribute, sentence, at, n))
+             and not (attribute == "residence" and _DEMONYM.fullmatch(n)
+                      and _BEFORE_NOUN.match(sentence, at + len(n)))]
     return _clean(names[0][1]) if names else None
 
 
@@ -439,6 +441,9 @@ def _placed(attribute: str, before: str) -> bool:
 
 
 _A_BEFORE = re.compile(r"\ban?\s+$", re.I)
+# "my Japanese house" is a kind of house, not a place to live in ("my Leeds flat" is one)
+_DEMONYM = re.compile(r"[A-Z][a-z]+(?:ese|ish|ian|ean)")
+_BEFORE_NOUN = re.compile(r"\s+[a-z]")
 _PERSON_ROLES = frozenset({"partner", "manager", "doctor", "therapist", "landlord", "mentor"})
 _ARTICLE_BEFORE = re.compile(r"\b(?:a|an|the)\s+(?:[A-Z][\w-]*\s+)*$", re.I)
 _TITLED_BEFORE = re.compile(r"\b(?:Dr|Prof)\.?\s*$")
