@@ -4,7 +4,7 @@ it. Phrasings are written here, apart from the detector (`write/facts.py`). Ever
 (`held_out`) and the `fresh` phrasings are reported on their own. Both splits' misses have been
 read and the detector changed for them (2026-12-03), so neither measures unseen wording any
 more. The `blind` phrasings were written after that and committed before the detector ran on
-them: they measure unseen wording.
+them; their misses have not been read, so they measure unseen wording.
 """
 
 from __future__ import annotations
