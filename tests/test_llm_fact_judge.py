@@ -13,6 +13,8 @@ import pytest
 from memgrid import Memory, NoModelError
 from memgrid.config import LLMConfig
 from memgrid.llm.extract import JUDGE_SYSTEM
+from memgrid.llm.fact_reader import SYSTEM as READER_SYSTEM
+from memgrid.llm.fact_reader import ModelFactReader
 from memgrid.llm.judge import ModelFactJudge
 from tests.conftest import hashing_config
 from tests.scripted_llm import scripted_llm
@@ -90,3 +92,44 @@ def test_the_model_judge_decides_for_writes_over_rest(tmp_path: Path, model_home
             assert chess.supersedes is None and climbing.supersedes == chess.id
             assert ana.get(knitting.id).superseded_by is None and len(llm.requests) == 2
         service.memory.close()
+
+
+def reader_and_judge(body: dict[str, Any]) -> str:
+    """Reads "behind the wheel of" as a car and "campus" as nothing; the judge says UPDATE."""
+    if body["messages"][0]["content"] == READER_SYSTEM:
+        sentence = body["messages"][-1]["content"].split("Sentence: ")[1]
+        if "wheel" in sentence:
+            return json.dumps({"attribute": "car", "value": "Honda Civic"})
+        if "lent" in sentence:  # a value the sentence does not hold: ignored
+            return json.dumps({"attribute": "car", "value": "Porsche 911"})
+        if "dinner" in sentence:  # an attribute no value of the sentence can take: ignored
+            return json.dumps({"attribute": "email", "value": "Ana"})
+        return json.dumps({"attribute": "none", "value": ""})
+    return json.dumps({"event": "UPDATE", "target": 1})
+
+
+def test_the_model_reads_what_the_detector_left_unread(tmp_path: Path, model_home: Path) -> None:
+    with scripted_llm(reader_and_judge) as llm:
+        mem = _memory(tmp_path, model_home, llm.url)
+        [old] = mem.add("I drive a Kia Niro.", user_id="u", timestamp="2023-01-01")
+        asked = len(llm.requests)
+        [new] = mem.add("I'm behind the wheel of a Honda Civic these days.", user_id="u",
+                        timestamp="2023-02-01")
+        assert (new.fact_key, new.fact_value) == ("self|car", "honda civic")
+        assert new.supersedes == old.id  # then judged against the current holder
+        prompts = [r["messages"][-1]["content"] for r in llm.requests[asked:]]
+        assert any("Sentence: I'm behind the wheel" in p and "car" in p.split("\n")[0] for p in prompts)
+        for text in ("Ana lent me her Honda Jazz.", "We had dinner with Ana in Lyon."):
+            [kept] = mem.add(text, user_id="u", timestamp="2023-03-01")
+            assert kept.fact_key is None and kept.supersedes is None, text
+        assert mem.get(new.id).superseded_by is None
+        reader = mem.writer.reader
+        assert isinstance(reader, ModelFactReader)
+        assert reader.stats() == {"calls": 3, "failures": 0, "keyed": 1}  # asked of all three
+        mem.close()
+
+
+def test_without_a_model_judge_nothing_reads_for_the_detector(tmp_path: Path, model_home: Path) -> None:
+    mem = Memory(config=hashing_config(model_home, tmp_path / "z.db"))
+    assert mem.writer.reader is None
+    mem.close()

@@ -20,6 +20,7 @@ from memgrid.llm.answer import Answer, answer_from, reference_day
 from memgrid.llm.background import QUEUE, ExtractionStatus, ExtractionWorker, WorkerPolicy
 from memgrid.llm.client import LLMClient
 from memgrid.llm.deep import deep_search
+from memgrid.llm.fact_reader import ModelFactReader
 from memgrid.llm.infer import infer_facts
 from memgrid.llm.judge import ModelFactJudge
 from memgrid.llm.procedures import learn
@@ -109,8 +110,10 @@ class Memory:
                 raise NoModelError("fact_judge='model' needs a model: set MEMGRID_LLM_BASE_URL or "
                                    "MemgridConfig.llm, or use fact_judge='values'")
             judge = ModelFactJudge(lambda: self.llm)
+        # with the model as judge it also reads what the zero-LLM detector could not
+        reader = ModelFactReader(lambda: self.llm) if config.fact_judge == "model" else None
         self.writer = Writer(self.store, self.embedder, config.max_text_chars, judge=judge,
-                             links=config.links)
+                             links=config.links, reader=reader)
         self.retriever = Retriever(self.store, self.embedder, config.retrieval)
         self._worker: ExtractionWorker | None = None
         if config.llm.enabled and config.extraction_worker:

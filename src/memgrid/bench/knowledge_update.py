@@ -26,6 +26,7 @@ from typing import Any
 from memgrid.bench.ku_cases import ATTRIBUTES, Attribute, held_out
 from memgrid.bench.report import write_json
 from memgrid.config import EmbedderConfig, LLMConfig, MemgridConfig
+from memgrid.llm.fact_reader import ModelFactReader
 from memgrid.llm.judge import ModelFactJudge
 from memgrid.memory import Memory
 
@@ -232,6 +233,8 @@ def run_knowledge_update(
             for u, statements in enumerate(worlds):
                 run_user(mem, f"user{u}", statements, sessions, filler, local, tally)
             model = mem.writer.judge.stats() if isinstance(mem.writer.judge, ModelFactJudge) else None
+            if model is not None and isinstance(mem.writer.reader, ModelFactReader):
+                model["reader"] = mem.writer.reader.stats()
             if model is not None:
                 model.update(model=mem.llm.model_name, seconds=round(time.perf_counter() - started, 1),
                              usage=mem.llm.usage.by_task)
@@ -239,7 +242,9 @@ def run_knowledge_update(
         results[name] = r = tally.report()
         if model is not None:
             r["judge"] = model
+            read = model.get("reader", {})
             log(f"{name:>24} judge: {model['calls']} model calls ({model['failures']} failed), "
+                f"reader: {read.get('calls', 0)} calls keying {read.get('keyed', 0)}, "
                 f"{model['model']}, {model['seconds']} s in all")
         for split in SPLITS:
             x = r[split]

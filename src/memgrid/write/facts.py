@@ -11,6 +11,7 @@ that states a new value for a key its owner already has a current value for supe
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -598,6 +599,13 @@ def asked_fact_keys(question: str) -> list[str]:
     """The fact keys a question about the present asks for; none for one about the past."""
     asked = asked_facts(question)
     return asked.keys if asked.when == "now" else []
+
+
+class FactReader(Protocol):
+    """Reads the sentences the detector left without a key (`OpenStatement`s of user turns) and
+    keys the turns that state a standing fact. A model plugs in here (`llm/fact_reader.py`)."""
+
+    def read(self, todo: Sequence[tuple[StoredMemory, OpenStatement]]) -> None: ...
 
 
 class FactJudge(Protocol):

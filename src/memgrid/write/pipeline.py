@@ -15,7 +15,7 @@ from memgrid.models import AddEvent, HistoryEntry, Provenance, Scope, StoredMemo
 from memgrid.storage.base import Closing, Link, Store, TxReader
 from memgrid.validation import check_metadata, check_text, parse_timestamp
 from memgrid.write.attributes import ATTRIBUTE_CUES
-from memgrid.write.facts import FactJudge, ValueChangeJudge, subject_of
+from memgrid.write.facts import FactJudge, FactReader, ValueChangeJudge, subject_of
 from memgrid.write.ingest import Message, normalize
 from memgrid.write.links import find_links
 from memgrid.write.restated import restate
@@ -25,8 +25,11 @@ from memgrid.write.units import CAPTION_KEY, signals, to_unit
 
 class Writer:
     def __init__(self, store: Store, embedder: CachedEmbedder, max_chars: int,
-                 judge: FactJudge | None = None, links: LinkConfig | None = None) -> None:
+                 judge: FactJudge | None = None, links: LinkConfig | None = None,
+                 reader: FactReader | None = None) -> None:
+        """`reader`: reads what the detector left unread (a model); None, zero-LLM."""
         self.store = store
+        self.reader = reader
         self.links = links or LinkConfig()
         self.embedder = embedder
         self.max_chars = max_chars
@@ -122,6 +125,8 @@ class Writer:
             if not changes["fact_key"]:  # the embedding side reads what the lexicon could not
                 probe = replace(memory, text=message.content, fact_key=None, fact_value=None)
                 self.states.detect([probe])
+                if self.reader is not None and not probe.fact_key:
+                    self.reader.read(self.states.candidates([probe]))
                 changes["fact_key"], changes["fact_value"] = probe.fact_key, probe.fact_value
             if changes["index_text"] != memory.index_text:
                 changes["embedding"] = self.embedder.embed([changes["index_text"]])[0]
@@ -149,6 +154,8 @@ class Writer:
         for unit, vector in zip(units, vectors, strict=False):
             unit.embedding = vector
         self.states.assign(todo, vectors[len(units):], self._held(units) if todo else lambda unit: set())
+        if self.reader is not None:
+            self.reader.read([(unit, statement) for unit, statement in todo if not unit.fact_key])
         found = [*find_links(self.store, units, self.links), *links]
         if replaces is None:
             restate(self.store, units)
