@@ -161,7 +161,8 @@ class MemgridConfig(BaseModel):
     fact_judge: Literal["values", "model"] = Field(
         default_factory=lambda: _env("MEMGRID_FACT_JUDGE") or "values", validate_default=True,
         description="whether a new statement replaces the old one holding the same "
-        "fact: decided by comparing values (zero-LLM) or by the model of `llm` (Mem0's decision)")
+        "fact: decided by comparing values (zero-LLM) or by the model of `llm` (Mem0's decision), "
+        "which then also reads the sentences the zero-LLM detector left without a key")
     extraction_worker: bool = Field(
         default=True, description="run fact extraction queued by add(infer=True, background=True) "
         "in a thread of this process; False: another process drains it (`memgrid extract drain`)")

@@ -260,8 +260,8 @@ def _from_lexicon(sentence: str) -> tuple[str, str] | None:
         if attribute.vocab and attribute.kind != "title" and words.isdisjoint(_VOCAB_WORDS[attribute.name]):
             continue  # none of its values: a set test first, the regexes below are slower
         hits = cues.findall(sentence)
-        if not hits and attribute.kind in ("vocab", "product") and (_NOW.search(sentence) or _MY_NEW.search(
-                sentence)) and \
+        said_new = _NOW.search(sentence) or _MY_NEW.search(sentence)
+        if not hits and attribute.kind in ("vocab", "product") and said_new and \
                 (_STANDING.search(sentence) or not _MOMENT.search(sentence)):
             hits = [""]  # its own value said to be new ("switched to drums", "vegan now"): a weak cue
         if not hits or (excluded is not None and excluded.search(sentence)):
