@@ -11,7 +11,7 @@ that states a new value for a key its owner already has a current value for supe
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -605,7 +605,8 @@ class FactReader(Protocol):
     """Reads the sentences the detector left without a key (`OpenStatement`s of user turns) and
     keys the turns that state a standing fact. A model plugs in here (`llm/fact_reader.py`)."""
 
-    def read(self, todo: Sequence[tuple[StoredMemory, OpenStatement]]) -> None: ...
+    def read(self, todo: Sequence[tuple[StoredMemory, OpenStatement]],
+             held: Callable[[StoredMemory], set[str]]) -> None: ...
 
 
 class FactJudge(Protocol):

@@ -126,7 +126,7 @@ class Writer:
                 probe = replace(memory, text=message.content, fact_key=None, fact_value=None)
                 self.states.detect([probe])
                 if self.reader is not None and not probe.fact_key:
-                    self.reader.read(self.states.candidates([probe]))
+                    self.reader.read(self.states.candidates([probe]), self._held([probe]))
                 changes["fact_key"], changes["fact_value"] = probe.fact_key, probe.fact_value
             if changes["index_text"] != memory.index_text:
                 changes["embedding"] = self.embedder.embed([changes["index_text"]])[0]
@@ -153,9 +153,10 @@ class Writer:
         vectors = self.embedder.embed([u.index_text for u in units] + [s.masked for _, s in todo])
         for unit, vector in zip(units, vectors, strict=False):
             unit.embedding = vector
-        self.states.assign(todo, vectors[len(units):], self._held(units) if todo else lambda unit: set())
-        if self.reader is not None:
-            self.reader.read([(unit, statement) for unit, statement in todo if not unit.fact_key])
+        held = self._held(units) if todo else _nothing_held
+        self.states.assign(todo, vectors[len(units):], held)
+        if self.reader is not None and todo:
+            self.reader.read([(unit, statement) for unit, statement in todo if not unit.fact_key], held)
         found = [*find_links(self.store, units, self.links), *links]
         if replaces is None:
             restate(self.store, units)
@@ -253,6 +254,10 @@ class Writer:
                 continue
             current[key] = unit
         return closes
+
+
+def _nothing_held(unit: StoredMemory) -> set[str]:
+    return set()
 
 
 def _unseen(units: list[StoredMemory], tx: TxReader,

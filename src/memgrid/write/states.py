@@ -37,6 +37,11 @@ class StateConfig:
     held_margin: float = -0.03
 
 
+def said_to_change(sentence: str) -> bool:
+    """A word that says something is so now, or is new ("now", "since", "switched", ...)."""
+    return bool(_CHANGE.search(sentence))
+
+
 class StateDetector:
     def __init__(self, embedder: CachedEmbedder, config: StateConfig | None = None) -> None:
         self.embedder = embedder
@@ -65,7 +70,7 @@ class StateDetector:
         if not todo:
             return
         decided = self.decide(_unit_rows(vectors), [statement.possible for _, statement in todo],
-                              [held(unit) if _CHANGE.search(statement.sentence) else set()
+                              [held(unit) if said_to_change(statement.sentence) else set()
                                for unit, statement in todo])
         for (unit, statement), attribute in zip(todo, decided, strict=True):
             if unit.fact_key or attribute is None:  # an earlier sentence of the turn decided it
