@@ -262,5 +262,5 @@ def test_the_prior_reads_what_each_speaker_holds_now(mem: Memory) -> None:
                                 {"role": "user", "content": "I work at Initrode now.", "speaker": "Sam"}],
                                scope)
     held = mem.writer._held(units)
-    assert held(units[0]) == {"residence"}  # the store's current fact of dana's
-    assert held(units[1]) == {"employer"}  # the batch's own statement, of its speaker
+    assert held == {"self": {"residence"},  # the store's current fact of dana's
+                    "sam": {"employer"}}  # the batch's own statement, of its speaker

@@ -129,6 +129,9 @@ def test_the_model_reads_what_the_detector_left_unread(tmp_path: Path, model_hom
         reader = mem.writer.reader
         assert isinstance(reader, ModelFactReader)
         assert reader.stats() == {"calls": 3, "failures": 0, "keyed": 1}  # the first three only
+        edited = mem.update(kept.id, text="I'm behind the wheel of a Honda Civic these days.")
+        assert (edited.fact_key, edited.fact_value) == ("self|car", "honda civic")
+        assert reader.stats()["calls"] == 4
         mem.close()
 
 

@@ -24,7 +24,6 @@ from memgrid.errors import LLMError
 from memgrid.llm.client import LLMClient
 from memgrid.models import StoredMemory
 from memgrid.write.facts import OpenStatement, subject_of, value_of
-from memgrid.write.states import said_to_change
 
 log = logging.getLogger(__name__)
 
@@ -44,17 +43,15 @@ class ModelFactReader:
         self._llm = llm
         self.calls = self.failures = self.keyed = 0
 
-    def read(self, todo: Sequence[tuple[StoredMemory, OpenStatement]],
-             held: Callable[[StoredMemory], set[str]]) -> None:
+    def read(self, todo: Sequence[tuple[StoredMemory, OpenStatement, set[str]]]) -> None:
         """Key the units whose sentences the model reads as a change of a standing fact their
-        speaker already holds (`held`), said with a word of change: what supersession needs.
-        Asked of every unread sentence, the 1.5B keyed 41% of LoCoMo's filler and link
-        precision fell to 0.63."""
-        for unit, statement in todo:
-            if unit.fact_key:  # an earlier sentence of the turn was read
-                continue
-            attributes = [a for a in statement.possible if a in held(unit)]
-            if not attributes or not said_to_change(statement.sentence):
+        speaker already holds (the set beside each sentence: empty unless it says a word of
+        change), which is what supersession needs. Asked of every unread sentence, the 1.5B
+        keyed 477 of the 1,170 it was shown, mostly LoCoMo filler, and link precision fell to
+        0.63."""
+        for unit, statement, held in todo:
+            attributes = [a for a in statement.possible if a in held]
+            if unit.fact_key or not attributes:  # read already (an earlier sentence), or not a change
                 continue
             found = self._ask(replace(statement, possible=attributes))
             if found is not None:

@@ -11,7 +11,7 @@ that states a new value for a key its owner already has a current value for supe
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
@@ -602,11 +602,11 @@ def asked_fact_keys(question: str) -> list[str]:
 
 
 class FactReader(Protocol):
-    """Reads the sentences the detector left without a key (`OpenStatement`s of user turns) and
-    keys the turns that state a standing fact. A model plugs in here (`llm/fact_reader.py`)."""
+    """Reads the sentences the detector left without a key (`OpenStatement`s of user turns, each
+    with the attributes it may change) and keys the turns that state a standing fact. A model
+    plugs in here (`llm/fact_reader.py`)."""
 
-    def read(self, todo: Sequence[tuple[StoredMemory, OpenStatement]],
-             held: Callable[[StoredMemory], set[str]]) -> None: ...
+    def read(self, todo: Sequence[tuple[StoredMemory, OpenStatement, set[str]]]) -> None: ...
 
 
 class FactJudge(Protocol):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
+
+import numpy as np
 
 from memgrid.config import LinkConfig
 from memgrid.embedders.base import CachedEmbedder
@@ -15,11 +17,11 @@ from memgrid.models import AddEvent, HistoryEntry, Provenance, Scope, StoredMemo
 from memgrid.storage.base import Closing, Link, Store, TxReader
 from memgrid.validation import check_metadata, check_text, parse_timestamp
 from memgrid.write.attributes import ATTRIBUTE_CUES
-from memgrid.write.facts import FactJudge, FactReader, ValueChangeJudge, subject_of
+from memgrid.write.facts import FactJudge, FactReader, OpenStatement, ValueChangeJudge, subject_of
 from memgrid.write.ingest import Message, normalize
 from memgrid.write.links import find_links
 from memgrid.write.restated import restate
-from memgrid.write.states import StateDetector
+from memgrid.write.states import StateDetector, said_to_change
 from memgrid.write.units import CAPTION_KEY, signals, to_unit
 
 
@@ -124,9 +126,9 @@ class Writer:
             changes.update(signals(message, memory.scope, changes.get("event_time", memory.event_time)))
             if not changes["fact_key"]:  # the embedding side reads what the lexicon could not
                 probe = replace(memory, text=message.content, fact_key=None, fact_value=None)
-                self.states.detect([probe])
-                if self.reader is not None and not probe.fact_key:
-                    self.reader.read(self.states.candidates([probe]), self._held([probe]))
+                todo = self.states.candidates([probe])
+                if todo:
+                    self._key_statements([probe], todo, self.embedder.embed([st.masked for _, st in todo]))
                 changes["fact_key"], changes["fact_value"] = probe.fact_key, probe.fact_value
             if changes["index_text"] != memory.index_text:
                 changes["embedding"] = self.embedder.embed([changes["index_text"]])[0]
@@ -153,10 +155,7 @@ class Writer:
         vectors = self.embedder.embed([u.index_text for u in units] + [s.masked for _, s in todo])
         for unit, vector in zip(units, vectors, strict=False):
             unit.embedding = vector
-        held = self._held(units) if todo else _nothing_held
-        self.states.assign(todo, vectors[len(units):], held)
-        if self.reader is not None and todo:
-            self.reader.read([(unit, statement) for unit, statement in todo if not unit.fact_key], held)
+        self._key_statements(units, todo, vectors[len(units):])
         found = [*find_links(self.store, units, self.links), *links]
         if replaces is None:
             restate(self.store, units)
@@ -208,12 +207,31 @@ class Writer:
             self.store.add_links(find_links(self.store, chunk, self.links))
         return len(missing)
 
-    def _held(self, units: list[StoredMemory]) -> Callable[[StoredMemory], set[str]]:
-        """The attributes each speaker of the batch already has a current value of (one read)."""
+    def _key_statements(self, units: list[StoredMemory], todo: Sequence[tuple[StoredMemory, OpenStatement]],
+                        vectors: np.ndarray) -> None:
+        """The detector's embedding side for the sentences the lexicon left (`vectors`: theirs),
+        then the model's reading, if any, of what it left. A sentence with a word of change may
+        change what its speaker already holds: a smaller margin there, and only there the model."""
+        if not todo:
+            return
+        held = self._held(units)
+        changing = [held.get(subject_of(unit), set()) if said_to_change(statement.sentence) else set()
+                    for unit, statement in todo]
+        self.states.assign(todo, vectors, changing)
+        if self.reader is not None:
+            self.reader.read([(unit, statement, attributes) for (unit, statement), attributes
+                              in zip(todo, changing, strict=True) if attributes and not unit.fact_key])
+
+    def _held(self, units: list[StoredMemory]) -> dict[str, set[str]]:
+        """Per speaker of the batch, the attributes with a current value (one read), the batch's
+        own statements included."""
         keys = [f"{subject}|{a.name}" for subject in {subject_of(u) for u in units} for a in ATTRIBUTE_CUES]
-        held = {u.fact_key for u in units if u.fact_key}
-        held.update(self.store.current_facts(units[0].scope, keys))
-        return lambda unit: {key.partition("|")[2] for key in held if key.startswith(f"{subject_of(unit)}|")}
+        held: dict[str, set[str]] = {}
+        stored = self.store.current_facts(units[0].scope, keys)
+        for key in [*stored, *(u.fact_key for u in units if u.fact_key)]:
+            subject, _, attribute = key.partition("|")
+            held.setdefault(subject, set()).add(attribute)
+        return held
 
     def _judge_first(self, units: list[StoredMemory]) -> None:
         """A judge that is slow (a model) decides the likely pairs before the write transaction,
@@ -254,10 +272,6 @@ class Writer:
                 continue
             current[key] = unit
         return closes
-
-
-def _nothing_held(unit: StoredMemory) -> set[str]:
-    return set()
 
 
 def _unseen(units: list[StoredMemory], tx: TxReader,

@@ -11,7 +11,7 @@ costs one embedding per candidate sentence (a fraction of the turns) and nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -63,15 +63,13 @@ class StateDetector:
                 for statement in open_statements(unit.text)]
 
     def assign(self, todo: Sequence[tuple[StoredMemory, OpenStatement]], vectors: np.ndarray,
-               held: Callable[[StoredMemory], set[str]] = lambda unit: set()) -> None:
+               held: Sequence[set[str]] | None = None) -> None:
         """Give a fact key and value to the turns whose sentences state one (`vectors`: the
-        embedded masked sentences of `candidates`; `held`: the attributes a turn's speaker
-        already has a value of)."""
+        embedded masked sentences of `candidates`; `held`, per sentence: the attributes its
+        speaker already has a value of, if it says a word of change)."""
         if not todo:
             return
-        decided = self.decide(_unit_rows(vectors), [statement.possible for _, statement in todo],
-                              [held(unit) if said_to_change(statement.sentence) else set()
-                               for unit, statement in todo])
+        decided = self.decide(_unit_rows(vectors), [statement.possible for _, statement in todo], held)
         for (unit, statement), attribute in zip(todo, decided, strict=True):
             if unit.fact_key or attribute is None:  # an earlier sentence of the turn decided it
                 continue
@@ -79,12 +77,6 @@ class StateDetector:
             if value:
                 unit.fact_key = f"{subject_of(unit)}|{attribute}"
                 unit.fact_value = value
-
-    def detect(self, units: Sequence[StoredMemory]) -> None:
-        """`candidates` then `assign`, embedding on its own (an edit, one memory)."""
-        todo = self.candidates(units)
-        if todo:
-            self.assign(todo, self.embedder.embed([statement.masked for _, statement in todo]))
 
     def decide(self, vectors: np.ndarray, possible: Sequence[list[str]],
                held: Sequence[set[str]] | None = None) -> list[str | None]:
