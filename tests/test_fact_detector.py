@@ -63,6 +63,22 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("My new passion is sailing.", "hobby", "sailing"),  # a value of a known kind said to be new
     ("They bumped me up to team lead.", "job title", "team lead"),
     ("We adopted a kitten named Olive last weekend.", "pet", "olive"),  # a weekend is no pet-sit
+    # values past the first lists: a demanding user's hobbies, instruments, subjects and jobs
+    ("I took up fencing in the autumn.", "hobby", "fencing"),
+    ("I'm learning the bassoon now.", "instrument", "bassoon"),
+    ("I switched my major to epidemiology.", "major", "epidemiology"),
+    ("I'm now a claims officer.", "job title", "claims officer"),
+    ("I'm flexitarian these days.", "diet", "flexitarian"),
+    ("My favourite food is bibimbap now.", "favourite food", "bibimbap"),  # not "bibimbap now"
+    # "I'm now a ..." is a job only if it ends in one
+    ("I'm now a vegan.", "diet", "vegan"),
+    ("I'm now a Raiders fan.", "team", "raiders"),
+    ("I'm now a head of research at Hooli.", "job title", "head of research"),
+    # an ending, a comma, then what holds now: the second part is read alone
+    ("I stopped drinking milk, I'm dairy-free now.", "diet", "dairy-free"),
+    ("I support Sporting Lisbon these days.", "team", "sporting lisbon"),
+    ("I've been seeing Inaya since the summer.", "partner", "inaya"),
+    ("I've been seeing Dr. Hale about my knee.", "doctor", "hale"),  # a doctor seen, not a partner
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -101,6 +117,9 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I helped my brother move to Leeds.",  # his move
     "We're minding a puppy called Rex for the weekend.",  # someone else's pet, for two days
     "The new car my dad bought is a Honda Jazz.",  # his car
+    "I'm now a dad of two.",  # no job
+    "I'm now a homeowner!",
+    "My nephew has taken up fencing.",  # someone else's hobby
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
@@ -264,3 +283,20 @@ def test_the_prior_reads_what_each_speaker_holds_now(mem: Memory) -> None:
     held = mem.writer._held(units)
     assert held == {"self": {"residence"},  # the store's current fact of dana's
                     "sam": {"employer"}}  # the batch's own statement, of its speaker
+
+
+def test_new_values_outside_the_first_lists_supersede_and_other_kinds_do_not(mem: Memory) -> None:
+    """A value none of the early vocabularies had ("epidemiology", "bassoon") still replaces the
+    old one; "I'm now a vegan" is a diet, never a job that would close the user's real one."""
+    [nurse] = mem.add("I'm now a nurse.", user_id="n", timestamp="2023-01-01")
+    [vegan] = mem.add("I'm now a vegan.", user_id="n", timestamp="2023-02-01")
+    assert vegan.fact_key == "self|diet" and mem.get(nurse.id).superseded_by is None
+    [major] = mem.add("I'm majoring in geology.", user_id="m", timestamp="2023-01-01")
+    [changed] = mem.add("I switched my major to epidemiology.", user_id="m", timestamp="2023-02-01")
+    assert mem.get(major.id).superseded_by == changed.id and changed.fact_value == "epidemiology"
+    [flute] = mem.add("I play the flute.", user_id="i", timestamp="2023-01-01")
+    [bassoon] = mem.add("I'm learning the bassoon now.", user_id="i", timestamp="2023-02-01")
+    assert mem.get(flute.id).superseded_by == bassoon.id  # "learning" is no passing moment
+    [paleo] = mem.add("I went paleo last year.", user_id="d", timestamp="2023-01-01")
+    [veggie] = mem.add("I stopped eating meat, I'm vegetarian now.", user_id="d", timestamp="2023-02-01")
+    assert mem.get(paleo.id).superseded_by == veggie.id and veggie.fact_value == "vegetarian"

@@ -49,6 +49,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 _PREFERENCE = re.compile(rf"\bmy\s+(?:new\s+)?favou?rite\s+{_PHRASE}\s+is\s+(?:now\s+)?{_PHRASE}", re.I)
 _COUNT = re.compile(rf"\bI\s+(?:now\s+)?have\s+{_NUMBER}\s+(kids|children|dogs|cats|pets|sisters|brothers)\b",
                     re.I)
+# "my favourite food is sushi now": the time said after a value is not part of it
+_WHEN_AFTER = re.compile(r"(?:\s+(?:now|these days|nowadays|lately|currently|at the moment|again))+$")
 _NUMBERS = {w: str(i) for i, w in enumerate("no one two three four five six seven eight nine ten".split())}
 
 
@@ -84,11 +86,15 @@ def _from_shapes(sentence: str) -> tuple[str, str] | None:
         if m:
             value = _clean(m.group(1))
             if attribute == "job title":  # "a nurse at the clinic" -> "nurse"
-                value = re.split(r"\s(?:at|in|for|with|and)\s", value)[0]
+                value = re.split(r"\s(?:at|in|for|with|and)(?:\s|$)", value)[0]
+                if not _HEAD_OF.match(value):
+                    value = value.split(" of ")[0]
+                    if value.split()[-1] not in _JOB_WORDS:
+                        continue  # "I'm now a vegan / a Celtics fan / a dad of two": not a job
             return attribute, value
     m = _PREFERENCE.search(sentence)
     if m:
-        return f"favourite {_clean(m.group(1))}", _clean(m.group(2))
+        return f"favourite {_clean(m.group(1))}", _WHEN_AFTER.sub("", _clean(m.group(2)))
     m = _COUNT.search(sentence)
     if m:
         number = m.group(1).lower()
@@ -152,7 +158,21 @@ def _clauses(sentence: str) -> list[str]:
             out.append(sentence[start:m.start()])
             start = m.end()
     out.append(sentence[start:])
-    return out
+    return [part for clause in out for part in _after_ending(clause)]
+
+
+# a comma after an ending, before the speaker's new state: "I stopped eating meat, I'm vegetarian now"
+_COMMA_THEN_I = re.compile(r",\s+(?=(?:so\s+)?(?:now\s+)?(?:i'm|i am|i've|i|we're|we've|we)\s)", re.I)
+
+
+def _after_ending(clause: str) -> list[str]:
+    """A clause that ends something and then, after a comma, says what holds now is two: the
+    first is refused for its negation, the second read alone. Only after an ending: a comma
+    elsewhere keeps its clause whole (it carries the context)."""
+    m = _COMMA_THEN_I.search(clause)
+    if m is None or not _NEGATED.search(clause[:m.start()]):
+        return [clause]
+    return [clause[:m.start()], clause[m.end():]]
 
 
 _ASKED_OR_IMAGINED = re.compile(
@@ -217,7 +237,8 @@ _MY_NEW = re.compile(r"\bmy\s+new\s+[a-z]+\s+(?:is|are)\b", re.I)
 _BESIDES = re.compile(rf"\b(?:{BESIDES})\b", re.I)
 _STANDING = re.compile(r"\b(?:these days|nowadays)\b", re.I)
 # what someone is doing this minute, not what they do ("I'm running late now", "we're swimming now")
-_MOMENT = re.compile(r"\b(?:i'm|i am|we're|we are)\s+\w+ing\b", re.I)
+_MOMENT = re.compile(r"\b(?:i'm|i am|we're|we are)\s+(?!(?:learning|studying|taking|practi[cs]ing|training|"
+                     r"supporting|rooting|following)\b)\w+ing\b", re.I)
 _MODEL = re.compile(r"\s*[A-Za-z]?\d+[A-Za-z]*")
 _MONTH_NAMES = set(
     "january february march april may june july august september october november december".split())
@@ -539,6 +560,7 @@ def _value_names(sentence: str) -> list[tuple[int, str]]:
 
 
 _JOB_WORDS = frozenset(job.split()[-1] for job in JOBS)
+_HEAD_OF = re.compile(r"(?:head|director|vp|vice president|chief|professor|manager|lead)\s+of\s")
 
 
 def _names(sentence: str) -> list[tuple[int, str]]:
