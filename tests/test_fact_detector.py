@@ -79,6 +79,13 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I support Sporting Lisbon these days.", "team", "sporting lisbon"),
     ("I've been seeing Inaya since the summer.", "partner", "inaya"),
     ("I've been seeing Dr. Hale about my knee.", "doctor", "hale"),  # a doctor seen, not a partner
+    ("We have a new landlord, Mr. Ruiz, since the old one sold up and left.", "landlord", "ruiz"),  # the old left
+    ("The tabby kitten called Poppy is mine now.", "pet", "poppy"),  # "mine" is the speaker
+    ("Studying at Queen's University since the transfer.", "school", "queen's university"),
+    ("Practising the harp most evenings now.", "instrument", "harp"),  # "I'm" dropped
+    ("I fell for Idris over the summer.", "partner", "idris"),
+    ("I get around in a Mini Cooper now.", "car", "mini cooper"),
+    ("Bought a Bruins jersey, I follow the Bruins now.", "team", "bruins"),  # a jersey is no car
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -120,6 +127,8 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I'm now a dad of two.",  # no job
     "I'm now a homeowner!",
     "My nephew has taken up fencing.",  # someone else's hobby
+    "Playing guitar in a band is the best feeling.",  # what anyone does, not the speaker's habit
+    "Living in Leeds must be expensive.",
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

@@ -115,7 +115,7 @@ def _rejected(sentence: str, negation: bool = True) -> bool:
     known) or about someone else."""
     return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
                      or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence))
-                or _ASKED_OR_IMAGINED.search(sentence) or (negation and _NEGATED.search(sentence))
+                or _ASKED_OR_IMAGINED.search(sentence) or (negation and _negated(sentence))
                 or any(not _OBJECT_OF.search(sentence[:m.start()]) for m in _SOMEONE_ELSE.finditer(sentence)))
 
 
@@ -179,9 +179,17 @@ _ASKED_OR_IMAGINED = re.compile(
     r"\?|\b(?:if|would|might|maybe|perhaps|thinking (?:about|of)|considering|planning|plan to|hope|hoping|"
     r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving|let me know|"
     r"let's|ready to|going to|gonna|appl(?:y|ied|ying)|interview\w*)\b", re.I)
+def _negated(sentence: str) -> bool:
+    """A negation of the speaker's statement; not one of the old holder's ending ("I've got a new
+    boss, Tomas, since the old one left": the new value is said, the old one only referred to)."""
+    return any(not _THE_OLD.search(sentence[:m.start()]) for m in _NEGATED.finditer(sentence))
+
+
+_THE_OLD = re.compile(r"\b(?:the|my|our)\s+(?:old|previous|former|last)(?:\s+[a-z]+){0,4}\s+"
+                      r"(?:has\s+|had\s+|just\s+)?$", re.I)
 _NEGATED = re.compile(
     r"\b(?:no longer|quit|left|lost|stopped|former|used to|don't|do not|didn't|never|ex)\b", re.I)
-_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|we|we're|we've|our|us)\b", re.I)
+_FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine|we|we're|we've|our|ours|us)\b", re.I)
 _SOMEONE_ELSE = re.compile(
     r"\b(?:my|our)\s+(?:best\s+|older\s+|younger\s+|little\s+|big\s+)?(?:brother|sister|mom|mum|mother|dad|"
     r"father|parents?|friend|cousin|son|daughter|niece|nephew|uncle|aunt|neighbou?r|roommate|colleague|"
@@ -194,7 +202,11 @@ _SOMEONE_ELSE = re.compile(
     r"currently)\b|(?-i:[A-Z]))[a-z]+", re.I)
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
 _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
-                         r"started|[a-z]+ed)\b", re.I)
+                         r"started|sold|became|won|[a-z]+ed|"
+                         # a standing activity with its "I'm" dropped ("Practising the drums every evening");
+                         # not "Playing guitar is awesome" or "Living in Leeds is dear": what anyone does
+                         r"practi[cs]ing|learning|studying|training|supporting|rooting|cheering|dating)\b",
+                         re.I)
 # ... and its subject: "Gym is Thursdays now", "New GP since March: Dr. Moreau", "Salary: $5,200"
 _NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:(?:gym|workout|training)(?:\s+(?:days?|sessions?))?|"
                        r"salary|income|boss|manager|doctor|gp|therapist|"
