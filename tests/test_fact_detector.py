@@ -86,6 +86,10 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I fell for Idris over the summer.", "partner", "idris"),
     ("I get around in a Mini Cooper now.", "car", "mini cooper"),
     ("Bought a Bruins jersey, I follow the Bruins now.", "team", "bruins"),  # a jersey is no car
+    # a value no vocabulary has, in a slot that names the attribute
+    ("I've taken up falconry this spring.", "hobby", "falconry"),
+    ("My new hobby is metal detecting.", "hobby", "metal detecting"),
+    ("I switched my major to museum studies.", "major", "museum studies"),
 ])
 def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: str) -> None:
     fact = extract_fact(text, "self")
@@ -129,6 +133,9 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "My nephew has taken up fencing.",  # someone else's hobby
     "Playing guitar in a band is the best feeling.",  # what anyone does, not the speaker's habit
     "Living in Leeds must be expensive.",
+    "I took up the offer right away.",  # a slot's idiom, no value
+    "We took up residence in a tiny flat.",
+    "My major is undecided for now.",
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

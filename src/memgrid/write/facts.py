@@ -28,6 +28,7 @@ from memgrid.write.attributes import (
     REPLACE,
     AttributeCues,
 )
+from memgrid.write.open_values import open_value
 
 _NAME = r"([A-Z][\w'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.-]*){0,3})"
 _PHRASE = r"([\w'-]+(?:\s+[\w'-]+){0,3})"
@@ -74,7 +75,7 @@ def extract_fact(text: str, subject: str) -> Fact | None:
     """The first fact the text states about its speaker, or None."""
     subject = _clean(subject) or "self"
     for sentence in own_statements(text):
-        found = _from_shapes(sentence) or _from_lexicon(sentence)
+        found = _from_shapes(sentence) or _from_lexicon(sentence) or open_value(sentence)
         if found is not None:
             return Fact(f"{subject}|{found[0]}", found[1])
     return None
