@@ -86,6 +86,16 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I fell for Idris over the summer.", "partner", "idris"),
     ("I get around in a Mini Cooper now.", "car", "mini cooper"),
     ("Bought a Bruins jersey, I follow the Bruins now.", "team", "bruins"),  # a jersey is no car
+    # chat turns: the change one clause among others
+    ("Crazy month. We're Brighton people now, the sea air is great.", "residence", "brighton"),
+    ("Nantes is home now.", "residence", "nantes"),  # said of the place
+    ("I'm part of the Wayfair crew now.", "employer", "wayfair"),
+    ("They made me charge nurse on Monday!", "job title", "charge nurse"),
+    ("Petra took over as my manager last month.", "manager", "petra"),  # "my manager last": no act of hers
+    ("I've gone vegetarian since the new year.", "diet", "vegetarian"),
+    ("My GP suggested it, so I'm low-carb now.", "diet", "low-carb"),  # someone else's clause, then mine
+    ("I'm a Mariners fan now, don't laugh.", "team", "mariners"),  # an aside, not a negation
+    ("New year, new inbox. I changed my email. It's ren@post.example now.", "email", "ren@post.example"),
     # a value no vocabulary has, in a slot that names the attribute
     ("I've taken up falconry this spring.", "hobby", "falconry"),
     ("My new hobby is metal detecting.", "hobby", "metal detecting"),
@@ -136,6 +146,9 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I took up the offer right away.",  # a slot's idiom, no value
     "We took up residence in a tiny flat.",
     "My major is undecided for now.",
+    "I won the local Chess Masters tournament.",  # "local" before a name is no residence
+    "I love my new phone. It's so fast.",  # "it" is no value
+    "My sister moved to Leeds, so I'm visiting her now.",  # a visit
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

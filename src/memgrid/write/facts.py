@@ -107,7 +107,19 @@ def _from_shapes(sentence: str) -> tuple[str, str] | None:
 def own_statements(text: str) -> tuple[str, ...]:
     """The sentences of a text that may state a standing fact of its speaker's. Both sides of
     the detector read them for the same turn, one after the other: split and refuse once."""
-    return tuple(s for s in _sentences(text) if not _rejected(s))
+    out: list[str] = []
+    previous = ""
+    for sentence in _sentences(text):
+        # "I changed my email. It's x@y now.": one statement, where "it" is an address or number
+        if previous and _IT_IS.match(sentence) and (_EMAIL.search(sentence) or _PHONE.search(sentence)):
+            sentence = f"{previous.rstrip(' .!')}; {sentence}"
+        if not _rejected(sentence):
+            out.append(sentence)
+        previous = sentence if _FIRST_PERSON.search(sentence) else ""
+    return tuple(out)
+
+
+_IT_IS = re.compile(r"\s*it(?:'s|\s+is)\s", re.I)
 
 
 def _rejected(sentence: str, negation: bool = True) -> bool:
@@ -115,7 +127,7 @@ def _rejected(sentence: str, negation: bool = True) -> bool:
     hypothetical, a negation (it names the old value; `negation=False` where the old value is
     known) or about someone else."""
     return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
-                     or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence))
+                     or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence) or _HOME_IS.match(sentence))
                 or _ASKED_OR_IMAGINED.search(sentence) or (negation and _negated(sentence))
                 or any(not _OBJECT_OF.search(sentence[:m.start()]) for m in _SOMEONE_ELSE.finditer(sentence)))
 
@@ -167,11 +179,12 @@ _COMMA_THEN_I = re.compile(r",\s+(?=(?:so\s+)?(?:now\s+)?(?:i'm|i am|i've|i|we'r
 
 
 def _after_ending(clause: str) -> list[str]:
-    """A clause that ends something and then, after a comma, says what holds now is two: the
-    first is refused for its negation, the second read alone. Only after an ending: a comma
-    elsewhere keeps its clause whole (it carries the context)."""
+    """A clause that ends something (or tells of someone else) and then, after a comma, says
+    what holds for the speaker now is two: the first is refused, the second read alone ("My
+    doctor suggested a change, so I'm vegan now"). Only there: a comma elsewhere keeps its
+    clause whole (it carries the context)."""
     m = _COMMA_THEN_I.search(clause)
-    if m is None or not _NEGATED.search(clause[:m.start()]):
+    if m is None or not (_NEGATED.search(before := clause[:m.start()]) or _SOMEONE_ELSE.search(before)):
         return [clause]
     return [clause[:m.start()], clause[m.end():]]
 
@@ -180,14 +193,22 @@ _ASKED_OR_IMAGINED = re.compile(
     r"\?|\b(?:if|would|might|maybe|perhaps|thinking (?:about|of)|considering|planning|plan to|hope|hoping|"
     r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving|let me know|"
     r"let's|ready to|going to|gonna|appl(?:y|ied|ying)|interview\w*)\b", re.I)
+# an aside to the listener negates nothing the speaker states ("I'm a Lakers fan now, don't judge me")
+_ASIDE = re.compile(r"(?:don't|do not)\s+(?:judge|laugh|tell|ask|worry|panic|hate|be\s+jealous|be\s+mad)\b",
+                    re.I)
+
+
 def _negated(sentence: str) -> bool:
     """A negation of the speaker's statement; not one of the old holder's ending ("I've got a new
     boss, Tomas, since the old one left": the new value is said, the old one only referred to)."""
-    return any(not _THE_OLD.search(sentence[:m.start()]) for m in _NEGATED.finditer(sentence))
+    return any(not _THE_OLD.search(sentence[:m.start()]) and not _ASIDE.match(sentence, m.start())
+               for m in _NEGATED.finditer(sentence))
 
 
 _THE_OLD = re.compile(r"\b(?:the|my|our)\s+(?:old|previous|former|last)(?:\s+[a-z]+){0,4}\s+"
                       r"(?:has\s+|had\s+|just\s+)?$", re.I)
+# "Lisbon is home for good now": said of a place by whoever lives there
+_HOME_IS = re.compile(r"\s*(?-i:[A-Z])\w+(?:\s+(?-i:[A-Z])\w+)?\s+is\s+(?:now\s+)?home\b", re.I)
 _NEGATED = re.compile(
     r"\b(?:no longer|quit|left|lost|stopped|former|used to|don't|do not|didn't|never|ex)\b", re.I)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine|we|we're|we've|our|ours|us)\b", re.I)
@@ -200,7 +221,7 @@ _SOMEONE_ELSE = re.compile(
     r"|\bmy\s+(?:new\s+|current\s+)?(?:wife|husband|partner|girlfriend|boyfriend|boss|manager|doctor|"
     r"therapist|landlord|landlady|mentor)\s+"
     r"(?!(?:is|was|and|name|now|as|since|from|starting|these|this|of|too|again|anymore|lately|nowadays|"
-    r"currently)\b|(?-i:[A-Z]))[a-z]+", re.I)
+    r"currently|last|next|for|at|here|yet|so|but|though)\b|(?-i:[A-Z]))[a-z]+", re.I)
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
 _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
                          r"started|sold|became|won|[a-z]+ed|"
@@ -227,14 +248,14 @@ _GREETED = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|bye|dear|congrats|con
 _ADDRESSED = re.compile(r"\s*(?:[!?.,;:]|$)")
 _LEADS_NAME = re.compile(r"^\s*(?:and I\b|moved in with (?:me|us)\b|"
                          r"(?:is|became|has become|has been|is now)\s+(?:now\s+)?my\b|"
-                         r"took over\b)", re.I)
+                         r"took over\b|is\s+(?:now\s+)?(?:my\s+|our\s+)?home\b)", re.I)
 _TITLE = re.compile(r"\b(?:as an?|promoted (?:me )?to|title is|made me|been an?|now an?|work as an?|"
                     r"[Ii]'m an?|I am an?|(?:role|position|title) (?:changed |moved |switched )?to|"
                     r"(?:bumped|moved|stepped) (?:me )?up to|"
                     r"cards? say)"
                     r"\s+([a-zA-Z][a-z-]*(?:\s+[a-zA-Z][a-z-]*){0,2}?)"
                     r"(?=\s+(?:at(?!\s+heart)|in|for|with|since|this|today|now|and|these|from|last|yesterday|"
-                    r"recently|earlier|again|starting)\b|\s*[.,!;]|\s*$)")
+                    r"recently|earlier|again|starting|on)\b|\s*[.,!;]|\s*$)")
 _KIDS = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:\w+\s+){0,2}?"
                    r"(?:kids?|child(?:ren)?|little ones?|ones)\b", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
@@ -339,7 +360,8 @@ def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str 
     for cue in cues.finditer(sentence):
         for at, name in names:
             after = at >= cue.end() and len(sentence[cue.end():at].split()) <= 3
-            right_before = 0 < at < cue.start() and not sentence[at + len(name):cue.start()].strip()
+            right_before = 0 < at < cue.start() and not sentence[at + len(name):cue.start()].strip() and (
+                at + len(name) <= cue.start() or cue.group(0).lower() in _INSTITUTIONS)
             if after or right_before:  # "moved to Denver", "a Celtics fan"
                 return _clean(name)
     for at, name in names:
@@ -348,6 +370,9 @@ def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str 
     return None
 
 
+# a cue inside a name counts only where it names the institution ("Leeds University"), not in
+# "the Chess Masters tournament"
+_INSTITUTIONS = frozenset(("university", "college", "school"))
 _ATTRIBUTE = {a.name: a for a in ATTRIBUTE_CUES}
 _PLACE = re.compile(r"\b(?:in|near)\s+(?:the\s+)?$", re.I)
 _EXCLUDED = {a.name: excluded for a, _, excluded, _ in _COMPILED if excluded is not None}
