@@ -96,6 +96,15 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("My GP suggested it, so I'm low-carb now.", "diet", "low-carb"),  # someone else's clause, then mine
     ("I'm a Mariners fan now, don't laugh.", "team", "mariners"),  # an aside, not a negation
     ("New year, new inbox. I changed my email. It's ren@post.example now.", "email", "ren@post.example"),
+    # terse texting and formal registers
+    ("Packers fan now, fight me", "team", "packers"),  # a line that names no one, said to hold now
+    ("three kids now, pray for us", "number of kids", "3"),
+    ("gym Saturdays now", "gym day", "saturday"),
+    ("new doc, Dr. Lamb, so much better", "doctor", "lamb"),
+    ("I am now in a relationship with Odile.", "partner", "odile"),
+    ("I am now the owner of a Skoda Octavia.", "car", "skoda octavia"),
+    ("My records have been transferred to Dr. Baptiste.", "doctor", "baptiste"),  # no school
+    ("My allegiance is with the Bears now.", "team", "bears"),
     # a value no vocabulary has, in a slot that names the attribute
     ("I've taken up falconry this spring.", "hobby", "falconry"),
     ("My new hobby is metal detecting.", "hobby", "metal detecting"),
@@ -149,6 +158,8 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I won the local Chess Masters tournament.",  # "local" before a name is no residence
     "I love my new phone. It's so fast.",  # "it" is no value
     "My sister moved to Leeds, so I'm visiting her now.",  # a visit
+    "Hard work pays off in the end.",  # a capitalised first word is no employer
+    "his team Arsenal now, not mine",  # a terse line that names someone else
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

@@ -127,7 +127,8 @@ def _rejected(sentence: str, negation: bool = True) -> bool:
     hypothetical, a negation (it names the old value; `negation=False` where the old value is
     known) or about someone else."""
     return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
-                     or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence) or _HOME_IS.match(sentence))
+                     or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence) or _HOME_IS.match(sentence)
+                     or _TERSE_NOW.match(sentence))
                 or _ASKED_OR_IMAGINED.search(sentence) or (negation and _negated(sentence))
                 or any(not _OBJECT_OF.search(sentence[:m.start()]) for m in _SOMEONE_ELSE.finditer(sentence)))
 
@@ -207,6 +208,10 @@ def _negated(sentence: str) -> bool:
 
 _THE_OLD = re.compile(r"\b(?:the|my|our)\s+(?:old|previous|former|last)(?:\s+[a-z]+){0,4}\s+"
                       r"(?:has\s+|had\s+|just\s+)?$", re.I)
+# a terse line that names no one and says what holds now is the speaker's ("Lakers fan now",
+# "four kids now lol", "gym Thursdays now")
+_TERSE_NOW = re.compile(r"^(?!.*\b(?:he|she|they|his|her|hers|their|theirs|him|them|you|your|yours|it|its|"
+                        r"this|that|there|someone|everyone)\b)(?:\S+\s+){0,6}?\S*\bnow\b", re.I)
 # "Lisbon is home for good now": said of a place by whoever lives there
 _HOME_IS = re.compile(r"\s*(?-i:[A-Z])\w+(?:\s+(?-i:[A-Z])\w+)?\s+is\s+(?:now\s+)?home\b", re.I)
 _NEGATED = re.compile(
@@ -236,7 +241,8 @@ _NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:(?:gym|workout|training)(?
                        r"(?:\s+(?:is|are|now|since|moved|changed|switched)\b|\s*:)"
                        # "The new car is a Tesla", "New place is in Leeds": a new one of one's own
                        r"|\s*(?:the\s+)?new\s+(?:car|phone|job|role|title|school|"
-                       r"major|place|flat|apartment|house|home|city|team|pet|puppy|kitten|dog|cat)\b", re.I)
+                       r"major|place|flat|apartment|house|home|city|team|pet|puppy|kitten|dog|cat|"
+                       r"doc|doctor|gp|boss|manager|therapist|landlord|landlady|mentor)\b", re.I)
 # contact details given without an "I": "Please use jo@new.example from now on", "New number: ..."
 # ("Email support@... for help" names someone else's address: only "use" and "new ..." count)
 _OWN_CONTACT = re.compile(r"\s*(?:(?:new|got a new|changed(?: my)?)\s+(?:phone|sim|mobile|carrier|provider)"
@@ -360,9 +366,7 @@ def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str 
     for cue in cues.finditer(sentence):
         for at, name in names:
             after = at >= cue.end() and len(sentence[cue.end():at].split()) <= 3
-            right_before = 0 < at < cue.start() and not sentence[at + len(name):cue.start()].strip() and (
-                at + len(name) <= cue.start() or cue.group(0).lower() in _INSTITUTIONS)
-            if after or right_before:  # "moved to Denver", "a Celtics fan"
+            if after or _right_before(sentence, at, name, cue):  # "moved to Denver", "a Celtics fan"
                 return _clean(name)
     for at, name in names:
         if at == 0 and _LEADS_NAME.match(sentence[len(name):]):
@@ -370,6 +374,19 @@ def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str 
     return None
 
 
+def _right_before(sentence: str, at: int, name: str, cue: re.Match[str]) -> bool:
+    """The name stands right before its cue: "a Celtics fan", "Leeds University" (the cue
+    inside the name only for an institution), "Lakers fan now" (first only before a noun it
+    qualifies)."""
+    word = cue.group(0).lower()
+    return ((at > 0 or bool(_QUALIFIES.fullmatch(word))) and at < cue.start()
+            and not sentence[at + len(name):cue.start()].strip()
+            and (at + len(name) <= cue.start() or word in _INSTITUTIONS))
+
+
+# a noun a name qualifies, which may open a line ("Lakers fan now"); a capitalised first word is
+# otherwise no name before its cue ("Finally settled in Austin", "Hard work")
+_QUALIFIES = re.compile(r"fan|fans|supporter|people|locals?|residents?", re.I)
 # a cue inside a name counts only where it names the institution ("Leeds University"), not in
 # "the Chess Masters tournament"
 _INSTITUTIONS = frozenset(("university", "college", "school"))
@@ -496,7 +513,10 @@ def value_of(attribute: str, sentence: str) -> str | None:
 
 def _placed(attribute: str, before: str) -> bool:
     """Whether a name after `before` can be the attribute's value: a residence is never "a
-    <Name>" ("moved over to a Pixel 8"); nothing else is "in <Name>" ("a car show in Paris")."""
+    <Name>" ("moved over to a Pixel 8"); nothing else is "in <Name>" ("a car show in Paris");
+    only a doctor or therapist is "Dr. <Name>" ("my care was transferred to Dr. Okoro")."""
+    if _TITLED_BEFORE.search(before) and attribute not in ("doctor", "therapist"):
+        return False
     return not (_A_BEFORE if attribute == "residence" else _PLACE).search(before)
 
 
