@@ -105,6 +105,16 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I am now the owner of a Skoda Octavia.", "car", "skoda octavia"),
     ("My records have been transferred to Dr. Baptiste.", "doctor", "baptiste"),  # no school
     ("My allegiance is with the Bears now.", "team", "bears"),
+    # what chat wraps around a statement: a tag question, a discourse marker, "'s" for "is"
+    ("I live in Cork now, what about you?", "residence", "cork"),
+    ("I work at Zalando now, can you believe it?", "employer", "zalando"),
+    ("Anyway, Rui and I are engaged now!", "partner", "rui"),
+    ("Bea's my manager now, you met her, right?", "manager", "bea"),
+    ("We have a kitten now, Miso, want a photo?", "pet", "miso"),  # the name after its animal
+    ("Since March my boss has been Anouk.", "manager", "anouk"),  # "has been": no act of the boss's
+    ("I've been keto since the summer.", "diet", "keto"),
+    ("I switched to the cello and never looked back.", "instrument", "cello"),  # an idiom, no negation
+    ("We're in Malmo now, the flat is tiny.", "residence", "malmo"),
     # a value no vocabulary has, in a slot that names the attribute
     ("I've taken up falconry this spring.", "hobby", "falconry"),
     ("My new hobby is metal detecting.", "hobby", "metal detecting"),
@@ -160,6 +170,9 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "My sister moved to Leeds, so I'm visiting her now.",  # a visit
     "Hard work pays off in the end.",  # a capitalised first word is no employer
     "his team Arsenal now, not mine",  # a terse line that names someone else
+    "Are we moving to Leeds, or what?",  # still a question without its tag
+    "Do you live in Porto now, Tom?",
+    "Priya's dog lives in Lisbon now.",  # Priya's: a possessor, not "Priya is"
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

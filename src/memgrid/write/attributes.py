@@ -138,6 +138,9 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
                                 r"movers", r"removal\w*", r"unpack\w*",
                                 # "we're Lisbon people now", "a Leeds local": the name right before
                                 r"people(?=\s+now\b)",
+                                # "I'm in Lisbon now": where one is, said to be so now
+                                r"(?:i'm|i am|we're|we are)\s+(?:now\s+)?in"
+                                r"(?=\s+(?-i:[A-Z])\w+(?:\s+(?-i:[A-Z])\w+)?\s+now\b)",
                                 r"(?:locals?|residents?)(?=\s*(?:[,.!;]|$|now\b|these\b|since\b))"),
                   "name",
                   excluded=(r"moved in with", r"weekend", r"trip", r"vacation", r"holiday", r"wedding",
@@ -182,7 +185,7 @@ ATTRIBUTE_CUES: tuple[AttributeCues, ...] = (
     AttributeCues("number of kids", (r"kids?", r"children", r"little ones?", r"child"), "number"),
     # "I'm vegan" states a diet; "I'm making a vegan cake" does not: the value right after "I'm"
     AttributeCues("diet", (r"diet", r"went", r"gone", r"i'm now", r"fully", r"follow", r"eating",
-                           rf"(?:i'm|i am)(?={_SAID_DIET})"), "vocab", DIETS),
+                           rf"(?:i'm|i am|i've been|i have been)(?={_SAID_DIET})"), "vocab", DIETS),
     AttributeCues("favourite food", (r"favou?rite", r"crave", r"enough of", r"beats", r"tops", r"dish",
                                      r"could eat", r"obsessed with", r"top spot", r"go-to",
                                      r"comfort food"), "vocab",

@@ -29,6 +29,7 @@ from memgrid.write.attributes import (
     AttributeCues,
 )
 from memgrid.write.open_values import open_value
+from memgrid.write.spoken import spoken
 
 _NAME = r"([A-Z][\w'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.-]*){0,3})"
 _PHRASE = r"([\w'-]+(?:\s+[\w'-]+){0,3})"
@@ -155,7 +156,7 @@ def _sentences(text: str) -> list[str]:
             out[-1] += " " + piece
         else:
             out.append(piece)
-    return [clause for sentence in out for clause in _clauses(sentence)]
+    return [clause for sentence in out for clause in _clauses(spoken(sentence))]
 
 
 _WITH_SOMEONE = re.compile(r"\s*[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\s+and\s+(?:I|we)\b")
@@ -195,8 +196,10 @@ _ASKED_OR_IMAGINED = re.compile(
     r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving|let me know|"
     r"let's|ready to|going to|gonna|appl(?:y|ied|ying)|interview\w*)\b", re.I)
 # an aside to the listener negates nothing the speaker states ("I'm a Lakers fan now, don't judge me")
-_ASIDE = re.compile(r"(?:don't|do not)\s+(?:judge|laugh|tell|ask|worry|panic|hate|be\s+jealous|be\s+mad)\b",
-                    re.I)
+# ... nor does an idiom of contentment ("switched to the drums and never looked back")
+_ASIDE = re.compile(r"(?:don't|do not)\s+(?:judge|laugh|tell|ask|worry|panic|hate|be\s+jealous|be\s+mad)\b|"
+                    r"never\s+(?:looked back|been happier|felt better)|"
+                    r"(?:don't|do not|didn't)\s+regret", re.I)
 
 
 def _negated(sentence: str) -> bool:
@@ -226,7 +229,7 @@ _SOMEONE_ELSE = re.compile(
     r"|\bmy\s+(?:new\s+|current\s+)?(?:wife|husband|partner|girlfriend|boyfriend|boss|manager|doctor|"
     r"therapist|landlord|landlady|mentor)\s+"
     r"(?!(?:is|was|and|name|now|as|since|from|starting|these|this|of|too|again|anymore|lately|nowadays|"
-    r"currently|last|next|for|at|here|yet|so|but|though)\b|(?-i:[A-Z]))[a-z]+", re.I)
+    r"currently|last|next|for|at|here|yet|so|but|though|has been|had been)\b|(?-i:[A-Z]))[a-z]+", re.I)
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
 _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
                          r"started|sold|became|won|[a-z]+ed|"
@@ -642,8 +645,8 @@ _HONORIFICS = frozenset({"I", "Dr", "Mr", "Mrs", "Ms", "Miss", "Prof"})
 # "... a new therapist, Joel.": a name after a role names who holds it; after anything else a
 # comma and a name at the end address someone ("Thanks for asking, Joel.")
 _ROLE_BEFORE = re.compile(r"\b(?:therapist|counsell?or|doctor|gp|physician|manager|boss|supervisor|mentor|"
-                          rf"landlord|landlady|partner|girlfriend|boyfriend|wife|husband|fianc\w*|{ANIMALS}),\s*$",
-                          re.I)
+                          rf"landlord|landlady|partner|girlfriend|boyfriend|wife|husband|fianc\w*|{ANIMALS})"
+                          r"(?:\s+now)?,\s*$", re.I)
 
 
 _ASKED = [(name, re.compile(rf"\b(?:{words})\b", re.I)) for name, words in ASKED.items()]
