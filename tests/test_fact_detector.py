@@ -115,6 +115,12 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I've been keto since the summer.", "diet", "keto"),
     ("I switched to the cello and never looked back.", "instrument", "cello"),  # an idiom, no negation
     ("We're in Malmo now, the flat is tiny.", "residence", "malmo"),
+    ("currently living in Ghent", "residence", "ghent"),  # "currently" opens a line without its "I"
+    ("Currently working as a sous chef.", "job title", "sous chef"),
+    ("As of Monday I'm a Zendesk employee.", "employer", "zendesk"),
+    ("I've been admitted to Bocconi and started this term.", "school", "bocconi"),
+    ("We adopted a kitten! Her name is Tilly.", "pet", "tilly"),  # the name in the next sentence
+    ("I'M DATING Noor NOW!!!", "partner", "noor"),  # shouting read in lower case
     # a value no vocabulary has, in a slot that names the attribute
     ("I've taken up falconry this spring.", "hobby", "falconry"),
     ("My new hobby is metal detecting.", "hobby", "metal detecting"),
@@ -173,6 +179,7 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "Are we moving to Leeds, or what?",  # still a question without its tag
     "Do you live in Porto now, Tom?",
     "Priya's dog lives in Lisbon now.",  # Priya's: a possessor, not "Priya is"
+    "My sister got a kitten. Her name is Tilly.",  # the sentence before is someone else's
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

@@ -111,8 +111,12 @@ def own_statements(text: str) -> tuple[str, ...]:
     out: list[str] = []
     previous = ""
     for sentence in _sentences(text):
-        # "I changed my email. It's x@y now.": one statement, where "it" is an address or number
-        if previous and _IT_IS.match(sentence) and (_EMAIL.search(sentence) or _PHONE.search(sentence)):
+        # "I changed my email. It's x@y now.": one statement, where "it" is an address or number;
+        # "We got a puppy! Her name is Rex.": "We got a puppy named Rex."
+        named = _NAME_GIVEN.match(sentence) if previous else None
+        if named is not None:
+            sentence = f"{previous.rstrip(' .!')} named {sentence[named.end():]}"
+        elif previous and _IT_IS.match(sentence) and (_EMAIL.search(sentence) or _PHONE.search(sentence)):
             sentence = f"{previous.rstrip(' .!')}; {sentence}"
         if not _rejected(sentence):
             out.append(sentence)
@@ -121,6 +125,7 @@ def own_statements(text: str) -> tuple[str, ...]:
 
 
 _IT_IS = re.compile(r"\s*it(?:'s|\s+is)\s", re.I)
+_NAME_GIVEN = re.compile(r"\s*(?:his|her|its|their)\s+name(?:'s|\s+is)\s", re.I)
 
 
 def _rejected(sentence: str, negation: bool = True) -> bool:
@@ -231,8 +236,8 @@ _SOMEONE_ELSE = re.compile(
     r"(?!(?:is|was|and|name|now|as|since|from|starting|these|this|of|too|again|anymore|lately|nowadays|"
     r"currently|last|next|for|at|here|yet|so|but|though|has been|had been)\b|(?-i:[A-Z]))[a-z]+", re.I)
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
-_IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|got|took|began|bought|brought|went|made|found|"
-                         r"started|sold|became|won|[a-z]+ed|"
+_IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|currently|got|took|began|bought|brought|went|made|"
+                         r"found|started|sold|became|won|[a-z]+ed|"
                          # a standing activity with its "I'm" dropped ("Practising the drums every evening");
                          # not "Playing guitar is awesome" or "Living in Leeds is dear": what anyone does
                          r"practi[cs]ing|learning|studying|training|supporting|rooting|cheering|dating)\b",

@@ -7,6 +7,7 @@ people wrap around a statement is not part of it.
 - A discourse marker before it ("So yeah, Tomas and I are dating now") hid a name that leads
   the sentence.
 - "Priya's my manager now" is "Priya is my manager now", not Priya's something.
+- A shouted line ("I'M DATING TOMAS NOW!!!") read word for word made every word a name.
 """
 
 from __future__ import annotations
@@ -25,9 +26,18 @@ _MARKER = re.compile(r"^\s*(?:so(?:\s+yeah)?|well|anyway|anyways|oh|also|btw|by 
 _NAME_IS = re.compile(r"\b((?-i:[A-Z])[\w-]+)['\u2019]s(?=\s+(?:my|our|now|the one)\b)")
 
 
+_SHOUTED = re.compile(r"\b[A-Z][A-Z']+\b")
+_CAPITALS = re.compile(r"\b[A-Z][A-Z']*\b")
+
+
 def spoken(sentence: str) -> str:
     """The statement a chat sentence carries, without its tag question, its leading discourse
-    marker and with "<Name>'s my" read as "<Name> is my"."""
+    marker, shouting ("WE GOT A PUPPY!!!": words in capitals, where most are, read in lower case;
+    a name shouted is lost, "MIT" in a plain sentence is kept) and with "<Name>'s my" read as
+    "<Name> is my"."""
+    shouted = _SHOUTED.findall(sentence)
+    if len(shouted) >= 3 and len(shouted) * 2 > len(sentence.split()):
+        sentence = _CAPITALS.sub(lambda m: m.group(0).lower(), sentence)
     tag = _TAG.search(sentence)
     if tag is not None and tag.start() > 0 and not _ASKED.match(sentence[:tag.start()]):
         sentence = sentence[:tag.start()] + "."
