@@ -121,6 +121,10 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I've been admitted to Bocconi and started this term.", "school", "bocconi"),
     ("We adopted a kitten! Her name is Tilly.", "pet", "tilly"),  # the name in the next sentence
     ("I'M DATING Noor NOW!!!", "partner", "noor"),  # shouting read in lower case
+    ("I used to live in Leeds, but now I live in Hull.", "residence", "hull"),  # "but now" splits
+    ("I've been going to the gym on Fridays lately.", "gym day", "friday"),  # a habit, not a plan
+    ("I've discovered ramen; it's my new favourite.", "favourite food", "ramen"),
+    ("I now have three children.", "number of kids", "3"),  # the key of "kids", not "children"
     # a value no vocabulary has, in a slot that names the attribute
     ("I've taken up falconry this spring.", "hobby", "falconry"),
     ("My new hobby is metal detecting.", "hobby", "metal detecting"),
@@ -180,6 +184,7 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "Do you live in Porto now, Tom?",
     "Priya's dog lives in Lisbon now.",  # Priya's: a possessor, not "Priya is"
     "My sister got a kitten. Her name is Tilly.",  # the sentence before is someone else's
+    "I'm going to move to Leeds next year.",  # a plan
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

@@ -100,7 +100,8 @@ def _from_shapes(sentence: str) -> tuple[str, str] | None:
     m = _COUNT.search(sentence)
     if m:
         number = m.group(1).lower()
-        return f"number of {m.group(2).lower()}", _NUMBERS.get(number, number)
+        counted = m.group(2).lower()
+        return f"number of {'kids' if counted == 'children' else counted}", _NUMBERS.get(number, number)
     return None
 
 
@@ -116,7 +117,8 @@ def own_statements(text: str) -> tuple[str, ...]:
         named = _NAME_GIVEN.match(sentence) if previous else None
         if named is not None:
             sentence = f"{previous.rstrip(' .!')} named {sentence[named.end():]}"
-        elif previous and _IT_IS.match(sentence) and (_EMAIL.search(sentence) or _PHONE.search(sentence)):
+        elif previous and _IT_IS.match(sentence) and (_EMAIL.search(sentence) or _PHONE.search(sentence)
+                                                      or _IT_IS_MY_FAVOURITE.match(sentence)):
             sentence = f"{previous.rstrip(' .!')}; {sentence}"
         if not _rejected(sentence):
             out.append(sentence)
@@ -125,6 +127,8 @@ def own_statements(text: str) -> tuple[str, ...]:
 
 
 _IT_IS = re.compile(r"\s*it(?:'s|\s+is)\s", re.I)
+_IT_IS_MY_FAVOURITE = re.compile(r"\s*it(?:'s|\s+is)\s+(?:now\s+)?(?:my|our)\s+"
+                                 r"(?:new\s+|absolute\s+|all-time\s+)?(?:favou?rite|go-to)\b", re.I)
 _NAME_GIVEN = re.compile(r"\s*(?:his|her|its|their)\s+name(?:'s|\s+is)\s", re.I)
 
 
@@ -148,7 +152,9 @@ _SENTENCE = re.compile(r"(?<=[.!;?])\s+")
 _ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|St)\.$")
 
 
-_CLAUSE = re.compile(r",?\s+(?:and|but)\s+(?=(?:i|we|just|finally|got|[a-z]+ed)\b)", re.I)
+# ... and "but now" ("I used to live in Denver, but now I live in Lisbon")
+_CLAUSE = re.compile(r",?\s+(?:and|but)\s+(?=(?:i|we|just|finally|got|[a-z]+ed)\b)|,?\s+but\s+(?=now\b)",
+                     re.I)
 
 
 def _sentences(text: str) -> list[str]:
@@ -199,7 +205,9 @@ def _after_ending(clause: str) -> list[str]:
 _ASKED_OR_IMAGINED = re.compile(
     r"\?|\b(?:if|would|might|maybe|perhaps|thinking (?:about|of)|considering|planning|plan to|hope|hoping|"
     r"wish|want to|i'd like|we'd like|someday|one day|should i|could i|eventually|test driving|let me know|"
-    r"let's|ready to|going to|gonna|appl(?:y|ied|ying)|interview\w*)\b", re.I)
+    r"let's|ready to|gonna|appl(?:y|ied|ying)|interview\w*)\b"
+    # "going to move" is a plan; "been going to the gym on Thursdays" a habit
+    r"|\bgoing to\b(?!\s+(?:the|a|an|my|our|his|her|their)\b|\s+(?-i:[A-Z]))", re.I)
 # an aside to the listener negates nothing the speaker states ("I'm a Lakers fan now, don't judge me")
 # ... nor does an idiom of contentment ("switched to the drums and never looked back")
 _ASIDE = re.compile(r"(?:don't|do not)\s+(?:judge|laugh|tell|ask|worry|panic|hate|be\s+jealous|be\s+mad)\b|"
@@ -730,7 +738,7 @@ _HABIT = re.compile(r"\b(?:every|each)\s+(?:day|week|morning|evening|night|weeke
 # said to be the one above the others (a superlative, all of one's time) or to be so now after
 # another ("I've become a Celtics supporter")
 _THE_ONE = re.compile(r"\b(?:nothing (?:tops|beats)|the only|all my (?:free |spare )?time|go-to|top spot|"
-                      r"(?:have|has|'ve|'s) become|became|converted|"
+                      r"(?:have|has|'ve|'s)\s+(?:recently\s+|now\s+|just\s+|finally\s+)?become|became|converted|"
                       r"number one|the best\b(?! of)|"
                       r"(?:the )?most(?=\s*(?:[.,!;]|$|(?:of all|these days|lately|now)\b)))",
                       re.I)
