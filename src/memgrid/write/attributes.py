@@ -70,7 +70,7 @@ INSTRUMENTS = ("guitar", "bass guitar", "bass", "piano", "violin", "drums", "cel
                "timpani", "cajon", "tin whistle", "pan flute", "bodhran", "bouzouki", "balalaika", "oud",
                "sax", "alto sax", "tenor sax", "cornet", "flugelhorn", "hurdy-gurdy", "handpan")
 DIETS = ("vegan", "vegetarian", "keto", "pescatarian", "gluten-free", "paleo", "plant-based", "halal",
-         "kosher", "low-carb", "dairy-free", "flexitarian", "carnivore", "whole30", "raw vegan", "low-fat",
+         "kosher", "low-carb", "dairy-free", "flexitarian", "carnivore", "raw vegan", "low-fat",
          "sugar-free", "lactose-free", "nut-free", "low-fodmap", "mediterranean", "atkins", "macrobiotic",
          "fruitarian", "pollotarian")
 # a phone is its brand and the model after it ("iPhone 15", "Galaxy S24")

@@ -138,7 +138,7 @@ def _rejected(sentence: str, negation: bool = True) -> bool:
     known) or about someone else."""
     return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
                      or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence) or _HOME_IS.match(sentence)
-                     or _TERSE_NOW.match(sentence))
+                     or _terse_now(sentence))
                 or _ASKED_OR_IMAGINED.search(sentence) or (negation and _negated(sentence))
                 or any(not _OBJECT_OF.search(sentence[:m.start()]) for m in _SOMEONE_ELSE.finditer(sentence)))
 
@@ -196,7 +196,7 @@ def _after_ending(clause: str) -> list[str]:
     what holds for the speaker now is two: the first is refused, the second read alone ("My
     doctor suggested a change, so I'm vegan now"). Only there: a comma elsewhere keeps its
     clause whole (it carries the context)."""
-    m = _COMMA_THEN_I.search(clause)
+    m = _COMMA_THEN_I.search(clause) if "," in clause else None
     if m is None or not (_NEGATED.search(before := clause[:m.start()]) or _SOMEONE_ELSE.search(before)):
         return [clause]
     return [clause[:m.start()], clause[m.end():]]
@@ -226,8 +226,17 @@ _THE_OLD = re.compile(r"\b(?:the|my|our)\s+(?:old|previous|former|last)(?:\s+[a-
                       r"(?:has\s+|had\s+|just\s+)?$", re.I)
 # a terse line that names no one and says what holds now is the speaker's ("Lakers fan now",
 # "four kids now lol", "gym Thursdays now")
-_TERSE_NOW = re.compile(r"^(?!.*\b(?:he|she|they|his|her|hers|their|theirs|him|them|you|your|yours|it|its|"
-                        r"this|that|there|someone|everyone)\b)(?:\S+\s+){0,6}?\S*\bnow\b", re.I)
+_SOMEONE_NAMED = re.compile(r"\b(?:he|she|they|his|her|hers|their|theirs|him|them|you|your|yours|it|its|"
+                            r"this|that|there|someone|everyone)\b", re.I)
+_NOW_WORD = re.compile(r"\bnow\b", re.I)
+
+
+def _terse_now(sentence: str) -> bool:
+    """A line of a few words that names no one and says what holds now."""
+    return (len(sentence.split()) <= 8 and bool(_NOW_WORD.search(sentence))
+            and not _SOMEONE_NAMED.search(sentence))
+
+
 # "Lisbon is home for good now": said of a place by whoever lives there
 _HOME_IS = re.compile(r"\s*(?-i:[A-Z])\w+(?:\s+(?-i:[A-Z])\w+)?\s+is\s+(?:now\s+)?home\b", re.I)
 _NEGATED = re.compile(
@@ -309,9 +318,7 @@ def _compile(words: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"\b(?:" + "|".join(words) + r")\b", re.I) if words else None
 
 
-_COMPILED = [(a, _compile(a.cues), _compile(a.excluded),
-              _compile(tuple(re.escape(v) for v in sorted(a.vocab, key=len, reverse=True))))
-             for a in ATTRIBUTE_CUES]
+_COMPILED = [(a, _compile(a.cues), _compile(a.excluded)) for a in ATTRIBUTE_CUES]
 # one search per kind of value, not per attribute: most sentences hold none of these
 _KIND_VALUE = {"email": re.compile("@"), "phone": re.compile(r"\d{3}"), "money": re.compile(r"[$€£]|\d"),
                "weekday": re.compile(r"day", re.I), "number": re.compile(r"kid|child|ones?\b", re.I),
@@ -330,7 +337,7 @@ def _from_lexicon(sentence: str) -> tuple[str, str] | None:
         present.add("name")
     words = _vocabulary_in(sentence)
     best: tuple[int, str, str] | None = None
-    for attribute, cues, excluded, vocab in _COMPILED:
+    for attribute, cues, excluded in _COMPILED:
         assert cues is not None
         if (attribute.kind in _KIND_VALUE or attribute.kind == "name") and attribute.kind not in present:
             continue  # no value of its kind here
@@ -343,23 +350,22 @@ def _from_lexicon(sentence: str) -> tuple[str, str] | None:
             hits = [""]  # its own value said to be new ("switched to drums", "vegan now"): a weak cue
         if not hits or (excluded is not None and excluded.search(sentence)):
             continue
-        value = _value(attribute, sentence, cues, vocab)
+        value = _value(attribute, sentence, cues)
         if value and (best is None or len(set(hits)) > best[0]):
             best = (len(set(hits)), attribute.name, value)
     return None if best is None else (best[1], best[2])
 
 
-def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str],
-           vocab: re.Pattern[str] | None) -> str | None:
+def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str]) -> str | None:
     kind = attribute.kind
     if kind in ("vocab", "product"):
         # the new value, not the one it replaced ("switched from piano to cello" -> cello)
-        found = list(vocab.finditer(sentence)) if vocab is not None else []
-        m = next((f for f in found if not _OLD_VALUE.search(sentence[:f.start()])), None)
-        if m and kind == "product":  # the model after the brand
-            model = _MODEL.match(sentence, m.end())
-            return _clean(m.group(0) + (model.group(0) if model else ""))
-        return _clean(m.group(0)) if m else None
+        span = next(((start, end) for start, end in _vocabulary_of(attribute.name, sentence)
+                     if not _OLD_VALUE.search(sentence[:start])), None)
+        if span and kind == "product":  # the model after the brand
+            model = _MODEL.match(sentence, span[1])
+            return _clean(sentence[span[0]:span[1]] + (model.group(0) if model else ""))
+        return _clean(sentence[span[0]:span[1]]) if span else None
     simple = {"email": _EMAIL, "phone": _PHONE, "money": _MONEY, "weekday": _WEEKDAY}.get(kind)
     if simple is not None:
         m = simple.search(sentence)
@@ -369,8 +375,8 @@ def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str],
         return _NUMBERS.get(m.group(1).lower(), m.group(1)) if m else None
     if kind == "title":  # what follows "as a", "promoted to", ... and ends in a job's name
         m = _TITLE.search(sentence)
-        job = vocab.search(m.group(1)) if m and vocab is not None else None
-        return _clean(m.group(1)) if job and m and m.group(1).lower().endswith(job.group(0).lower()) else None
+        jobs = _vocabulary_of(attribute.name, m.group(1)) if m else []
+        return _clean(m.group(1)) if m and jobs and jobs[0][1] == len(m.group(1)) else None
     return _name_near_cue(sentence, cues, attribute.name)
 
 
@@ -408,8 +414,8 @@ _QUALIFIES = re.compile(r"fan|fans|supporter|people|locals?|residents?", re.I)
 _INSTITUTIONS = frozenset(("university", "college", "school"))
 _ATTRIBUTE = {a.name: a for a in ATTRIBUTE_CUES}
 _PLACE = re.compile(r"\b(?:in|near)\s+(?:the\s+)?$", re.I)
-_EXCLUDED = {a.name: excluded for a, _, excluded, _ in _COMPILED if excluded is not None}
-_VOCAB = {a.name: vocab for a, _, _, vocab in _COMPILED if vocab is not None}
+_EXCLUDED = {a.name: excluded for a, _, excluded in _COMPILED if excluded is not None}
+
 _OLD_VALUE = re.compile(r"\b(?:instead of|rather than|from|not|left|quit|after|before|over|gave up|given up)"
                         r"\s+(?:the\s+)?$",
                         re.I)
@@ -474,6 +480,23 @@ def _vocabulary_spans(sentence: str) -> list[tuple[int, int, str]]:
     return found
 
 
+def _vocabulary_of(attribute: str, sentence: str) -> list[tuple[int, int]]:
+    """Where the attribute's values stand, leftmost and longest first and not overlapping, as a
+    search of one regex of them all would find them ("rock climbing", not "climbing"), from the
+    set lookups of `_vocabulary_spans`: a regex of 190 hobbies cost more than the rest of the
+    lexicon."""
+    words = _VOCAB_WORDS[attribute]
+    out: list[tuple[int, int]] = []
+    for start, end, _ in sorted((span for span in _vocabulary_spans(sentence) if span[2] in words),
+                                key=lambda span: (span[0], -span[1])):
+        if not out or start >= out[-1][1]:
+            out.append((start, end))
+    return out
+
+
+_NOTHING = re.compile("$^")
+
+
 def _vocabulary_in(sentence: str) -> set[str]:
     return {value for _, _, value in _vocabulary_spans(sentence)}
 
@@ -506,16 +529,18 @@ def value_of(attribute: str, sentence: str) -> str | None:
     Hannah instead of Ivo" -> hannah)."""
     cues = _ATTRIBUTE[attribute]
     if cues.kind == "title":  # the phrase after "promoted to" ("charge nurse"), else the job word
-        phrase = _value(cues, sentence, re.compile("$^"), _VOCAB.get(attribute))
-        m = _VOCAB[attribute].search(sentence)
-        if phrase or not m:
+        phrase = _value(cues, sentence, _NOTHING)
+        jobs = _vocabulary_of(attribute, sentence)
+        if phrase or not jobs:
             return phrase
-        capitalised = _TITLE_CASE.search(sentence[:m.start()]) if m.group(0)[:1].isupper() else None
-        return _clean((capitalised.group(0) if capitalised else "") + m.group(0))  # "Executive Director"
+        start, end = jobs[0]
+        capitalised = _TITLE_CASE.search(sentence[:start]) if sentence[start:start + 1].isupper() else None
+        # "Executive Director"
+        return _clean((capitalised.group(0) if capitalised else "") + sentence[start:end])
     if cues.kind == "weekday" and not _ROUTINE.search(sentence):
         return None  # "on Friday" dates one event; "on Fridays", "every Friday" is a routine
     if cues.kind != "name":
-        return _value(cues, sentence, re.compile("$^"), _VOCAB.get(attribute))
+        return _value(cues, sentence, _NOTHING)
     if attribute != "partner" and _WITH_SOMEONE.match(sentence):
         return None  # "Rex and I walk in the Tiergarten in Berlin now": an outing, not a move
     names = [(at, n) for at, n in _value_names(sentence) if not _OLD_VALUE.search(sentence[:at])
@@ -619,7 +644,7 @@ def replacement_value(attribute: str, text: str, old: str) -> str | None:
     return None
 
 
-_COMPILED_CUES = {a.name: cues for a, cues, _, _ in _COMPILED if cues is not None}
+_COMPILED_CUES = {a.name: cues for a, cues, _ in _COMPILED if cues is not None}
 # a stand-in is not a successor ("Ruth was on leave, so I saw Joel once instead")
 _TEMPORARY = re.compile(r"\b(?:once|for now|temporar\w*|cover(?:s|ed|ing)? for|filling in|fill(?:s|ed)? in|"
                         r"stand-?in|this time|for the (?:day|week))\b", re.I)

@@ -27,6 +27,7 @@ _NAME_IS = re.compile(r"\b((?-i:[A-Z])[\w-]+)['\u2019]s(?=\s+(?:my|our|now|the o
 
 
 _SHOUTED = re.compile(r"\b[A-Z][A-Z']+\b")
+_TWO_CAPITALS = re.compile(r"[A-Z]{2}")
 _CAPITALS = re.compile(r"\b[A-Z][A-Z']*\b")
 
 
@@ -35,11 +36,14 @@ def spoken(sentence: str) -> str:
     marker, shouting ("WE GOT A PUPPY!!!": words in capitals, where most are, read in lower case;
     a name shouted is lost, "MIT" in a plain sentence is kept) and with "<Name>'s my" read as
     "<Name> is my"."""
-    shouted = _SHOUTED.findall(sentence)
-    if len(shouted) >= 3 and len(shouted) * 2 > len(sentence.split()):
-        sentence = _CAPITALS.sub(lambda m: m.group(0).lower(), sentence)
-    tag = _TAG.search(sentence)
+    if _TWO_CAPITALS.search(sentence):
+        shouted = _SHOUTED.findall(sentence)
+        if len(shouted) >= 3 and len(shouted) * 2 > len(sentence.split()):
+            sentence = _CAPITALS.sub(lambda m: m.group(0).lower(), sentence)
+    tag = _TAG.search(sentence) if "?" in sentence else None
     if tag is not None and tag.start() > 0 and not _ASKED.match(sentence[:tag.start()]):
         sentence = sentence[:tag.start()] + "."
-    sentence = _MARKER.sub("", sentence, count=1)
-    return _NAME_IS.sub(r"\1 is", sentence)
+    marker = _MARKER.match(sentence)
+    if marker is not None:
+        sentence = sentence[marker.end():]
+    return _NAME_IS.sub(r"\1 is", sentence) if "s " in sentence else sentence
