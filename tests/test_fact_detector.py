@@ -79,7 +79,8 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I support Sporting Lisbon these days.", "team", "sporting lisbon"),
     ("I've been seeing Inaya since the summer.", "partner", "inaya"),
     ("I've been seeing Dr. Hale about my knee.", "doctor", "hale"),  # a doctor seen, not a partner
-    ("We have a new landlord, Mr. Ruiz, since the old one sold up and left.", "landlord", "ruiz"),  # the old left
+    # the old one left
+    ("We have a new landlord, Mr. Ruiz, since the old one sold up and left.", "landlord", "ruiz"),
     ("The tabby kitten called Poppy is mine now.", "pet", "poppy"),  # "mine" is the speaker
     ("Studying at Queen's University since the transfer.", "school", "queen's university"),
     ("Practising the harp most evenings now.", "instrument", "harp"),  # "I'm" dropped
@@ -125,6 +126,11 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("I've been going to the gym on Fridays lately.", "gym day", "friday"),  # a habit, not a plan
     ("I've discovered ramen; it's my new favourite.", "favourite food", "ramen"),
     ("I now have three children.", "number of kids", "3"),  # the key of "kids", not "children"
+    # a last clause said to the listener: an offer, a wish, a hedge
+    ("I'm based in Tartu now, shout if you're ever passing through.", "residence", "tartu"),
+    ("My new number is 0161 555 0144, in case you need it.", "phone number", "0161 555 0144"),
+    ("We went pescatarian - hope that doesn't sound mad.", "diet", "pescatarian"),
+    ("Been based in Bristol since spring.", "residence", "bristol"),  # "been" with its "I've" dropped
     # a value no vocabulary has, in a slot that names the attribute
     ("I've taken up falconry this spring.", "hobby", "falconry"),
     ("My new hobby is metal detecting.", "hobby", "metal detecting"),
@@ -185,6 +191,8 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "Priya's dog lives in Lisbon now.",  # Priya's: a possessor, not "Priya is"
     "My sister got a kitten. Her name is Tilly.",  # the sentence before is someone else's
     "I'm going to move to Leeds next year.",  # a plan
+    "If you ever move to Leeds, let me know.",  # the hypothetical is the statement itself
+    "Would you move to Porto, if you could?",  # still a question
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None

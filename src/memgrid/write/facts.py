@@ -253,8 +253,8 @@ _SOMEONE_ELSE = re.compile(
     r"(?!(?:is|was|and|name|now|as|since|from|starting|these|this|of|too|again|anymore|lately|nowadays|"
     r"currently|last|next|for|at|here|yet|so|but|though|has been|had been)\b|(?-i:[A-Z]))[a-z]+", re.I)
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
-_IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|currently|got|took|began|bought|brought|went|made|"
-                         r"found|started|sold|became|won|[a-z]+ed|"
+_IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|currently|been|got|took|began|bought|brought|went|"
+                         r"made|found|started|sold|became|won|[a-z]+ed|"
                          # a standing activity with its "I'm" dropped ("Practising the drums every evening");
                          # not "Playing guitar is awesome" or "Living in Leeds is dear": what anyone does
                          r"practi[cs]ing|learning|studying|training|supporting|rooting|cheering|dating)\b",

@@ -2,8 +2,10 @@
 people wrap around a statement is not part of it.
 
 - A tag question after a comma ("I'm in Lisbon now, how about you?") made the whole sentence a
-  question, and questions are refused. A short trailing clause with a question mark goes,
-  unless what is left is itself asked ("Are we moving to Leeds, or what?").
+  question, and questions are refused. So did a last clause said to the listener ("I live in
+  Lisbon now, let me know if you're around": "if" made it a hypothetical). Such a trailing
+  clause goes, unless what is left is itself asked ("Are we moving to Leeds, or what?") or the
+  clause states something of the speaker's ("As promised, I'm letting you know I quit").
 - A discourse marker before it ("So yeah, Tomas and I are dating now") hid a name that leads
   the sentence.
 - "Priya's my manager now" is "Priya is my manager now", not Priya's something.
@@ -20,6 +22,15 @@ _TAG = re.compile(r"\s*[,;\u2013\u2014-]\s*(?:[^,;?]{1,40})\?+\s*$")
 _ASKED = re.compile(r"^\s*(?:(?:are|is|am|do|does|did|should|shall|could|would|will|can|have|has|was|were|"
                     r"may|might|must)\s+(?:i|we|you|he|she|they|it|there)\b|"
                     r"(?:what|where|when|who|whom|whose|which|why|how)\b)", re.I)
+# a last clause said to the listener: an offer, a wish, a hedge ("..., let me know if you're around",
+# "..., hope you're well", "..., in case you need it"); what it says is not the speaker's fact
+_TAIL = re.compile(r"\s*[,;\u2013\u2014]\s*([^,;]{1,80}?)[.!?]*\s*$|\s+-\s+([^,;]{1,80}?)[.!?]*\s*$")
+_TO_THE_LISTENER = re.compile(r"\b(?:you|your|yours|ya|hope|wish me|let me know|in case|just ask|"
+                              r"happy to|feel free|would love|would recommend|join me|text me|call me|"
+                              r"if that's)\b", re.I)
+# ... unless the clause holds a statement of the speaker's own, or where to find them
+# ("..., you can reach me on 555-0117", "..., you'll find me in Leeds now")
+_OWN_STATE = re.compile(r"\b(?:i'm|i am|i've|i have|my|we're|we are|we've|our|me (?:on|at|in))\b|[@\d]", re.I)
 _MARKER = re.compile(r"^\s*(?:so(?:\s+yeah)?|well|anyway|anyways|oh|also|btw|by the way|honestly|plus|ok|"
                      r"okay|yeah|yes|yep|guess what|big news|good news|fun fact|fyi|heads up|update|news|"
                      r"quick update|long story short)\s*[,:!\u2013\u2014-]+\s*", re.I)
@@ -43,6 +54,12 @@ def spoken(sentence: str) -> str:
     tag = _TAG.search(sentence) if "?" in sentence else None
     if tag is not None and tag.start() > 0 and not _ASKED.match(sentence[:tag.start()]):
         sentence = sentence[:tag.start()] + "."
+    if "," in sentence or "-" in sentence or ";" in sentence or "\u2014" in sentence:
+        tail = _TAIL.search(sentence)
+        clause = (tail.group(1) or tail.group(2)) if tail is not None else ""
+        if tail is not None and tail.start() > 0 and _TO_THE_LISTENER.search(clause) \
+                and not _OWN_STATE.search(clause) and not _ASKED.match(sentence[:tail.start()]):
+            sentence = sentence[:tail.start()] + "."
     marker = _MARKER.match(sentence)
     if marker is not None:
         sentence = sentence[marker.end():]
