@@ -131,6 +131,16 @@ from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extrac
     ("My new number is 0161 555 0144, in case you need it.", "phone number", "0161 555 0144"),
     ("We went pescatarian - hope that doesn't sound mad.", "diet", "pescatarian"),
     ("Been based in Bristol since spring.", "residence", "bristol"),  # "been" with its "I've" dropped
+    # a change that names the value it replaces: the other one is the new value
+    ("Switched my number from 555-0110 to 555-0123.", "phone number", "555-0123"),
+    ("We went from one child to two children.", "number of kids", "2"),
+    ("My salary went from $4,100 to $4,800 a month.", "income", "$4,800"),
+    ("Gym moved from Tuesdays to Fridays.", "gym day", "friday"),
+    ("Income: $6,000 -> $6,800 a month", "income", "$6,800"),
+    ("Dropped crochet and took up archery.", "hobby", "archery"),
+    ("no longer pescatarian; fully vegan these days", "diet", "vegan"),
+    ("major: chemistry now (was physics)", "major", "chemistry"),
+    ("three kids now \U0001F648", "number of kids", "3"),  # an emoji is no word of the line
     # a value no vocabulary has, in a slot that names the attribute
     ("I've taken up falconry this spring.", "hobby", "falconry"),
     ("My new hobby is metal detecting.", "hobby", "metal detecting"),
@@ -193,6 +203,8 @@ def test_statements_of_a_users_standing_facts(text: str, attribute: str, value: 
     "I'm going to move to Leeds next year.",  # a plan
     "If you ever move to Leeds, let me know.",  # the hypothetical is the statement itself
     "Would you move to Porto, if you could?",  # still a question
+    "Flew from Oslo to Bergen for a wedding.",  # a trip
+    "Left Nimbus for lunch with Ines.",  # an outing, no successor
 ])
 def test_statements_that_change_nothing(text: str) -> None:
     assert extract_fact(text, "self") is None
@@ -255,6 +267,20 @@ def test_a_change_that_names_the_old_value_gives_the_new_one(mem: Memory) -> Non
                  "Carla said Miguel is now leading the project."):
         mem.add(then, user_id="s", timestamp="2023-02-01")
     assert mem.get(carla.id).superseded_by is None
+    # the old value traded for a named one, where nothing else keys the turn
+    for n, (first, then, key, value) in enumerate([
+            ("I live in Oslo.", "Swapped Oslo for Bergen - cheaper rent!", "self|residence", "bergen"),
+            ("I work at Nimbus.", "Left Nimbus for Corvid last week.", "self|employer", "corvid")]):
+        [old] = mem.add(first, user_id=f"w{n}", timestamp="2023-01-01")
+        [new] = mem.add(then, user_id=f"w{n}", timestamp="2023-02-01")
+        assert (new.fact_key, new.fact_value) == (key, value), then
+        assert mem.get(old.id).superseded_by == new.id
+    [oslo] = mem.add("I live in Oslo.", user_id="x", timestamp="2023-01-01")
+    [nimbus] = mem.add("I work at Nimbus.", user_id="x", timestamp="2023-01-01")
+    for then in ("Left Oslo for Bergen at dawn, back on Sunday.",  # a trip
+                 "Left Nimbus for lunch with Ines."):  # an outing
+        mem.add(then, user_id="x", timestamp="2023-02-01")
+    assert mem.get(oslo.id).superseded_by is None and mem.get(nimbus.id).superseded_by is None
     [gym] = mem.add("I hit the gym on Tuesdays.", user_id="t", timestamp="2023-01-01")
     [pizza] = mem.add("My favourite food is pizza.", user_id="t", timestamp="2023-01-01")
     for then in ("I quit my Tuesday pottery class; now it's yoga on Fridays.",  # not the gym

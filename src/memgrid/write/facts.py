@@ -153,7 +153,9 @@ _ABBREVIATION = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|St)\.$")
 
 
 # ... and "but now" ("I used to live in Denver, but now I live in Lisbon")
-_CLAUSE = re.compile(r",?\s+(?:and|but)\s+(?=(?:i|we|just|finally|got|[a-z]+ed)\b)|,?\s+but\s+(?=now\b)",
+_CLAUSE = re.compile(r",?\s+(?:and|but)\s+"
+                     r"(?=(?:i|we|just|finally|got|took|began|bought|went|became|[a-z]+ed)\b)|"
+                     r",?\s+but\s+(?=now\b)",
                      re.I)
 
 
@@ -188,15 +190,17 @@ def _clauses(sentence: str) -> list[str]:
 
 
 # a comma after an ending, before the speaker's new state: "I stopped eating meat, I'm vegetarian now"
-_COMMA_THEN_I = re.compile(r",\s+(?=(?:so\s+)?(?:now\s+)?(?:i'm|i am|i've|i|we're|we've|we)\s)", re.I)
+_COMMA_THEN_I = re.compile(r",\s+(?=(?:so\s+)?(?:now\s+)?(?:i'm|i am|i've|i|we're|we've|we)\s)|"
+                           r";\s+|\s[-\u2013\u2014]\s+", re.I)  # or any clause after a dash or semicolon
+_CLAUSE_MARKS = (",", ";", " -", "\u2013", "\u2014")
 
 
 def _after_ending(clause: str) -> list[str]:
-    """A clause that ends something (or tells of someone else) and then, after a comma, says
-    what holds for the speaker now is two: the first is refused, the second read alone ("My
-    doctor suggested a change, so I'm vegan now"). Only there: a comma elsewhere keeps its
-    clause whole (it carries the context)."""
-    m = _COMMA_THEN_I.search(clause) if "," in clause else None
+    """A clause that ends something (or tells of someone else) and then, after a comma (or any
+    clause after a dash or semicolon), says what holds for the speaker now is two: the first is
+    refused, the second read alone ("My doctor suggested a change, so I'm vegan now"). Only
+    there: a comma elsewhere keeps its clause whole (it carries the context)."""
+    m = _COMMA_THEN_I.search(clause) if any(c in clause for c in _CLAUSE_MARKS) else None
     if m is None or not (_NEGATED.search(before := clause[:m.start()]) or _SOMEONE_ELSE.search(before)):
         return [clause]
     return [clause[:m.start()], clause[m.end():]]
@@ -212,7 +216,9 @@ _ASKED_OR_IMAGINED = re.compile(
 # ... nor does an idiom of contentment ("switched to the drums and never looked back")
 _ASIDE = re.compile(r"(?:don't|do not)\s+(?:judge|laugh|tell|ask|worry|panic|hate|be\s+jealous|be\s+mad)\b|"
                     r"never\s+(?:looked back|been happier|felt better)|"
-                    r"(?:don't|do not|didn't)\s+regret", re.I)
+                    r"(?:don't|do not|didn't)\s+regret|"
+                    # an ending that names what replaced it ("Left Acme for Globex")
+                    r"(?:left|quit)\s+(?:[\w.'&-]+\s+){1,3}?for\s+(?:an?\s+|the\s+)?(?-i:[A-Z])", re.I)
 
 
 def _negated(sentence: str) -> bool:
@@ -228,7 +234,7 @@ _THE_OLD = re.compile(r"\b(?:the|my|our)\s+(?:old|previous|former|last)(?:\s+[a-
 # "four kids now lol", "gym Thursdays now")
 _SOMEONE_NAMED = re.compile(r"\b(?:he|she|they|his|her|hers|their|theirs|him|them|you|your|yours|it|its|"
                             r"this|that|there|someone|everyone)\b", re.I)
-_NOW_WORD = re.compile(r"\bnow\b", re.I)
+_NOW_WORD = re.compile(r"\b(?:now|these days|nowadays)\b", re.I)
 
 
 def _terse_now(sentence: str) -> bool:
@@ -240,7 +246,8 @@ def _terse_now(sentence: str) -> bool:
 # "Lisbon is home for good now": said of a place by whoever lives there
 _HOME_IS = re.compile(r"\s*(?-i:[A-Z])\w+(?:\s+(?-i:[A-Z])\w+)?\s+is\s+(?:now\s+)?home\b", re.I)
 _NEGATED = re.compile(
-    r"\b(?:no longer|quit|left|lost|stopped|former|used to|don't|do not|didn't|never|ex)\b", re.I)
+    r"\b(?:no longer|quit|left|lost|stopped|former|used to|don't|do not|didn't|never|ex|away for good)\b",
+    re.I)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|me|my|mine|we|we're|we've|our|ours|us)\b", re.I)
 _SOMEONE_ELSE = re.compile(
     r"\b(?:my|our)\s+(?:best\s+|older\s+|younger\s+|little\s+|big\s+)?(?:brother|sister|mom|mum|mother|dad|"
@@ -254,7 +261,7 @@ _SOMEONE_ELSE = re.compile(
     r"currently|last|next|for|at|here|yet|so|but|though|has been|had been)\b|(?-i:[A-Z]))[a-z]+", re.I)
 # a chat line often drops its "I": "Just moved to ...", "Got a new job at ...", "Finally settled ..."
 _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|currently|been|got|took|began|bought|brought|went|"
-                         r"made|found|started|sold|became|won|[a-z]+ed|"
+                         r"made|found|started|sold|became|won|left|quit|[a-z]+ed|"
                          # a standing activity with its "I'm" dropped ("Practising the drums every evening");
                          # not "Playing guitar is awesome" or "Living in Leeds is dear": what anyone does
                          r"practi[cs]ing|learning|studying|training|supporting|rooting|cheering|dating)\b",
@@ -262,8 +269,9 @@ _IMPLICIT_I = re.compile(r"^\s*(?:just|finally|recently|currently|been|got|took|
 # ... and its subject: "Gym is Thursdays now", "New GP since March: Dr. Moreau", "Salary: $5,200"
 _NOUN_LED = re.compile(r"\s*(?:(?:new|current)\s+)?(?:(?:gym|workout|training)(?:\s+(?:days?|sessions?))?|"
                        r"salary|income|boss|manager|doctor|gp|therapist|"
-                       r"landlord|landlady|mentor|partner|girlfriend|boyfriend|hobby|diet)"
-                       r"(?:\s+(?:is|are|now|since|moved|changed|switched)\b|\s*:)"
+                       r"landlord|landlady|mentor|partner|girlfriend|boyfriend|hobby|diet|e-?mail)"
+                       r"(?:\s+(?:is|are|now|since|moved|changed|switched|went up|rose|jumped|bumped|"
+                       r"increased)\b|\s*:)"
                        # "The new car is a Tesla", "New place is in Leeds": a new one of one's own
                        r"|\s*(?:the\s+)?new\s+(?:car|phone|job|role|title|school|"
                        r"major|place|flat|apartment|house|home|city|team|pet|puppy|kitten|dog|cat|"
@@ -277,7 +285,7 @@ _OWN_CONTACT = re.compile(r"\s*(?:(?:new|got a new|changed(?: my)?)\s+(?:phone|s
 _GREETED = re.compile(r"\b(?:hey|hi|hello|thanks|thank you|bye|dear|congrats|congratulations|wow|aww|oh|"
                       r"yo|sorry|welcome|morning|evening|night)[,!]?\s+$", re.I)
 _ADDRESSED = re.compile(r"\s*(?:[!?.,;:]|$)")
-_LEADS_NAME = re.compile(r"^\s*(?:and I\b|moved in with (?:me|us)\b|"
+_LEADS_NAME = re.compile(r"^\s*(?:and I\b|moved in with (?:me|us)\b|(?:has\s+)?replaced\b|"
                          r"(?:is|became|has become|has been|is now)\s+(?:now\s+)?my\b|"
                          r"took over\b|is\s+(?:now\s+)?(?:my\s+|our\s+)?home\b)", re.I)
 _TITLE = re.compile(r"\b(?:as an?|promoted (?:me )?to|title is|made me|been an?|now an?|work as an?|"
@@ -361,17 +369,17 @@ def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str]) -> st
     if kind in ("vocab", "product"):
         # the new value, not the one it replaced ("switched from piano to cello" -> cello)
         span = next(((start, end) for start, end in _vocabulary_of(attribute.name, sentence)
-                     if not _OLD_VALUE.search(sentence[:start])), None)
+                     if not _replaced(sentence, start, end)), None)
         if span and kind == "product":  # the model after the brand
             model = _MODEL.match(sentence, span[1])
             return _clean(sentence[span[0]:span[1]] + (model.group(0) if model else ""))
         return _clean(sentence[span[0]:span[1]]) if span else None
     simple = {"email": _EMAIL, "phone": _PHONE, "money": _MONEY, "weekday": _WEEKDAY}.get(kind)
     if simple is not None:
-        m = simple.search(sentence)
+        m = _first_new(simple, sentence)
         return _clean(m.group(1) if kind == "weekday" and m else m.group(0)) if m else None
     if kind == "number":
-        m = _KIDS.search(sentence)
+        m = _first_new(_KIDS, sentence)
         return _NUMBERS.get(m.group(1).lower(), m.group(1)) if m else None
     if kind == "title":  # what follows "as a", "promoted to", ... and ends in a job's name
         m = _TITLE.search(sentence)
@@ -380,11 +388,18 @@ def _value(attribute: AttributeCues, sentence: str, cues: re.Pattern[str]) -> st
     return _name_near_cue(sentence, cues, attribute.name)
 
 
+def _first_new(pattern: re.Pattern[str], sentence: str) -> re.Match[str] | None:
+    """The first value of the pattern's kind that is not the one replaced ("from 555-0142 to
+    555-0199")."""
+    return next((m for m in pattern.finditer(sentence) if not _replaced(sentence, m.start(), m.end())), None)
+
+
 def _name_near_cue(sentence: str, cues: re.Pattern[str], attribute: str) -> str | None:
     """The name (a capitalised run) that follows a cue word within a few words ("moved to
     Denver", "my manager is Hannah", "a dog called Biscuit"), stands right before it ("a
     Celtics fan"), or leads the sentence into one ("Ivo and I ...", "Hannah is my boss")."""
-    names = [(at, n) for at, n in _value_names(sentence) if _placed(attribute, sentence[:at])]
+    names = [(at, n) for at, n in _value_names(sentence)
+             if _placed(attribute, sentence[:at]) and not _replaced(sentence, at, at + len(n))]
     for cue in cues.finditer(sentence):
         for at, name in names:
             after = at >= cue.end() and len(sentence[cue.end():at].split()) <= 3
@@ -416,9 +431,27 @@ _ATTRIBUTE = {a.name: a for a in ATTRIBUTE_CUES}
 _PLACE = re.compile(r"\b(?:in|near)\s+(?:the\s+)?$", re.I)
 _EXCLUDED = {a.name: excluded for a, _, excluded in _COMPILED if excluded is not None}
 
-_OLD_VALUE = re.compile(r"\b(?:instead of|rather than|from|not|left|quit|after|before|over|gave up|given up)"
-                        r"\s+(?:the\s+)?$",
+# right before a value: the value replaced, not the new one ("switched from piano to cello",
+# "traded in the Civic for a Tesla", "Dr. Ivo instead of Dr. Hannah", "major: economics (was
+# biology)"); the new value follows or leads
+_OLD_VALUE = re.compile(r"(?:\b(instead of|rather than|from|not|left|quit|after|before|over|gave up|given up|"
+                        r"swapped|swapping|traded(?:\s+in)?|trading(?:\s+in)?|exchanged|ditched|dropped|"
+                        r"replaced|sold|rehomed)|\(\s*was)"
+                        r"\s+(?:(?:the|my|our|a|an)\s+)?(?:dr\.?\s+)?$",
                         re.I)
+_ONWARD = re.compile(r"[^.;!?]{0,40}?\b(?:to|into|for)\b", re.I)
+_ARROW = re.compile(r"\s*(?:->|=>|\u2192)")
+
+
+def _replaced(sentence: str, start: int, end: int) -> bool:
+    """The value at sentence[start:end] is the one replaced. A name or number after "from" only
+    where a "to" follows: "a paycheck from Acme", "a call from Dr. Ivo" name a source."""
+    m = _OLD_VALUE.search(sentence[:start])
+    if m is None:
+        return bool(_ARROW.match(sentence, end))  # "$5,000 -> $6,200"
+    if (m.group(1) or "").lower() != "from":
+        return True
+    return sentence[start:start + 1].islower() or bool(_ONWARD.match(sentence, end))
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,7 +576,7 @@ def value_of(attribute: str, sentence: str) -> str | None:
         return _value(cues, sentence, _NOTHING)
     if attribute != "partner" and _WITH_SOMEONE.match(sentence):
         return None  # "Rex and I walk in the Tiergarten in Berlin now": an outing, not a move
-    names = [(at, n) for at, n in _value_names(sentence) if not _OLD_VALUE.search(sentence[:at])
+    names = [(at, n) for at, n in _value_names(sentence) if not _replaced(sentence, at, at + len(n))
              and _placed(attribute, sentence[:at])
              and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))  # a leading capital is often a verb
              and (attribute not in _PERSON_ROLES or _a_person(attribute, sentence, at, n))
@@ -610,22 +643,22 @@ def replacement_value(attribute: str, text: str, old: str) -> str | None:
     cues = _ATTRIBUTE.get(attribute)
     if cues is None or cues.kind not in _NAMED_KINDS or not old or not _ENDED.search(text):
         return None
-    words = [w for w in old.split() if len(w) > 2]
-    mention = re.compile(r"\b(?:" + "|".join(map(re.escape, words or [old])) + r")s?\b", re.I)
+    mention = _mention(old)
     if not mention.search(text):
         return None
     excluded = _EXCLUDED.get(attribute)
+    swapped = _traded(mention, attribute)
     for sentence in (s for s in _sentences(text) if not _rejected(s, negation=False)):
         if (excluded is not None and excluded.search(sentence)) or _TEMPORARY.search(sentence):
             continue
         if cues.kind == "name":
             # beside a cue word, or where the old value is said to have a successor; a place only
-            # beside a cue ("we left Madrid at 6 and now we're in Lisbon" is a trip)
-            if not (_COMPILED_CUES[attribute].search(sentence) or (
+            # beside a cue or traded for another ("we left Madrid at 6 and now we're in Lisbon" is a trip)
+            if not (_COMPILED_CUES[attribute].search(sentence) or swapped.search(sentence) or (
                     attribute != "residence" and mention.search(sentence) and _SUCCEEDED.search(sentence))):
                 continue
             found = [(at, _clean(n)) for at, n in _value_names(sentence)
-                     if not _OLD_VALUE.search(sentence[:at])
+                     if not _replaced(sentence, at, at + len(n))
                      and (attribute == "residence" or not _PLACE.search(sentence[:at]))
                      and (at > 0 or _LEADS_NAME.match(sentence[len(n):]))]  # "Traded in the ..."
         elif (simple := _SIMPLE.get(cues.kind)) is not None:  # an address, a number, a weekday
@@ -633,8 +666,8 @@ def replacement_value(attribute: str, text: str, old: str) -> str | None:
                 continue  # "now it's yoga on Fridays" moves no gym day
             found = [(m.start(), _clean(m.group(m.lastindex or 0))) for m in simple.finditer(sentence)]
         else:
-            found = [(start, value) for start, _, value in _vocabulary_spans(sentence)
-                     if value in _VOCAB_WORDS[attribute] and not _OLD_VALUE.search(sentence[:start])]
+            found = [(start, value) for start, end, value in _vocabulary_spans(sentence)
+                     if value in _VOCAB_WORDS[attribute] and not _replaced(sentence, start, end)]
         for at, value in found:
             if not mention.search(value):
                 if cues.kind == "product":
@@ -648,6 +681,27 @@ _COMPILED_CUES = {a.name: cues for a, cues, _ in _COMPILED if cues is not None}
 # a stand-in is not a successor ("Ruth was on leave, so I saw Joel once instead")
 _TEMPORARY = re.compile(r"\b(?:once|for now|temporar\w*|cover(?:s|ed|ing)? for|filling in|fill(?:s|ed)? in|"
                         r"stand-?in|this time|for the (?:day|week))\b", re.I)
+_SWAP_VERBS = r"swapped|swapping|traded(?:\s+in)?|exchanged|ditched|dropped|left|quit|replaced"
+
+
+def _mention(old: str) -> re.Pattern[str]:
+    words = [w for w in old.split() if len(w) > 2]
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, words or [old])) + r")s?\b", re.I)
+
+
+def _traded(mention: re.Pattern[str], attribute: str) -> re.Pattern[str]:
+    """The old value traded for a named one: "Swapped Denver for Austin", "Left Acme for Globex";
+    not "Left Acme for lunch", and a place is not left for another (that is a trip)."""
+    verbs = _SWAP_VERBS.replace("|left|quit", "") if attribute == "residence" else _SWAP_VERBS
+    return re.compile(rf"\b(?:{verbs})\s+(?:(?:the|my|our)\s+)?{mention.pattern}(?:\s+\S+)?\s+(?:for|with)\s+"
+                      r"(?:(?:an?|the)\s+)?(?=(?-i:[A-Z])|[\d$\u20ac\u00a3+]|\S+@)", re.I)
+
+
+def traded_away(attribute: str, text: str, old: str) -> bool:
+    """The text trades the value `old` for another: a stronger sign of its attribute than the
+    embedding side's guess from the rest of the words ("Swapped Denver for Austin - the rent is
+    half!" is no landlord)."""
+    return bool(old) and bool(_traded(_mention(old), attribute).search(text))
 _SUCCEEDED = re.compile(r"\b(?:now|new|took over|taking over|replaced|assigned|switched|instead)\b", re.I)
 
 

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 
 from memgrid.models import StoredMemory
 from memgrid.storage.base import Store
-from memgrid.write.facts import NAMED_ATTRIBUTES, may_end_a_value, replacement_value, subject_of
+from memgrid.write.facts import (
+    NAMED_ATTRIBUTES,
+    extract_fact,
+    may_end_a_value,
+    replacement_value,
+    subject_of,
+    traded_away,
+)
 
 
 def restate(store: Store, units: Sequence[StoredMemory]) -> None:
@@ -28,13 +35,23 @@ def restate(store: Store, units: Sequence[StoredMemory]) -> None:
         if unit.id in todo and unit.scope.user_id == scope.user_id:
             prefix = f"{subject_of(unit)}|"
             for key, old in holders.items():
-                if not key.startswith(prefix) or unit.fact_key not in (None, key) or not (
-                        unit.fact_value is None or set(unit.fact_value.split()) <= set(old.split())):
-                    continue  # the turn states another attribute, or a new value already ("jazz"
-                    # is the old "honda jazz")
+                if not key.startswith(prefix):
+                    continue
+                if not _may_restate(unit, key, old):
+                    continue
                 new = replacement_value(key.partition("|")[2], unit.text, old)
                 if new:
                     unit.fact_key, unit.fact_value = key, new
                     break
         if unit.fact_key and unit.fact_value:  # the batch's own statements hold from here on
             holders[unit.fact_key] = unit.fact_value
+
+
+def _may_restate(unit: StoredMemory, key: str, old: str) -> bool:
+    """Not where the turn states another attribute, or a new value already ("jazz" is the old
+    "honda jazz"); unless it trades `old` away and only the embedding side keyed it."""
+    if unit.fact_key in (None, key) and (unit.fact_value is None
+                                         or set(unit.fact_value.split()) <= set(old.split())):
+        return True
+    attribute = key.partition("|")[2]
+    return traded_away(attribute, unit.text, old) and extract_fact(unit.text, subject_of(unit)) is None

@@ -10,6 +10,8 @@ people wrap around a statement is not part of it.
   the sentence.
 - "Priya's my manager now" is "Priya is my manager now", not Priya's something.
 - A shouted line ("I'M DATING TOMAS NOW!!!") read word for word made every word a name.
+- Emoji count as words where a line's length matters ("two kids now 😅"), and an aside that
+  names the old value ("major: economics now (was biology)") is not the statement.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ _OWN_STATE = re.compile(r"\b(?:i'm|i am|i've|i have|my|we're|we are|we've|our|me
 _MARKER = re.compile(r"^\s*(?:so(?:\s+yeah)?|well|anyway|anyways|oh|also|btw|by the way|honestly|plus|ok|"
                      r"okay|yeah|yes|yep|guess what|big news|good news|fun fact|fyi|heads up|update|news|"
                      r"quick update|long story short)\s*[,:!\u2013\u2014-]+\s*", re.I)
+_EMOJI = re.compile("[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+")
+_OLD_ASIDE = re.compile(
+    r"\s*\(\s*(?:it\s+)?(?:was|were|not|previously|formerly|used to be|no longer)\b[^()]*\)", re.I)
 _NAME_IS = re.compile(r"\b((?-i:[A-Z])[\w-]+)['\u2019]s(?=\s+(?:my|our|now|the one)\b)")
 
 
@@ -47,6 +52,10 @@ def spoken(sentence: str) -> str:
     marker, shouting ("WE GOT A PUPPY!!!": words in capitals, where most are, read in lower case;
     a name shouted is lost, "MIT" in a plain sentence is kept) and with "<Name>'s my" read as
     "<Name> is my"."""
+    if not sentence.isascii():
+        sentence = _EMOJI.sub("", sentence).rstrip()
+    if "(" in sentence:
+        sentence = _OLD_ASIDE.sub("", sentence)
     if _TWO_CAPITALS.search(sentence):
         shouted = _SHOUTED.findall(sentence)
         if len(shouted) >= 3 and len(shouted) * 2 > len(sentence.split()):
