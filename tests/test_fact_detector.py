@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from memgrid import Memory
-from memgrid.write.facts import AskedFacts, asked_fact_keys, asked_facts, extract_fact
+from memgrid.read.asked import AskedFacts, asked_fact_keys, asked_facts
+from memgrid.write.facts import extract_fact
 
 
 @pytest.mark.parametrize(("text", "attribute", "value"), [

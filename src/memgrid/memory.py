@@ -55,8 +55,8 @@ from memgrid.validation import (
     check_text,
     parse_timestamp,
 )
-from memgrid.write.facts import FactJudge, NeverJudge
 from memgrid.write.ingest import Message
+from memgrid.write.judges import FactJudge, NeverJudge
 from memgrid.write.pipeline import Writer
 from memgrid.write.units import content_hash, index_text
 

@@ -19,7 +19,7 @@ from memgrid.errors import LLMError
 from memgrid.llm.client import LLMClient
 from memgrid.llm.extract import decide
 from memgrid.models import StoredMemory
-from memgrid.write.facts import ValueChangeJudge
+from memgrid.write.judges import ValueChangeJudge
 
 log = logging.getLogger(__name__)
 REMEMBERED = 4096  # decisions kept between prepare and the transaction (and for retries)

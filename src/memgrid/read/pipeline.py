@@ -11,11 +11,11 @@ from memgrid.lifecycle.consolidate import SESSION_KIND
 from memgrid.lifecycle.topics import TOPIC_KIND
 from memgrid.models import Scope, SearchHit
 from memgrid.read import channels, rerank
+from memgrid.read.asked import asked_facts
 from memgrid.read.fusion import fuse
 from memgrid.read.query import plan_query
 from memgrid.storage.base import Store
 from memgrid.validation import Filters
-from memgrid.write.facts import asked_facts
 
 
 class Retriever:

@@ -8,12 +8,12 @@ from memgrid.access.rules import readable
 from memgrid.config import RetrievalConfig
 from memgrid.lifecycle.retention import retention
 from memgrid.models import Scope
+from memgrid.read.asked import AskedFacts
 from memgrid.read.fusion import Explain
 from memgrid.read.timeparse import vague_time
 from memgrid.storage.base import Placement, Store
 from memgrid.text import keywords, question_share, tokens
 from memgrid.validation import Filters
-from memgrid.write.facts import AskedFacts
 
 
 def boost_sessions(cfg: RetrievalConfig, scores: dict[int, float], explain: Explain,

@@ -17,8 +17,9 @@ from memgrid.models import AddEvent, HistoryEntry, Provenance, Scope, StoredMemo
 from memgrid.storage.base import Closing, Link, Store, TxReader
 from memgrid.validation import check_metadata, check_text, parse_timestamp
 from memgrid.write.attributes import ATTRIBUTE_CUES
-from memgrid.write.facts import FactJudge, FactReader, OpenStatement, ValueChangeJudge, subject_of
+from memgrid.write.facts import OpenStatement, subject_of
 from memgrid.write.ingest import Message, normalize
+from memgrid.write.judges import FactJudge, FactReader, ValueChangeJudge
 from memgrid.write.links import find_links
 from memgrid.write.restated import restate
 from memgrid.write.states import StateDetector, said_to_change

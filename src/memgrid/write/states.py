@@ -19,8 +19,9 @@ import numpy as np
 
 from memgrid.embedders.base import CachedEmbedder
 from memgrid.models import StoredMemory
-from memgrid.write.facts import OpenStatement, open_statements, subject_of, value_of, without_values
+from memgrid.write.facts import OpenStatement, open_statements, subject_of, value_of
 from memgrid.write.state_examples import EXAMPLES, NONE, SAMPLE_VALUES
+from memgrid.write.values import without_values
 
 NONE_LABEL = ""
 _CHANGE = re.compile(r"\b(?:now|new|these days|nowadays|since|switched|changed|officially|anymore|instead|"
