@@ -16,6 +16,7 @@ from memgrid.errors import InvalidInputError
 from memgrid.models import AddEvent, HistoryEntry, Provenance, Scope, StoredMemory
 from memgrid.storage.base import Closing, Link, Store, TxReader
 from memgrid.validation import check_metadata, check_text, parse_timestamp
+from memgrid.write.answers import read_answers
 from memgrid.write.attributes import ATTRIBUTE_CUES
 from memgrid.write.facts import OpenStatement, subject_of
 from memgrid.write.ingest import Message, normalize
@@ -159,6 +160,7 @@ class Writer:
         self._key_statements(units, todo, vectors[len(units):])
         found = [*find_links(self.store, units, self.links), *links]
         if replaces is None:
+            read_answers(self.store, units)
             restate(self.store, units)
             self._judge_first(units)
 

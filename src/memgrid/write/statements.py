@@ -46,7 +46,12 @@ def rejected(sentence: str, negation: bool = True) -> bool:
     return bool(not (_FIRST_PERSON.search(sentence) or _IMPLICIT_I.match(sentence)
                      or _OWN_CONTACT.match(sentence) or _NOUN_LED.match(sentence) or _HOME_IS.match(sentence)
                      or _terse_now(sentence))
-                or _ASKED_OR_IMAGINED.search(sentence) or (negation and _negated(sentence))
+                or refused(sentence, negation))
+
+
+def refused(sentence: str, negation: bool = True) -> bool:
+    """A question, a hypothetical, a negation or about someone else, whoever its subject."""
+    return bool(_ASKED_OR_IMAGINED.search(sentence) or (negation and _negated(sentence))
                 or any(not _OBJECT_OF.search(sentence[:m.start()]) for m in _SOMEONE_ELSE.finditer(sentence)))
 
 
