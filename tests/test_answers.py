@@ -17,6 +17,10 @@ from memgrid.write.answers import answered, asked_of_listener
     ("Are you still vegetarian?", "diet"),  # a value of the attribute named
     ("Who's your mentor at work?", "mentor"),  # a setting asks for no employer
     ("Are you still based in Lyon?", "residence"),  # a value named is no one else
+    ("Quick check before I book: are you still living in Austin?", "residence"),  # the asker's "I"
+    ("What email should I use for you now?", "email"),  # the asker's plan, not the listener's
+    ("So where's home now?", "residence"),  # no one named, the present asked
+    ("Which days do you work out now?", "gym day"),  # "work" inside "work out" is no employer
 ])
 def test_a_question_to_the_listener_asks_one_attribute(question: str, attribute: str) -> None:
     assert asked_of_listener(question) == attribute
@@ -40,6 +44,9 @@ def test_a_named_current_value_says_what_is_asked() -> None:
     assert asked_of_listener("Still at Vandelay?", {"employer": "vandelay"}) == "employer"
     assert asked_of_listener("Do you still see Dr. Ivo?", {"doctor": "ivo"}) == "doctor"
     assert asked_of_listener("Still at Vandelay?", {}) is None
+    assert asked_of_listener("Still a Lakers fan?", {"team": "lakers"}) == "team"
+    # the question's own words say what it asks; a held value of another attribute does not
+    assert asked_of_listener("Dr. Lena is your doctor, right?", {"partner": "lena"}) != "partner"
 
 
 @pytest.mark.parametrize(("attribute", "answer", "value"), [
@@ -54,6 +61,8 @@ def test_a_named_current_value_says_what_is_asked() -> None:
     ("email", "dana@post.example", "dana@post.example"),
     ("residence", "Not anymore, Austin since May.", "austin"),  # not the old one
     ("partner", "No, I'm with Lena now.", "lena"),
+    ("partner", "We split. I'm with Rafael now.", "rafael"),  # the second clause, after none
+    ("employer", "Not since May - Stripe now.", "stripe"),
 ])
 def test_a_short_answer_leads_with_the_value(attribute: str, answer: str, value: str) -> None:
     assert answered(attribute, answer) == value
@@ -63,6 +72,8 @@ def test_a_short_answer_leads_with_the_value(attribute: str, answer: str, value:
     ("residence", "Yeah, Paris was amazing though."),  # a remark about a place
     ("residence", "Somewhere rainy, haha."),  # a capital only because it opens the sentence
     ("manager", "Dunno yet."),
+    ("employer", "Nowhere, between jobs."),
+    ("partner", "Dave, it's awesome seeing people happy thanks to you!"),  # the one spoken to
     ("residence", "Why do you ask?"),
     ("residence", "I'd rather not say."),
     ("residence", "Haha, long story. Tell you later."),
