@@ -73,6 +73,9 @@ def test_a_short_answer_leads_with_the_value(attribute: str, answer: str, value:
     ("residence", "Somewhere rainy, haha."),  # a capital only because it opens the sentence
     ("manager", "Dunno yet."),
     ("employer", "Nowhere, between jobs."),
+    ("residence", "Home, finally!"),  # a state, not a name
+    ("partner", "Single again."),
+    ("residence", "The usual. Work, sleep, repeat."),
     ("partner", "Dave, it's awesome seeing people happy thanks to you!"),  # the one spoken to
     ("residence", "Why do you ask?"),
     ("residence", "I'd rather not say."),

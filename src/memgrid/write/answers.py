@@ -86,9 +86,14 @@ _ANSWER_ENDS = re.compile(r"\s*(?:[.,;:!)\u2013\u2014-]|$|(?:and|now|since|these
                           r"lately|currently|actually|again|finally|for now)\b)", re.I)
 _COUNTED = re.compile(r"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+[a-z]+\s*[,:-]\s*", re.I)
 _CLAUSE_BREAK = re.compile(r"\s+[-\u2013\u2014]\s+|;\s+")
-# what stands where a value would, and is none
-_NO_VALUE = frozenset({"nowhere", "nobody", "none", "nothing", "somewhere", "someone", "anyone", "anywhere",
-                       "everywhere", "same", "dunno", "idk", "unsure"})
+# what stands where a value would, and is none: no one, nowhere, a state rather than a name
+# ("Home, finally!", "Single again.", "Freelance these days.")
+_NO_VALUE = frozenset({
+    "nowhere", "nobody", "none", "nothing", "somewhere", "someone", "anyone", "anywhere", "everywhere",
+    "same", "dunno", "idk", "unsure", "usual", "home", "work", "school", "here", "there", "abroad", "away",
+    "alone", "single", "married", "engaged", "divorced", "widowed", "freelance", "freelancing", "remote",
+    "retired", "unemployed", "self-employed", "student", "busy", "fine", "good", "great", "bad", "okay",
+    "travelling", "traveling", "me", "myself"})
 _COUNT = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|no)\b", re.I)
 
 
