@@ -21,8 +21,8 @@ from memgrid.storage.base import Store
 from memgrid.text import entities
 from memgrid.validation import Filters
 from memgrid.write.attributes import ASKED
-from memgrid.write.facts import ATTRIBUTE, extract_fact, subject_of, value_of
-from memgrid.write.statements import refused, split_sentences
+from memgrid.write.facts import ATTRIBUTE, NUMBER, extract_fact, subject_of, value_of
+from memgrid.write.statements import refused, sentences, split_sentences
 from memgrid.write.values import VOCAB_WORDS, clean, vocabulary_spans
 
 _MAX_WORDS = 8  # an answer's clause: a value and a few words around it
@@ -77,14 +77,13 @@ _STANDING_NOW = re.compile(r"\b(?:now|these days|nowadays|currently)\b", re.I)
 _PREAMBLE = re.compile(r":\s+|\s[-\u2013\u2014]\s+")
 _ASKED_WORDS = {name: re.compile(rf"\b(?:{words})\b", re.I) for name, words in ASKED.items()}
 _SOMEONE = re.compile(r"\b(?:i|i'm|i've|me|my|we|our|us|he|she|they|his|her|their|him|them)\b", re.I)
-_SENTENCE_END = re.compile(r"(?<=[.!?])(?<!Dr\.)(?<!Mr\.)(?<!Ms\.)(?<!Mrs\.)(?<!St\.)\s+")
 _WHO = re.compile(r"^\W*(?:(?:and|so|oh|ok|okay)\W+)?who\b", re.I)
 _PEOPLE = frozenset({"partner", "manager", "doctor", "therapist", "landlord", "mentor", "employer"})
 # a name that opens an answer is one where an answer ends or says since when ("Globex, since
 # June", "Priya."); a capital before other words is the sentence's ("Somewhere rainy", "Dunno yet")
 _ANSWER_ENDS = re.compile(r"\s*(?:[.,;:!)\u2013\u2014-]|$|(?:and|now|since|these days|nowadays|as of|"
                           r"lately|currently|actually|again|finally|for now)\b)", re.I)
-_COUNTED = re.compile(r"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+[a-z]+\s*[,:-]\s*", re.I)
+_COUNTED = re.compile(rf"^{NUMBER}\s+[a-z]+\s*[,:-]\s*", re.I)
 _CLAUSE_BREAK = re.compile(r"\s+[-\u2013\u2014]\s+|;\s+")
 # what stands where a value would, and is none: no one, nowhere, a state rather than a name
 # ("Home, finally!", "Single again.", "Freelance these days.")
@@ -94,7 +93,7 @@ _NO_VALUE = frozenset({
     "alone", "single", "married", "engaged", "divorced", "widowed", "freelance", "freelancing", "remote",
     "retired", "unemployed", "self-employed", "student", "busy", "fine", "good", "great", "bad", "okay",
     "travelling", "traveling", "me", "myself"})
-_COUNT = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|no)\b", re.I)
+_COUNT = re.compile(rf"\b{NUMBER}\b", re.I)
 
 
 def read_answers(store: Store, units: Sequence[StoredMemory]) -> None:
@@ -105,9 +104,10 @@ def read_answers(store: Store, units: Sequence[StoredMemory]) -> None:
     whatever the few words sit nearest in the embedding space."""
     held: dict[str, dict[str, str]] = {}
     for i, unit in enumerate(units):
-        if unit.role != "user" or unit.kind != "message" or not _opening_clauses(unit.text):
+        # cheapest first: most turns follow no assistant turn of the batch
+        if unit.role != "user" or unit.kind != "message" or (i > 0 and units[i - 1].role != "assistant"):
             continue
-        if unit.fact_key and len(unit.text.split()) > _MAX_WORDS:
+        if (unit.fact_key and len(unit.text.split()) > _MAX_WORDS) or not _opening_clauses(unit.text):
             continue
         before = units[i - 1] if i > 0 else _stored_before(store, unit)
         if before is None or before.role != "assistant" or not _replied(before, unit):
@@ -132,7 +132,7 @@ def asked_of_listener(text: str, held: Mapping[str, str] | None = None) -> str |
     heading this weekend?", "Where does your sister live?", "... you and Tom ..." or a question
     of two attributes. `held`: the listener's current values by attribute; a question that names
     one asks about its attribute ("Still at Vandelay?")."""
-    questions = [s for s in _SENTENCE_END.split(text.strip()) if s.rstrip().endswith("?")]
+    questions = [s for s in sentences(text.strip()) if s.rstrip().endswith("?")]
     if not questions:
         return None
     question = _PREAMBLE.split(questions[-1])[-1]  # "Quick check before I book: are you ...?"
@@ -157,8 +157,7 @@ def asked_of_listener(text: str, held: Mapping[str, str] | None = None) -> str |
         attributes = {a for _, _, word in vocabulary_spans(own) for a, words in VOCAB_WORDS.items()
                       if word in words}
     if not attributes:  # a value the listener holds named: "Still at Vandelay?", "Do you still see Dr. Ivo?"
-        holding = {a for a, value in (held or {}).items()
-                   if value and any(re.search(rf"\b{re.escape(value)}\b", n) for n in names)}
+        holding = {a for a, value in (held or {}).items() if any(_names_held(n, value) for n in names)}
         return holding.pop() if len(holding) == 1 else None
     if any(not re.search(rf"\b{re.escape(n)}\b", values) for n in names):
         return None  # someone else is whom it asks about ("Where do you and Tom live?")

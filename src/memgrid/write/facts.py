@@ -39,7 +39,7 @@ from memgrid.write.values import (
 
 _NAME = r"([A-Z][\w'.-]*(?:\s+(?:of\s+|de\s+)?[A-Z][\w'.-]*){0,3})"
 _PHRASE = r"([\w'-]+(?:\s+[\w'-]+){0,3})"
-_NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|no)"
+NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|no)"
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("residence", re.compile(rf"\bI(?:'ve| have)?\s+(?:just\s+|finally\s+|recently\s+)?(?:moved|relocated)"
                              rf"\s+(?:back\s+)?to\s+{_NAME}")),
@@ -55,7 +55,7 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                            rf"(?:'s\s+name)?\s+is\s+{_NAME}")),
 ]
 _PREFERENCE = re.compile(rf"\bmy\s+(?:new\s+)?favou?rite\s+{_PHRASE}\s+is\s+(?:now\s+)?{_PHRASE}", re.I)
-_COUNT = re.compile(rf"\bI\s+(?:now\s+)?have\s+{_NUMBER}\s+(kids|children|dogs|cats|pets|sisters|brothers)\b",
+_COUNT = re.compile(rf"\bI\s+(?:now\s+)?have\s+{NUMBER}\s+(kids|children|dogs|cats|pets|sisters|brothers)\b",
                     re.I)
 # "my favourite food is sushi now": the time said after a value is not part of it
 _WHEN_AFTER = re.compile(r"(?:\s+(?:now|these days|nowadays|lately|currently|at the moment|again))+$")

@@ -71,17 +71,21 @@ _CLAUSE = re.compile(r",?\s+(?:and|but)\s+"
                      re.I)
 
 
-def split_sentences(text: str) -> list[str]:
-    """Sentences, a title's full stop ("Dr. Ivo") not ending one, and within them the clauses
-    that start a statement of their own ("I left Acme and joined Globex": the second is the news,
-    the first is refused for naming the old value)."""
+def sentences(text: str) -> list[str]:
+    """Sentences as written, a title's full stop ("Dr. Ivo") not ending one."""
     out: list[str] = []
     for piece in _SENTENCE.split(text):
         if out and _ABBREVIATION.search(out[-1]):
             out[-1] += " " + piece
         else:
             out.append(piece)
-    return [clause for sentence in out for clause in _clauses(spoken(sentence))]
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences, and within them the clauses that start a statement of their own ("I left Acme
+    and joined Globex": the second is the news, the first is refused for naming the old value)."""
+    return [clause for sentence in sentences(text) for clause in _clauses(spoken(sentence))]
 
 
 _LONE_NAME = re.compile(r"\s*[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\s*$")
